@@ -1,0 +1,250 @@
+#include <xdphints/testbed/netns.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace xdphints::testbed {
+
+namespace {
+
+constexpr const char *kRunDir = "/run/netns";
+
+std::atomic<unsigned> g_seq{0};
+
+// fork + (setns) + execvp, output captured. The one place this file runs programs.
+Result<std::string> run(int ns_fd, std::initializer_list<std::string_view> argv)
+{
+	std::vector<std::string> args(argv.begin(), argv.end());
+	std::vector<char *> cargs;
+	for (auto &a : args)
+		cargs.push_back(a.data());
+	cargs.push_back(nullptr);
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return Error::from_errno(errno, "pipe for '" + args[0] + "'", "check the fd limit (ulimit -n)");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return Error::from_errno(e, "fork for '" + args[0] + "'", "check memory and process limits");
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) != 0)
+			_exit(126);
+		execvp(cargs[0], cargs.data());
+		_exit(127);
+	}
+	close(pipefd[1]);
+	std::string out;
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+		if (n > 0)
+			out.append(buf, size_t(n));
+		else if (n == 0 || errno != EINTR)
+			break;
+	}
+	close(pipefd[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+	}
+	std::string cmd;
+	for (auto &a : args)
+		cmd += (cmd.empty() ? "" : " ") + a;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		std::string fix = code == 127 ? "install it (make deps installs iproute2)"
+					      : "run as root (CAP_NET_ADMIN, CAP_SYS_ADMIN)";
+		return Error{Errc::system, 0,
+			     "'" + cmd + "' failed (exit " + std::to_string(code) + "): " + out + "; " + fix};
+	}
+	return out;
+}
+
+bool pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+} // namespace
+
+Result<Netns> Netns::create(std::string_view tag)
+{
+	sweep_stale();
+	std::string name = "xh" + std::to_string(getpid()) + "-" + std::to_string(g_seq++) + std::string(tag);
+	if (auto r = run(-1, {"ip", "netns", "add", name}); !r)
+		return r.error();
+	std::string path = std::string(kRunDir) + "/" + name;
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		run(-1, {"ip", "netns", "del", name});
+		return Error::from_errno(e, "open " + path, "is /run writable? run as root");
+	}
+	Netns ns(name, fd);
+	// No IPv6 autoconfiguration chatter on test links: only the traffic we send.
+	if (auto r = ns.exec({"sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"}); !r)
+		return r.error();
+	if (auto r = ns.exec({"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"}); !r)
+		return r.error();
+	if (auto r = ns.exec({"ip", "link", "set", "lo", "up"}); !r)
+		return r.error();
+	return ns;
+}
+
+Netns::Netns(Netns &&o) noexcept : name_(std::move(o.name_)), fd_(o.fd_)
+{
+	o.fd_ = -1;
+	o.name_.clear();
+}
+
+Netns &Netns::operator=(Netns &&o) noexcept
+{
+	if (this != &o) {
+		destroy();
+		name_ = std::move(o.name_);
+		fd_ = o.fd_;
+		o.fd_ = -1;
+		o.name_.clear();
+	}
+	return *this;
+}
+
+Netns::~Netns() { destroy(); }
+
+void Netns::destroy() noexcept
+{
+	if (fd_ >= 0)
+		close(fd_);
+	fd_ = -1;
+	if (!name_.empty())
+		(void)run(-1, {"ip", "netns", "del", name_});
+	name_.clear();
+}
+
+Result<std::string> Netns::exec(std::initializer_list<std::string_view> argv) const
+{
+	return run(fd_, argv);
+}
+
+void Netns::sweep_stale() noexcept
+{
+	DIR *d = opendir(kRunDir);
+	if (!d)
+		return;
+	std::vector<std::string> stale;
+	while (dirent *e = readdir(d)) {
+		std::string n = e->d_name;
+		if (n.size() < 4 || n.compare(0, 2, "xh") != 0)
+			continue;
+		auto dash = n.find('-');
+		if (dash == std::string::npos)
+			continue;
+		char *end = nullptr;
+		long pid = std::strtol(n.c_str() + 2, &end, 10);
+		if (end != n.c_str() + dash || pid <= 0)
+			continue;
+		if (!pid_alive(pid_t(pid)))
+			stale.push_back(n);
+	}
+	closedir(d);
+	for (auto &n : stale)
+		(void)run(-1, {"ip", "netns", "del", n});
+}
+
+Result<NetnsScope> NetnsScope::enter(const Netns &ns)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return Error::from_errno(errno, "open /proc/thread-self/ns/net", "is /proc mounted?");
+	if (setns(ns.fd(), CLONE_NEWNET) != 0) {
+		int e = errno;
+		close(saved);
+		return Error::from_errno(e, "setns into " + ns.name(), "run as root (CAP_SYS_ADMIN)");
+	}
+	return NetnsScope(saved);
+}
+
+NetnsScope::~NetnsScope()
+{
+	if (saved_ >= 0) {
+		// Cannot fail for a namespace we were in a moment ago; nothing to report to.
+		(void)setns(saved_, CLONE_NEWNET);
+		close(saved_);
+	}
+}
+
+namespace {
+
+Result<VethEnd> describe(const Netns &ns, const std::string &ifname, const std::string &ipv4)
+{
+	auto out = ns.exec({"ip", "-j", "link", "show", "dev", ifname});
+	if (!out)
+		return out.error();
+	auto j = nlohmann::json::parse(*out, nullptr, false);
+	if (j.is_discarded() || !j.is_array() || j.empty())
+		return Error{Errc::system, 0, "cannot parse 'ip -j link show " + ifname + "': " + *out +
+						       "; fix: update iproute2"};
+	return VethEnd{ifname, j[0].value("ifindex", 0), j[0].value("address", ""), ipv4};
+}
+
+} // namespace
+
+Result<VethPair> VethPair::create(const Netns &ns_a, const Netns &ns_b, const VethOptions &opt)
+{
+	std::string q = std::to_string(opt.queues ? opt.queues : 1);
+	std::string an = "xh" + std::to_string(g_seq++) + "a";
+	std::string bn = an.substr(0, an.size() - 1) + "b";
+	if (auto r = ns_a.exec({"ip", "link", "add", an, "numtxqueues", q, "numrxqueues", q, "type", "veth", "peer",
+				"name", bn, "netns", ns_b.name(), "numtxqueues", q, "numrxqueues", q});
+	    !r)
+		return r.error();
+	std::string mtu = std::to_string(opt.mtu);
+	for (auto [ns, n, ip] : {std::tuple{&ns_a, an, opt.ipv4_a}, std::tuple{&ns_b, bn, opt.ipv4_b}}) {
+		if (auto r = ns->exec({"ip", "addr", "add", ip + "/24", "dev", n}); !r)
+			return r.error();
+		if (auto r = ns->exec({"ip", "link", "set", "dev", n, "mtu", mtu, "up"}); !r)
+			return r.error();
+	}
+	auto a = describe(ns_a, an, opt.ipv4_a);
+	if (!a)
+		return a.error();
+	auto b = describe(ns_b, bn, opt.ipv4_b);
+	if (!b)
+		return b.error();
+	if (auto r = ns_a.exec({"ip", "neigh", "replace", b->ipv4, "lladdr", b->mac, "dev", an, "nud", "permanent"}); !r)
+		return r.error();
+	if (auto r = ns_b.exec({"ip", "neigh", "replace", a->ipv4, "lladdr", a->mac, "dev", bn, "nud", "permanent"}); !r)
+		return r.error();
+	return VethPair{*a, *b};
+}
+
+Result<Testbed> Testbed::create(std::string_view tag, const VethOptions &opt)
+{
+	auto rx = Netns::create(std::string(tag) + "r");
+	if (!rx)
+		return rx.error();
+	auto tx = Netns::create(std::string(tag) + "t");
+	if (!tx)
+		return tx.error();
+	auto link = VethPair::create(*rx, *tx, opt);
+	if (!link)
+		return link.error();
+	return Testbed{std::move(*rx), std::move(*tx), std::move(*link)};
+}
+
+} // namespace xdphints::testbed

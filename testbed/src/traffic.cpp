@@ -1,0 +1,140 @@
+#include <xdphints/testbed/traffic.hpp>
+
+#include "vlan_push.skel.h"
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace xdphints::testbed {
+
+namespace {
+
+// Enters the namespace behind `ns_fd` for the calling thread until destroyed.
+struct FdScope {
+	int saved = -1;
+	bool ok = false;
+	explicit FdScope(int ns_fd)
+	{
+		saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		ok = saved >= 0 && setns(ns_fd, CLONE_NEWNET) == 0;
+	}
+	~FdScope()
+	{
+		if (saved >= 0) {
+			(void)setns(saved, CLONE_NEWNET);
+			close(saved);
+		}
+	}
+};
+
+bpf_tc_hook egress_hook(int ifindex)
+{
+	bpf_tc_hook h{};
+	h.sz = sizeof(h);
+	h.ifindex = ifindex;
+	h.attach_point = BPF_TC_EGRESS;
+	return h;
+}
+
+} // namespace
+
+Result<VlanTagger> VlanTagger::attach(const Netns &ns, int ifindex, uint16_t tci, uint16_t udp_dport)
+{
+	VlanTagger t;
+	t.ifindex_ = ifindex;
+	t.ns_fd_ = fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0);
+	if (t.ns_fd_ < 0)
+		return Error::from_errno(errno, "dup netns fd", "check the fd limit (ulimit -n)");
+	t.skel_ = vlan_push__open();
+	if (!t.skel_)
+		return Error::from_errno(errno, "open the tc vlan_push program", "rebuild (make)");
+	t.skel_->rodata->vlan_tci = tci;
+	t.skel_->rodata->udp_dport = udp_dport;
+	if (int err = vlan_push__load(t.skel_))
+		return Error::from_errno(-err, "load the tc vlan_push program",
+					 "run as root (CAP_BPF, CAP_NET_ADMIN); see the libbpf log above");
+	FdScope in(t.ns_fd_);
+	if (!in.ok)
+		return Error::from_errno(errno, "enter namespace " + ns.name(), "run as root (CAP_SYS_ADMIN)");
+	auto hook = egress_hook(ifindex);
+	int err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return Error::from_errno(-err, "create clsact on ifindex " + std::to_string(ifindex) + " in " + ns.name(),
+					 "run as root (CAP_NET_ADMIN)");
+	bpf_tc_opts opts{};
+	opts.sz = sizeof(opts);
+	opts.prog_fd = bpf_program__fd(t.skel_->progs.vlan_push);
+	if ((err = bpf_tc_attach(&hook, &opts)))
+		return Error::from_errno(-err, "attach tc egress vlan_push in " + ns.name(), "run as root (CAP_NET_ADMIN)");
+	return t;
+}
+
+VlanTagger::VlanTagger(VlanTagger &&o) noexcept : ns_fd_(o.ns_fd_), ifindex_(o.ifindex_), skel_(o.skel_)
+{
+	o.ns_fd_ = -1;
+	o.skel_ = nullptr;
+}
+
+VlanTagger::~VlanTagger()
+{
+	if (ns_fd_ >= 0) {
+		FdScope in(ns_fd_);
+		if (in.ok) {
+			auto hook = egress_hook(ifindex_);
+			hook.attach_point = BPF_TC_EGRESS;
+			(void)bpf_tc_hook_destroy(&hook);
+		}
+		close(ns_fd_);
+	}
+	if (skel_)
+		vlan_push__destroy(skel_);
+}
+
+uint64_t VlanTagger::tagged() const noexcept
+{
+	return skel_ ? __atomic_load_n(&skel_->bss->tagged, __ATOMIC_RELAXED) : 0;
+}
+
+Result<UdpFlow> UdpFlow::open(const Netns &ns, const std::string &src_ip, uint16_t sport,
+			      const std::string &dst_ip, uint16_t dport)
+{
+	auto scope = NetnsScope::enter(ns);
+	if (!scope)
+		return scope.error();
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return Error::from_errno(errno, "UDP socket in " + ns.name(), "check the fd limit (ulimit -n)");
+	UdpFlow flow(fd, sport, dport);
+	sockaddr_in src{}, dst{};
+	src.sin_family = dst.sin_family = AF_INET;
+	src.sin_port = htons(sport);
+	dst.sin_port = htons(dport);
+	if (inet_pton(AF_INET, src_ip.c_str(), &src.sin_addr) != 1 || inet_pton(AF_INET, dst_ip.c_str(), &dst.sin_addr) != 1)
+		return Error{Errc::invalid_argument, 0, "bad IPv4 address '" + src_ip + "' or '" + dst_ip + "'; fix: use dotted quads"};
+	if (bind(fd, reinterpret_cast<sockaddr *>(&src), sizeof(src)) != 0)
+		return Error::from_errno(errno, "bind " + src_ip + ":" + std::to_string(sport), "pick a free port");
+	if (connect(fd, reinterpret_cast<sockaddr *>(&dst), sizeof(dst)) != 0)
+		return Error::from_errno(errno, "connect to " + dst_ip + ":" + std::to_string(dport), "check the test's addresses");
+	return flow;
+}
+
+UdpFlow::~UdpFlow()
+{
+	if (fd_ >= 0)
+		close(fd_);
+}
+
+Status UdpFlow::send(std::span<const uint8_t> payload) const
+{
+	if (::send(fd_, payload.data(), payload.size(), 0) < 0)
+		return Error::from_errno(errno, "send UDP to port " + std::to_string(dport_), "check the link is up");
+	return {};
+}
+
+} // namespace xdphints::testbed
