@@ -1,0 +1,64 @@
+#pragma once
+// Field resolution with libbpf's CO-RE vocabulary and rules (src/relo_core.c): a dotted
+// path ("vlan.tci", "queue[1]") is turned into an access spec ("0:3:1") and a field
+// location (byte offset/size as CO-RE FIELD_BYTE_OFFSET/FIELD_BYTE_SIZE, plus the
+// LSHIFT_U64/RSHIFT_U64 pair that extracts a bitfield). Pure: no syscalls, no allocation
+// after it returns.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <xdphints/btf.hpp>
+#include <xdphints/result.hpp>
+
+namespace xdphints {
+
+// How the consumer will read a field. size == 0: no compatibility check (offsets only,
+// any kind of leaf, as for a layout dump).
+struct Want {
+	uint8_t size = 0;       // bytes of the consumer's integer type: 1, 2, 4 or 8
+	bool is_signed = false; // the consumer's type is signed
+};
+
+struct ResolvedField {
+	bool exists = false;     // false: the path is not in this struct (not an error)
+	std::string access_spec; // CO-RE access spec, e.g. "0:1:2"; empty when !exists
+	uint32_t type_id = 0;    // the member's type, modifiers and typedefs peeled
+	uint32_t byte_offset = 0; // CO-RE FIELD_BYTE_OFFSET: start of the load unit
+	uint32_t byte_size = 0;   // CO-RE FIELD_BYTE_SIZE: size of the load unit
+	uint32_t bit_offset = 0;  // absolute, from the start of the root struct
+	uint32_t bit_size = 0;    // bitfield size, or byte_size * 8
+	bool bitfield = false;
+	bool integral = false;  // int, enum or enum64: readable with the shifts below
+	bool is_enum = false;
+	bool is_signed = false; // stored signedness (ints: encoding; enums: kflag)
+	bool widened = false;   // the consumer's integer is wider than the stored one
+	uint8_t lshift = 0;     // CO-RE FIELD_LSHIFT_U64 (little endian)
+	uint8_t rshift = 0;     // CO-RE FIELD_RSHIFT_U64
+};
+
+// Resolve `path` in the struct/union `root_type_id` of `btf`.
+// Errors (never exceptions, never a crash): malformed path, non-composite root, a path
+// component through a non-composite, ambiguous anonymous members, narrowing, non-integer
+// leaf when want.size != 0, type loops / too deep, out-of-range ids. Each names the type
+// id, the path and the access spec reached.
+Result<ResolvedField> resolve_field(const Btf &btf, uint32_t root_type_id, std::string_view path,
+				    Want want = {});
+
+// Resolve against every candidate: each struct/union of `btf` whose essential name equals
+// the essential name of `local_struct_name` ("xdp_hints_mark___v1" matches
+// "xdp_hints_mark" and "xdp_hints_mark___v2"). Candidates that disagree (exists, offset,
+// size, bit info) are an Errc::ambiguous error; no candidate at all is Errc::not_found.
+Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_struct_name,
+				    std::string_view path, Want want = {});
+
+// Everything up to the last "___" (libbpf: bpf_core_essential_name_len).
+std::string_view essential_name(std::string_view name) noexcept;
+
+// The value of enumerator `value_name` in enum/enum64 `enum_type_id` (modifiers peeled);
+// nullopt when the enum has no such value; an error when the id is not an enum.
+Result<std::optional<int64_t>> enum_value(const Btf &btf, uint32_t enum_type_id,
+					  std::string_view value_name);
+
+} // namespace xdphints

@@ -1,0 +1,170 @@
+#include <xdphints/btf.hpp>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <cerrno>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <cstring>
+#include <fmt/format.h>
+
+namespace xdphints {
+namespace {
+
+// libbpf 1.x returns NULL and sets errno on failure.
+int last_libbpf_err()
+{
+	return errno ? errno : EINVAL;
+}
+
+// libbpf reports corrupt BTF as EINVAL/EPROTO; that is malformed input, not a bad argument.
+Error btf_parse_error(int err, std::string what)
+{
+	Error e = Error::from_errno(err, std::move(what),
+				    "is this BTF complete and produced by clang/pahole/bpftool?");
+	if (e.code == Errc::invalid_argument || e.code == Errc::system)
+		e.code = Errc::malformed_btf;
+	return e;
+}
+
+struct ElfCloser {
+	void operator()(Elf *e) const noexcept { elf_end(e); }
+};
+
+} // namespace
+
+Btf Btf::adopt(struct btf *b, uint32_t kernel_obj_id, const Btf *base)
+{
+	Btf r;
+	r.btf_.reset(b, btf__free);
+	if (base)
+		r.base_ = base->btf_;
+	r.obj_id_ = kernel_obj_id;
+	r.origin_ = kernel_obj_id ? fmt::format("kernel BTF object {}", kernel_obj_id) : "BTF";
+	return r;
+}
+
+Btf Btf::with_object_id(uint32_t id) const
+{
+	Btf r = *this;
+	r.obj_id_ = id;
+	return r;
+}
+
+uint32_t Btf::type_count() const noexcept
+{
+	return btf_ ? btf__type_cnt(btf_.get()) : 0;
+}
+
+Result<Btf> Btf::from_bytes(const void *data, size_t size)
+{
+	if (size > UINT32_MAX)
+		return Error(Errc::malformed_btf, fmt::format("BTF of {} bytes is larger than BTF can be", size));
+	errno = 0;
+	struct btf *b = btf__new(data, static_cast<uint32_t>(size));
+	if (!b)
+		return btf_parse_error(last_libbpf_err(), fmt::format("parsing {} bytes of BTF", size));
+	Btf r = adopt(b, 0);
+	r.origin_ = "BTF in memory";
+	return r;
+}
+
+Result<Btf> Btf::from_bytes_split(const void *data, size_t size, const Btf &base)
+{
+	if (size > UINT32_MAX)
+		return Error(Errc::malformed_btf, fmt::format("BTF of {} bytes is larger than BTF can be", size));
+	// libbpf 1.1 declares btf__new_split() but does not export it (it is in the 1.2 symbol
+	// map), so the bytes go through an anonymous memory file and btf__parse_raw_split().
+	int fd = memfd_create("xdphints-split-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return Error::from_errno(errno, "memfd_create for split BTF", "is /proc mounted?");
+	const char *p = static_cast<const char *>(data);
+	for (size_t done = 0; done < size;) {
+		ssize_t n = write(fd, p + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? errno : EIO;
+			close(fd);
+			return Error::from_errno(err, "writing split BTF to a memfd", "");
+		}
+		done += size_t(n);
+	}
+	auto r = from_raw_file_split(fmt::format("/proc/self/fd/{}", fd), base);
+	close(fd);
+	if (r)
+		r->origin_ = "split BTF in memory on " + base.origin_;
+	return r;
+}
+
+Result<Btf> Btf::from_raw_file(const std::string &path)
+{
+	errno = 0;
+	struct btf *b = btf__parse_raw(path.c_str());
+	if (!b)
+		return btf_parse_error(last_libbpf_err(), "reading raw BTF file " + path);
+	Btf r = adopt(b, 0);
+	r.origin_ = "raw BTF file " + path;
+	return r;
+}
+
+Result<Btf> Btf::from_raw_file_split(const std::string &path, const Btf &base)
+{
+	errno = 0;
+	struct btf *b = btf__parse_raw_split(path.c_str(), base.btf_.get());
+	if (!b)
+		return btf_parse_error(last_libbpf_err(),
+				       "reading raw split BTF file " + path + " on " + base.origin_);
+	Btf r = adopt(b, 0, &base);
+	r.origin_ = "raw BTF file " + path;
+	return r;
+}
+
+Result<Btf> Btf::from_elf(const std::string &path)
+{
+	errno = 0;
+	struct btf *b = btf__parse_elf(path.c_str(), nullptr);
+	if (!b)
+		return btf_parse_error(last_libbpf_err(),
+				       "reading the .BTF section of " + path + " (compile with clang -g)");
+	Btf r = adopt(b, 0);
+	r.origin_ = "ELF file " + path;
+	return r;
+}
+
+Result<Btf> Btf::from_elf_bytes(const void *data, size_t size)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return Error(Errc::system, "libelf: version mismatch");
+	// elf_memory wants a mutable pointer but, opened for ELF_C_READ_MMAP-like reading,
+	// does not write to it.
+	std::unique_ptr<Elf, ElfCloser> elf(
+		elf_memory(static_cast<char *>(const_cast<void *>(data)), size));
+	if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
+		return Error(Errc::malformed_btf,
+			     fmt::format("{} bytes are not an ELF image: {}", size, elf_errmsg(-1)));
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf.get(), &shstrndx))
+		return Error(Errc::malformed_btf, fmt::format("ELF image: no section names: {}", elf_errmsg(-1)));
+	for (Elf_Scn *scn = elf_nextscn(elf.get(), nullptr); scn; scn = elf_nextscn(elf.get(), scn)) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		const char *name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
+		if (!name || std::strcmp(name, ".BTF") != 0)
+			continue;
+		Elf_Data *d = elf_getdata(scn, nullptr);
+		if (!d || !d->d_buf)
+			return Error(Errc::malformed_btf, "ELF image: .BTF section has no data");
+		auto r = from_bytes(d->d_buf, d->d_size);
+		if (r)
+			r->origin_ = "ELF image in memory";
+		return r;
+	}
+	return Error(Errc::not_found, "ELF image has no .BTF section (compile the BPF object with clang -g)");
+}
+
+} // namespace xdphints

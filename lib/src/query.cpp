@@ -1,0 +1,326 @@
+#include <xdphints/query.hpp>
+
+#include <bpf/btf.h>
+
+#include <bit>
+#include <deque>
+#include <fmt/format.h>
+#include <unordered_map>
+
+#include "btf_walk.hpp"
+
+namespace xdphints {
+
+const char *hint_state_name(HintState s) noexcept
+{
+	switch (s) {
+	case HintState::ok: return "ok";
+	case HintState::no_data: return "no_data";
+	case HintState::unsupported: return "unsupported";
+	case HintState::not_requested: return "not_requested";
+	case HintState::unknown: return "unknown";
+	case HintState::missing: return "missing";
+	case HintState::no_metadata: return "no_metadata";
+	}
+	return "?";
+}
+
+const char *decode_status_name(DecodeStatus s) noexcept
+{
+	switch (s) {
+	case DecodeStatus::known: return "known";
+	case DecodeStatus::no_metadata: return "no_metadata";
+	case DecodeStatus::unknown_id: return "unknown_id";
+	case DecodeStatus::too_short: return "too_short";
+	}
+	return "?";
+}
+
+uint32_t Query::add_spec(FieldSpec spec)
+{
+	fields_.push_back(std::move(spec));
+	return uint32_t(fields_.size() - 1);
+}
+
+namespace {
+
+using StateMap = std::array<HintState, detail::kStateValues>;
+
+// enum xdp_hints_state, by enumerator name (bpf/include/xdp_hints/hints.h).
+constexpr std::pair<const char *, HintState> kStateNames[] = {
+	{"XDP_HINTS_STATE_NOT_REQUESTED", HintState::not_requested},
+	{"XDP_HINTS_STATE_OK", HintState::ok},
+	{"XDP_HINTS_STATE_NODATA", HintState::no_data},
+	{"XDP_HINTS_STATE_UNSUPPORTED", HintState::unsupported},
+};
+
+// The raw status value -> HintState map of one BTF. Clang emits an enum's BTF only when
+// a member, variable or function uses the type, so a hook that only uses the constants
+// has no enum xdp_hints_state; then the values of hints.h are assumed, and said so.
+Result<StateMap> state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes)
+{
+	const struct btf *b = btf.get();
+	StateMap m;
+	m.fill(HintState::unknown);
+	uint32_t enum_id = 0;
+	if (status_type_id) {
+		const struct btf_type *t = detail::type_at(b, status_type_id);
+		if (t && (btf_is_enum(t) || btf_is_enum64(t)))
+			enum_id = status_type_id;
+	}
+	if (!enum_id) {
+		int id = btf__find_by_name_kind(b, "xdp_hints_state", BTF_KIND_ENUM);
+		if (id > 0)
+			enum_id = uint32_t(id);
+	}
+	if (!enum_id) {
+		for (unsigned i = 0; i < std::size(kStateNames); i++)
+			m[i] = kStateNames[i].second; // hints.h: NOT_REQUESTED=0, OK=1, NODATA=2, UNSUPPORTED=3
+		notes.push_back(fmt::format("{} has no enum xdp_hints_state: status values taken from "
+					    "xdp_hints/hints.h (0 not requested, 1 ok, 2 no data, 3 unsupported)",
+					    btf.origin()));
+		return m;
+	}
+	for (const auto &[name, state] : kStateNames) {
+		auto v = enum_value(btf, enum_id, name);
+		if (!v)
+			return std::move(v).error();
+		if (*v && **v >= 0 && **v < int64_t(detail::kStateValues))
+			m[size_t(**v)] = state;
+	}
+	return m;
+}
+
+detail::Bits bits_of(const ResolvedField &r)
+{
+	detail::Bits b;
+	b.off = uint16_t(r.byte_offset);
+	b.load = uint8_t(r.byte_size);
+	b.lshift = r.lshift;
+	b.rshift = r.rshift;
+	b.is_signed = r.is_signed;
+	return b;
+}
+
+struct ParsedSpec {
+	std::string hint;
+	std::vector<detail::PathStep> value;
+	std::string valid_path, status_path, sw_path;
+	std::vector<detail::PathStep> valid, status, sw;
+};
+
+} // namespace
+
+Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, const DecoderOptions &opts)
+{
+	Decoder d;
+	d.layouts_.assign(layouts.begin(), layouts.end());
+	const size_t n = d.layouts_.size();
+	const size_t nf = q.fields().size();
+	d.nfields_ = nf;
+
+	// Paths are parsed once, not once per layout. deque: PathSteps point into the strings.
+	std::deque<ParsedSpec> specs;
+	for (const FieldSpec &f : q.fields()) {
+		ParsedSpec &p = specs.emplace_back();
+		auto steps = detail::parse_path(f.path);
+		if (!steps)
+			return std::move(steps).error();
+		p.value = std::move(*steps);
+		p.hint = f.hint.empty() ? std::string(p.value[0].name) : f.hint;
+		p.valid_path = "valid." + p.hint;
+		p.status_path = "status." + p.hint;
+		p.sw_path = "status." + p.hint + "_sw";
+		for (auto [path, out] : {std::pair{&p.valid_path, &p.valid}, std::pair{&p.status_path, &p.status},
+					 std::pair{&p.sw_path, &p.sw}}) {
+			auto s = detail::parse_path(*path);
+			if (!s)
+				return Error(Errc::invalid_argument,
+					     fmt::format("field '{}': hint name '{}' is not a member name", f.path, p.hint));
+			*out = std::move(*s);
+		}
+	}
+
+	if (n == 0)
+		return d;
+	size_t fixed = 0;
+	for (const Layout &l : d.layouts_)
+		fixed += l.id_kind == IdKind::none;
+	if (fixed && n != 1)
+		return Error(Errc::invalid_argument,
+			     fmt::format("a fixed layout (struct {}, no id member) cannot share a Decoder with other "
+					 "layouts: without an id the packet cannot say which one it carries",
+					 d.layouts_[0].name));
+	d.id_kind_ = d.layouts_[0].id_kind;
+	for (const Layout &l : d.layouts_) {
+		if (l.id_kind != d.id_kind_)
+			return Error(Errc::invalid_argument,
+				     fmt::format("struct {} uses {} but struct {} uses {}: a Decoder reads one id "
+						 "convention (data - 8 or data - 4); build one Decoder per convention",
+						 l.name, id_kind_name(l.id_kind), d.layouts_[0].name,
+						 id_kind_name(d.id_kind_)));
+	}
+	uint64_t obj = 0;
+	if (d.id_kind_ == IdKind::btf_id) {
+		obj = opts.object_id.value_or(d.layouts_[0].object_id);
+		for (const Layout &l : d.layouts_) {
+			if (!opts.object_id && l.object_id != obj)
+				return Error(Errc::invalid_argument,
+					     fmt::format("btf_id layouts from BTF objects {} and {}: a u32 type id "
+							 "cannot say which object it belongs to; one Decoder per source",
+							 obj, l.object_id));
+		}
+		d.obj_high_ = obj << 32;
+	}
+
+	d.tables_.resize(n);
+	d.refs_.resize(n * nf);
+	d.resolved_.resize(n * nf);
+	std::unordered_map<const struct btf *, StateMap> state_maps;
+
+	for (size_t i = 0; i < n; i++) {
+		const Layout &l = d.layouts_[i];
+		const struct btf *b = l.btf.get();
+		detail::Table &t = d.tables_[i];
+		t.id = d.id_kind_ == IdKind::btf_id ? ((obj << 32) | l.type_id) : l.id();
+		t.size = l.size;
+		t.layout = &l;
+		t.refs = d.refs_.data() + i * nf;
+		std::fill(std::begin(t.state_of), std::end(t.state_of), HintState::unknown);
+		bool any_status = false;
+		uint32_t status_type = 0;
+
+		// A resolved location the per-packet code may load: inside the struct, one load.
+		auto usable = [&](const ResolvedField &r, std::string_view what) -> Status {
+			if (!r.integral)
+				return Error(Errc::type_mismatch,
+					     fmt::format("struct {} (type id {}): {} is {}, not an integer", l.name,
+							 l.type_id, what, detail::type_name(b, r.type_id)));
+			if (uint64_t(r.byte_offset) + r.byte_size > l.size)
+				return Error(Errc::bad_layout,
+					     fmt::format("struct {} (type id {}): {} is read with a {}-byte load at "
+							 "byte {}, beyond the struct's {} bytes",
+							 l.name, l.type_id, what, r.byte_size, r.byte_offset, l.size));
+			return {};
+		};
+
+		for (size_t j = 0; j < nf; j++) {
+			const FieldSpec &f = q.fields()[j];
+			const ParsedSpec &p = specs[j];
+			auto r = detail::resolve_steps(b, l.type_id, f.path, p.value, f.want);
+			if (!r)
+				return Error(r.error().code, fmt::format("struct {}: {}", l.name, r.error().message));
+			detail::FieldRef &ref = d.refs_[i * nf + j];
+			d.resolved_[i * nf + j] = *r;
+			if (!r->exists)
+				continue;
+			if (auto st = usable(*r, "field '" + f.path + "'"); !st)
+				return std::move(st).error();
+			ref.value = bits_of(*r);
+			if (r->widened)
+				d.notes_.push_back(fmt::format("struct {}: field '{}' is {} bits, read widened into {} "
+							       "bytes",
+							       l.name, f.path, r->bit_size, f.want.size));
+			// Control members: valid.<hint>, status.<hint>, status.<hint>_sw.
+			struct {
+				const std::string &path;
+				const std::vector<detail::PathStep> &steps;
+				detail::Bits &out;
+			} ctl[] = {{p.valid_path, p.valid, ref.valid},
+				   {p.status_path, p.status, ref.status},
+				   {p.sw_path, p.sw, ref.sw}};
+			for (auto &c : ctl) {
+				auto cr = detail::resolve_steps(b, l.type_id, c.path, c.steps, Want{});
+				if (!cr) {
+					// "valid" that is not a struct, etc.: the convention is not followed;
+					// treat as no control member, but say so.
+					d.notes_.push_back(fmt::format("struct {}: {} ignored: {}", l.name, c.path,
+								       cr.error().message));
+					continue;
+				}
+				if (!cr->exists)
+					continue;
+				if (auto st = usable(*cr, c.path); !st)
+					return std::move(st).error();
+				c.out = bits_of(*cr);
+				if (&c.out == &ref.status) {
+					any_status = true;
+					status_type = cr->type_id;
+				}
+			}
+		}
+		if (any_status) {
+			auto it = state_maps.find(b);
+			if (it == state_maps.end()) {
+				auto m = state_map(l.btf, status_type, d.notes_);
+				if (!m)
+					return Error(m.error().code, fmt::format("struct {}: status values: {}", l.name,
+										 m.error().message));
+				it = state_maps.emplace(b, *m).first;
+			}
+			std::copy(it->second.begin(), it->second.end(), t.state_of);
+		}
+		if (d.id_kind_ == IdKind::btf_full_id && l.object_id == 0)
+			d.notes_.push_back(fmt::format("struct {}: BTF object id unknown ({}); packets from a loaded "
+						       "hook carry the kernel's object id and will read as unknown "
+						       "(set DiscoverOptions::object_id or Btf::with_object_id)",
+						       l.name, l.btf.origin()));
+	}
+
+	if (fixed) {
+		d.fixed_ = &d.tables_[0];
+		return d;
+	}
+
+	// Open addressing on the 64-bit id. Pick a multiplier (Fibonacci hashing first) under
+	// which no two layout ids share a slot, so a known id is found in one probe; at most
+	// half the slots are used so that an unknown id meets an empty slot quickly.
+	unsigned bits = std::max(1u, unsigned(std::bit_width(2 * n - 1)));
+	uint64_t seed = 0x9E3779B97F4A7C15ull;
+	auto next_mult = [&] { // splitmix64, odd
+		seed += 0x9E3779B97F4A7C15ull;
+		uint64_t z = seed;
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+		return (z ^ (z >> 31)) | 1;
+	};
+	for (const auto &t : d.tables_) {
+		for (const auto &u : d.tables_) {
+			if (&t != &u && t.id == u.id)
+				return Error(Errc::invalid_argument,
+					     fmt::format("structs {} and {} have the same id {:#x}: the same layout "
+							 "given twice?",
+							 t.layout->name, u.layout->name, t.id));
+			if (&u == &t)
+				break;
+		}
+	}
+	for (int attempt = 0;; attempt++) {
+		uint64_t mult = attempt == 0 ? 0x9E3779B97F4A7C15ull : next_mult();
+		size_t size = size_t(1) << bits;
+		unsigned shift = 64 - bits;
+		std::vector<Slot> slots(size);
+		bool clean = true;
+		for (const auto &t : d.tables_) {
+			size_t k = size_t((t.id * mult) >> shift);
+			if (slots[k].id)
+				clean = false;
+			while (slots[k].id)
+				k = (k + 1) & (size - 1);
+			slots[k] = Slot{t.id, &t};
+		}
+		// Give up on "clean" after a few tries per size, and grow at most to 16x.
+		if (clean || (attempt % 8 == 7 && bits >= std::bit_width(2 * n - 1) + 4)) {
+			d.slots_ = std::move(slots);
+			d.mult_ = mult;
+			d.shift_ = shift;
+			d.mask_ = size - 1;
+			break;
+		}
+		if (attempt % 8 == 7)
+			bits++;
+	}
+	return d;
+}
+
+} // namespace xdphints
