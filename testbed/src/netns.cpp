@@ -69,7 +69,7 @@ Result<std::string> run(int ns_fd, std::initializer_list<std::string_view> argv)
 		int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 		std::string fix = code == 127 ? "install it (make deps installs iproute2)"
 					      : "run as root (CAP_NET_ADMIN, CAP_SYS_ADMIN)";
-		return Error{Errc::system, 0,
+		return Error{Errc::system,
 			     "'" + cmd + "' failed (exit " + std::to_string(code) + "): " + out + "; " + fix};
 	}
 	return out;
@@ -197,7 +197,7 @@ Result<VethEnd> describe(const Netns &ns, const std::string &ifname, const std::
 		return out.error();
 	auto j = nlohmann::json::parse(*out, nullptr, false);
 	if (j.is_discarded() || !j.is_array() || j.empty())
-		return Error{Errc::system, 0, "cannot parse 'ip -j link show " + ifname + "': " + *out +
+		return Error{Errc::system, "cannot parse 'ip -j link show " + ifname + "': " + *out +
 						       "; fix: update iproute2"};
 	return VethEnd{ifname, j[0].value("ifindex", 0), j[0].value("address", ""), ipv4};
 }

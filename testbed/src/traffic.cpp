@@ -116,7 +116,7 @@ Result<UdpFlow> UdpFlow::open(const Netns &ns, const std::string &src_ip, uint16
 	src.sin_port = htons(sport);
 	dst.sin_port = htons(dport);
 	if (inet_pton(AF_INET, src_ip.c_str(), &src.sin_addr) != 1 || inet_pton(AF_INET, dst_ip.c_str(), &dst.sin_addr) != 1)
-		return Error{Errc::invalid_argument, 0, "bad IPv4 address '" + src_ip + "' or '" + dst_ip + "'; fix: use dotted quads"};
+		return Error{Errc::invalid_argument, "bad IPv4 address '" + src_ip + "' or '" + dst_ip + "'; fix: use dotted quads"};
 	if (bind(fd, reinterpret_cast<sockaddr *>(&src), sizeof(src)) != 0)
 		return Error::from_errno(errno, "bind " + src_ip + ":" + std::to_string(sport), "pick a free port");
 	if (connect(fd, reinterpret_cast<sockaddr *>(&dst), sizeof(dst)) != 0)
