@@ -1,0 +1,113 @@
+#pragma once
+// A hints hook on one interface: the per-driver XDP program that turns the driver's RX
+// metadata (kfuncs) into a BTF-described hint struct in front of each packet, and
+// redirects packets to the AF_XDP socket of their RX queue.
+//
+//   auto hook = xdphints::Hook::attach({.ifname = "eth1"});
+//   if (!hook) { print(hook.error().message); return 1; }
+//   auto layouts = hook->layouts();        // from the kernel's BTF of the loaded program
+//   bpf_map_update_elem(hook->xsks_map_fd(), &queue, &xsk_fd, 0);
+//
+// Safety: a program already attached to the interface is never replaced unless asked
+// (`replace`); the hook is attached through a bpf_link, so it goes away with the process.
+// Kernel: device-bound XDP and the timestamp/hash kfuncs need Linux >= 6.3, the VLAN kfunc
+// >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
+#include <xdphints/btf.hpp>
+#include <xdphints/layout.hpp>
+#include <xdphints/result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct bpf_object;
+
+namespace xdphints {
+
+enum class AttachMode {
+	automatic, // driver (native) mode for kfunc hooks, generic (SKB) mode for the generic hook
+	driver,
+	skb,
+};
+
+struct HookOptions {
+	std::string ifname;     // the interface, in the calling thread's network namespace
+	int ifindex = 0;        // used when ifname is empty
+	std::string hook;       // "" selects by driver (ethtool GDRVINFO); else a hook name
+	bool replace = false;   // detach a program attached through netlink first
+	AttachMode mode = AttachMode::automatic;
+};
+
+struct HookStats {
+	uint64_t rx = 0;          // packets the hook saw
+	uint64_t meta_failed = 0; // no room for the metadata: passed to the stack without hints
+	uint64_t redirected = 0;  // handed to an AF_XDP socket
+};
+
+class Hook {
+public:
+	// Loads the hook for the interface's driver (device-bound when it uses kfuncs), writes
+	// the BTF object id into the program's .bss, and attaches it through a bpf_link.
+	static Result<Hook> attach(const HookOptions &opt);
+
+	// Loads (and verifies) the hook like attach() but does not attach it. For checks,
+	// `probe` and tests: every hook's program must pass the verifier on any interface
+	// whose driver implements the kfuncs.
+	static Result<Hook> load(const HookOptions &opt);
+
+	Hook(Hook &&o) noexcept;
+	Hook &operator=(Hook &&o) noexcept;
+	Hook(const Hook &) = delete;
+	Hook &operator=(const Hook &) = delete;
+	~Hook(); // detaches (closes the link), then unloads
+
+	bool attached() const noexcept { return link_fd_ >= 0; }
+	int xsks_map_fd() const noexcept { return xsks_map_fd_; }
+	int prog_fd() const noexcept { return prog_fd_; }
+	uint32_t prog_id() const noexcept { return prog_id_; }
+	uint32_t btf_obj_id() const noexcept { return btf_obj_id_; }
+	int ifindex() const noexcept { return ifindex_; }
+	const std::string &ifname() const noexcept { return ifname_; }
+	const std::string &driver() const noexcept { return driver_; }  // "" if unknown
+	const std::string &hook_name() const noexcept { return hook_name_; }
+	AttachMode mode() const noexcept { return mode_; }
+
+	// The program's BTF as the kernel holds it (by bpf_prog_info.btf_id).
+	const Btf &btf() const noexcept { return *btf_; }
+	// Hint layouts in that BTF (lib's discovery rule); ids carry btf_obj_id() << 32.
+	Result<std::vector<Layout>> layouts() const;
+	// Sum over CPUs of the hook_stats map.
+	Result<HookStats> stats() const;
+
+private:
+	Hook() = default;
+	void reset() noexcept;
+
+	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj_{nullptr, nullptr};
+	std::unique_ptr<Btf> btf_;
+	int link_fd_ = -1;
+	int prog_fd_ = -1;     // owned by obj_
+	int xsks_map_fd_ = -1; // owned by obj_
+	int stats_map_fd_ = -1; // owned by obj_
+	uint32_t prog_id_ = 0;
+	uint32_t btf_obj_id_ = 0;
+	int ifindex_ = 0;
+	std::string ifname_;
+	std::string driver_;
+	std::string hook_name_;
+	AttachMode mode_ = AttachMode::automatic;
+};
+
+// Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
+Result<std::string> driver_of(std::string_view ifname);
+
+// The hook chosen for a driver: its own when it implements the XDP RX metadata kfuncs,
+// else "generic". Pure.
+std::string_view hook_for_driver(std::string_view driver) noexcept;
+
+// Names of the built-in hooks ("veth", ..., "generic").
+std::vector<std::string_view> hook_names();
+
+} // namespace xdphints

@@ -1,0 +1,48 @@
+#pragma once
+// Diagnostics: the hints of frames the hook passed to the stack, read without AF_XDP.
+// A tc ingress program (tcx link, Linux >= 6.6) copies skb->data_meta..skb->data, which
+// the kernel carries over from the XDP metadata area, into a ring buffer, together with
+// the stack's own view of the frame (skb hash, VLAN tag) to compare against.
+#include <xdphints/result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+struct meta_tap;
+struct ring_buffer;
+
+namespace xdphints {
+
+struct TappedFrame {
+	std::vector<uint8_t> meta; // the metadata bytes, ending where the packet data begins
+	uint32_t skb_hash = 0;
+	bool vlan_present = false;
+	uint16_t vlan_tci = 0;
+	uint16_t vlan_proto = 0; // host byte order
+};
+
+class MetaTap {
+public:
+	// Attaches to `ifindex` of the calling thread's network namespace; detached on
+	// destruction (closing the link works from any namespace).
+	static Result<MetaTap> attach(int ifindex);
+
+	MetaTap(MetaTap &&o) noexcept;
+	MetaTap(const MetaTap &) = delete;
+	MetaTap &operator=(const MetaTap &) = delete;
+	MetaTap &operator=(MetaTap &&) = delete;
+	~MetaTap();
+
+	// Frames recorded since the last call, oldest first.
+	Result<std::vector<TappedFrame>> drain();
+
+private:
+	MetaTap() = default;
+	::meta_tap *skel_ = nullptr;
+	::ring_buffer *ring_ = nullptr;
+	int link_fd_ = -1;
+	std::unique_ptr<std::vector<TappedFrame>> sink_ = std::make_unique<std::vector<TappedFrame>>();
+};
+
+} // namespace xdphints

@@ -1,0 +1,472 @@
+#include <xdphints/hook.hpp>
+#include <xdphints/kernel_btf.hpp>
+
+#include "fd.hpp"
+#include "hook_specs.hpp"
+#include "sys_error.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
+
+#include <cerrno>
+#include <cstring>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+// Not in this system's uapi headers (Linux >= 6.3): load an XDP program bound to one
+// device so it may call that driver's RX metadata kfuncs, without offloading it.
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
+
+namespace xdphints {
+
+using detail::ErrContext;
+using detail::HookSpec;
+using detail::Op;
+using detail::Fd;
+using detail::sys_error;
+
+namespace {
+
+constexpr const char *kProgName = "xdp_hints_hook";
+constexpr const char *kObjIdVar = "xdp_hints_btf_obj_id";
+
+struct Iface {
+	std::string name;
+	int index = 0;
+};
+
+Result<Iface> resolve_iface(const HookOptions &opt)
+{
+	if (!opt.ifname.empty()) {
+		if (opt.ifname.size() >= IF_NAMESIZE)
+			return Error::from_errno(EINVAL, "interface name '" + opt.ifname + "' is too long",
+						 "interface names have at most 15 characters (ip link)");
+		unsigned idx = if_nametoindex(opt.ifname.c_str());
+		if (idx == 0)
+			return sys_error(ENODEV, Op::resolve_ifname, "look up interface " + opt.ifname,
+					 {opt.ifname, "", "", false});
+		return Iface{opt.ifname, int(idx)};
+	}
+	char buf[IF_NAMESIZE] = {};
+	if (opt.ifindex <= 0 || !if_indextoname(unsigned(opt.ifindex), buf))
+		return sys_error(ENODEV, Op::resolve_ifname,
+				 "look up interface index " + std::to_string(opt.ifindex),
+				 {"ifindex " + std::to_string(opt.ifindex), "", "", false});
+	return Iface{buf, opt.ifindex};
+}
+
+struct Attached {
+	uint32_t prog_id = 0;
+	std::string name;
+	bool is_link = false;
+	uint32_t mode_flag = 0; // XDP_FLAGS_* of the mode it is attached in
+};
+
+// The XDP program on `ifindex` in any mode, or prog_id 0.
+Result<Attached> attached_program(const Iface &ifc)
+{
+	bpf_xdp_query_opts q{};
+	q.sz = sizeof(q);
+	if (int err = bpf_xdp_query(ifc.index, 0, &q))
+		return sys_error(err, Op::query, "query XDP programs of " + ifc.name, {ifc.name, "", "", false});
+	Attached a;
+	if (q.drv_prog_id)
+		a = {q.drv_prog_id, "", false, XDP_FLAGS_DRV_MODE};
+	else if (q.skb_prog_id)
+		a = {q.skb_prog_id, "", false, XDP_FLAGS_SKB_MODE};
+	else if (q.hw_prog_id)
+		a = {q.hw_prog_id, "", false, XDP_FLAGS_HW_MODE};
+	if (a.prog_id == 0)
+		return a;
+	// Name and whether a bpf_link holds it: best effort, the id alone is enough to refuse.
+	Fd pfd(bpf_prog_get_fd_by_id(a.prog_id));
+	if (pfd.fd >= 0) {
+		bpf_prog_info info{};
+		uint32_t len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(pfd.fd, &info, &len) == 0)
+			a.name = info.name;
+	}
+	uint32_t link_id = 0;
+	while (bpf_link_get_next_id(link_id, &link_id) == 0) {
+		Fd lfd(bpf_link_get_fd_by_id(link_id));
+		if (lfd.fd < 0)
+			continue;
+		bpf_link_info li{};
+		uint32_t len = sizeof(li);
+		if (bpf_obj_get_info_by_fd(lfd.fd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_XDP &&
+		    li.prog_id == a.prog_id && int(li.xdp.ifindex) == ifc.index) {
+			a.is_link = true;
+			break;
+		}
+	}
+	return a;
+}
+
+// Offset of global variable `name` in datasec `sec` of the object's BTF.
+Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, const char *name)
+{
+	int sec_id = btf ? btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC) : -ENOENT;
+	if (sec_id > 0) {
+		const struct btf_type *t = btf__type_by_id(btf, uint32_t(sec_id));
+		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+		for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
+			const struct btf_type *v = btf__type_by_id(btf, vs->type);
+			if (v && std::strcmp(btf__name_by_offset(btf, v->name_off), name) == 0)
+				return vs->offset;
+		}
+	}
+	return Error::from_errno(ENOENT, std::string("the hook has no global '") + name + "' in " + sec,
+				 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
+}
+
+// Writes the kernel BTF object id into the loaded program's .bss (before attach, so the
+// first packet already carries the global id).
+Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
+{
+	bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
+	if (!bss)
+		return Error::from_errno(ENOENT, "the hook has no .bss map",
+					 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
+	auto off = datasec_var_offset(bpf_object__btf(obj), ".bss", kObjIdVar);
+	if (!off)
+		return off.error();
+	std::vector<uint8_t> val(bpf_map__value_size(bss));
+	if (*off + sizeof(uint32_t) > val.size())
+		return Error::from_errno(EINVAL, std::string(kObjIdVar) + " lies outside .bss", "rebuild the hook");
+	uint32_t key = 0;
+	int fd = bpf_map__fd(bss);
+	if (bpf_map_lookup_elem(fd, &key, val.data()) != 0)
+		return sys_error(errno, Op::map, "read the hook's .bss", ctx);
+	std::memcpy(val.data() + *off, &obj_id, sizeof(obj_id));
+	if (bpf_map_update_elem(fd, &key, val.data(), BPF_ANY) != 0)
+		return sys_error(errno, Op::map, "write the BTF object id into the hook's .bss", ctx);
+	return {};
+}
+
+// The kfuncs a hook calls must exist in this kernel; saying so before the verifier does
+// gives the user the kernel version instead of a verifier log.
+Status check_kfuncs(const HookSpec &spec, const ErrContext &ctx)
+{
+	struct Need {
+		unsigned bit;
+		const char *kfunc;
+		const char *since;
+	};
+	static constexpr Need needs[] = {
+		{detail::HINT_TIMESTAMP, "bpf_xdp_metadata_rx_timestamp", "6.3"},
+		{detail::HINT_HASH, "bpf_xdp_metadata_rx_hash", "6.3"},
+		{detail::HINT_VLAN, "bpf_xdp_metadata_rx_vlan_tag", "6.8"},
+	};
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return sys_error(errno, Op::btf, "load the kernel's BTF (/sys/kernel/btf/vmlinux)", ctx);
+	std::string missing;
+	std::string since;
+	for (const auto &n : needs)
+		if ((spec.hints & n.bit) && btf__find_by_name_kind(vmlinux, n.kfunc, BTF_KIND_FUNC) < 0) {
+			missing += (missing.empty() ? "" : ", ") + std::string(n.kfunc);
+			since = n.since;
+		}
+	btf__free(vmlinux);
+	if (missing.empty())
+		return {};
+	return Error::from_errno(EOPNOTSUPP,
+				 "this kernel lacks the XDP RX metadata kfuncs " + missing + " that hook " +
+					 std::string(spec.name) + " calls",
+				 "needs Linux >= " + since + "; use the generic hook (--hook generic)");
+}
+
+Result<const HookSpec *> select_spec(const HookOptions &opt, const std::string &driver, const ErrContext &ctx)
+{
+	if (opt.hook.empty()) {
+		if (const HookSpec *s = detail::hook_spec_for_driver(driver))
+			return s;
+		return detail::find_hook_spec("generic") ? detail::find_hook_spec("generic")
+							: Result<const HookSpec *>(Error::from_errno(
+								  EOPNOTSUPP, "no hook for driver " + driver,
+								  "name a hook with --hook (veth)"));
+	}
+	const HookSpec *s = detail::find_hook_spec(opt.hook);
+	if (!s) {
+		std::string names;
+		for (auto n : hook_names())
+			names += (names.empty() ? "" : ", ") + std::string(n);
+		return Error::from_errno(EINVAL, "no hook named '" + opt.hook + "'", "choose one of: " + names);
+	}
+	// A kfunc hook on a driver without kfuncs would load, but every call would answer
+	// -EOPNOTSUPP: say so instead of attaching a hook that writes nothing.
+	if (s->kfuncs && !detail::hook_spec_for_driver(driver)) {
+		ErrContext c = ctx;
+		c.dev_bound = true;
+		return sys_error(EOPNOTSUPP, Op::load, "hook " + std::string(s->name) + " on " + ctx.ifname, c);
+	}
+	return s;
+}
+
+uint32_t mode_flag(AttachMode m, const HookSpec &spec)
+{
+	switch (m) {
+	case AttachMode::driver:
+		return XDP_FLAGS_DRV_MODE;
+	case AttachMode::skb:
+		return XDP_FLAGS_SKB_MODE;
+	case AttachMode::automatic:
+		break;
+	}
+	return spec.kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+}
+
+} // namespace
+
+Result<std::string> driver_of(std::string_view ifname)
+{
+	std::string name(ifname);
+	ErrContext ctx{name, "", "", false};
+	if (name.size() >= IF_NAMESIZE)
+		return sys_error(ENODEV, Op::resolve_ifname, "look up interface " + name, ctx);
+	Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (sock.fd < 0)
+		return sys_error(errno, Op::ethtool, "open a socket for ethtool", ctx);
+	ethtool_drvinfo info{};
+	info.cmd = ETHTOOL_GDRVINFO;
+	ifreq ifr{};
+	std::memcpy(ifr.ifr_name, name.c_str(), name.size());
+	ifr.ifr_data = reinterpret_cast<char *>(&info);
+	if (ioctl(sock.fd, SIOCETHTOOL, &ifr) != 0)
+		return sys_error(errno, errno == ENODEV ? Op::resolve_ifname : Op::ethtool,
+				 "ask " + name + " for its driver (ETHTOOL_GDRVINFO)", ctx);
+	return std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+}
+
+std::string_view hook_for_driver(std::string_view driver) noexcept
+{
+	const HookSpec *s = detail::hook_spec_for_driver(driver);
+	return s ? s->name : std::string_view("generic");
+}
+
+std::vector<std::string_view> hook_names()
+{
+	std::vector<std::string_view> v;
+	for (const auto &s : detail::hook_specs())
+		v.push_back(s.name);
+	return v;
+}
+
+Hook::Hook(Hook &&o) noexcept
+	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
+	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
+	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
+	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), mode_(o.mode_)
+{
+	o.link_fd_ = o.prog_fd_ = o.xsks_map_fd_ = o.stats_map_fd_ = -1;
+}
+
+Hook &Hook::operator=(Hook &&o) noexcept
+{
+	if (this != &o) {
+		reset();
+		obj_ = std::move(o.obj_);
+		btf_ = std::move(o.btf_);
+		link_fd_ = std::exchange(o.link_fd_, -1);
+		prog_fd_ = std::exchange(o.prog_fd_, -1);
+		xsks_map_fd_ = std::exchange(o.xsks_map_fd_, -1);
+		stats_map_fd_ = std::exchange(o.stats_map_fd_, -1);
+		prog_id_ = o.prog_id_;
+		btf_obj_id_ = o.btf_obj_id_;
+		ifindex_ = o.ifindex_;
+		ifname_ = std::move(o.ifname_);
+		driver_ = std::move(o.driver_);
+		hook_name_ = std::move(o.hook_name_);
+		mode_ = o.mode_;
+	}
+	return *this;
+}
+
+Hook::~Hook()
+{
+	reset();
+}
+
+void Hook::reset() noexcept
+{
+	// Link first: the program leaves the interface before its object is freed.
+	if (link_fd_ >= 0)
+		close(link_fd_);
+	link_fd_ = -1;
+	obj_.reset();
+	prog_fd_ = xsks_map_fd_ = stats_map_fd_ = -1;
+}
+
+Result<Hook> Hook::load(const HookOptions &opt)
+{
+	auto ifc = resolve_iface(opt);
+	if (!ifc)
+		return ifc.error();
+	ErrContext ctx{ifc->name, "", "", false};
+
+	auto drv = driver_of(ifc->name);
+	// No driver info (some virtual devices): selection falls back to generic.
+	std::string driver = drv ? *drv : std::string();
+	ctx.driver = driver;
+	auto spec_r = select_spec(opt, driver, ctx);
+	if (!spec_r)
+		return spec_r.error();
+	const HookSpec &spec = **spec_r;
+	ctx.hook = spec.name;
+	ctx.dev_bound = spec.kfuncs;
+	if (spec.kfuncs)
+		if (auto st = check_kfuncs(spec, ctx); !st)
+			return st.error();
+
+	Hook h;
+	h.ifindex_ = ifc->index;
+	h.ifname_ = ifc->name;
+	h.driver_ = driver;
+	h.hook_name_ = spec.name;
+	h.mode_ = mode_flag(opt.mode, spec) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
+
+	size_t size = 0;
+	const void *elf = spec.elf(&size);
+	std::string obj_name(spec.struct_name);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name.c_str());
+	bpf_object *obj = bpf_object__open_mem(elf, size, &oo);
+	if (!obj)
+		return sys_error(errno, Op::open_object, "open the embedded hook " + obj_name, ctx);
+	h.obj_ = {obj, bpf_object__close};
+
+	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
+	if (!prog)
+		return Error::from_errno(ENOENT, "hook " + obj_name + " has no program " + kProgName, "rebuild");
+	if (spec.kfuncs) {
+		bpf_program__set_ifindex(prog, unsigned(ifc->index));
+		if (int err = bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY))
+			return sys_error(err, Op::load, "mark hook " + obj_name + " device-bound", ctx);
+	}
+	if (int err = bpf_object__load(obj))
+		return sys_error(err, Op::load,
+				 "load hook " + obj_name + (spec.kfuncs ? " bound to " : " for ") + ifc->name +
+					 " (driver " + (driver.empty() ? "unknown" : driver) + ")",
+				 ctx);
+
+	h.prog_fd_ = bpf_program__fd(prog);
+	bpf_prog_info info{};
+	uint32_t len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(h.prog_fd_, &info, &len) != 0)
+		return sys_error(errno, Op::query, "read info of the loaded hook", ctx);
+	h.prog_id_ = info.id;
+
+	auto obj_id = btf_obj_id_of_fd(bpf_object__btf_fd(obj));
+	if (!obj_id)
+		return obj_id.error();
+	h.btf_obj_id_ = *obj_id;
+	if (info.btf_id != h.btf_obj_id_)
+		return Error::from_errno(EINVAL,
+					 "the hook's BTF is object " + std::to_string(h.btf_obj_id_) +
+						 " but the program reports " + std::to_string(info.btf_id),
+					 "report this: libbpf and the kernel disagree");
+	if (auto st = write_obj_id(obj, h.btf_obj_id_, ctx); !st)
+		return st.error();
+
+	// The layouts are described by the BTF the kernel holds for this program.
+	auto btf = btf_from_kernel_id(info.btf_id);
+	if (!btf)
+		return btf.error();
+	h.btf_ = std::make_unique<Btf>(std::move(*btf));
+
+	bpf_map *xsks = bpf_object__find_map_by_name(obj, "xsks_map");
+	bpf_map *stats = bpf_object__find_map_by_name(obj, "hook_stats");
+	if (!xsks || !stats)
+		return Error::from_errno(ENOENT, "hook " + obj_name + " lacks xsks_map or hook_stats", "rebuild");
+	h.xsks_map_fd_ = bpf_map__fd(xsks);
+	h.stats_map_fd_ = bpf_map__fd(stats);
+	return h;
+}
+
+Result<Hook> Hook::attach(const HookOptions &opt)
+{
+	auto ifc = resolve_iface(opt);
+	if (!ifc)
+		return ifc.error();
+	ErrContext ctx{ifc->name, "", "", false};
+	// Refuse early, before loading anything, when the interface is taken.
+	auto cur = attached_program(*ifc);
+	if (!cur)
+		return cur.error();
+	if (cur->prog_id && (!opt.replace || cur->is_link))
+		return detail::busy_error(ctx, cur->prog_id, cur->name, cur->is_link);
+
+	HookOptions o = opt;
+	o.ifname = ifc->name;
+	auto h = load(o);
+	if (!h)
+		return h.error();
+	ctx.driver = h->driver_;
+	ctx.hook = h->hook_name_;
+
+	// Look again: load() took time, and --replace detaches exactly what we saw.
+	cur = attached_program(*ifc);
+	if (!cur)
+		return cur.error();
+	if (cur->prog_id) {
+		if (!opt.replace || cur->is_link)
+			return detail::busy_error(ctx, cur->prog_id, cur->name, cur->is_link);
+		Fd old(bpf_prog_get_fd_by_id(cur->prog_id));
+		if (old.fd < 0)
+			return sys_error(errno, Op::detach, "open the XDP program to replace", ctx);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = old.fd);
+		if (int err = bpf_xdp_detach(ifc->index, cur->mode_flag | XDP_FLAGS_REPLACE, &d))
+			return sys_error(err, Op::detach,
+					 "detach XDP program id " + std::to_string(cur->prog_id) + " from " + ifc->name,
+					 ctx);
+	}
+
+	uint32_t flags = h->mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
+	int link = bpf_link_create(h->prog_fd_, ifc->index, BPF_XDP, &lo);
+	if (link < 0) {
+		int err = errno;
+		if (err == EBUSY) {
+			if (auto again = attached_program(*ifc); again && again->prog_id)
+				return detail::busy_error(ctx, again->prog_id, again->name, again->is_link);
+		}
+		return sys_error(err, Op::attach,
+				 "attach hook " + h->hook_name_ + " to " + ifc->name + " in " +
+					 (flags == XDP_FLAGS_DRV_MODE ? "driver" : "generic (SKB)") + " mode",
+				 ctx);
+	}
+	h->link_fd_ = link;
+	return h;
+}
+
+Result<std::vector<Layout>> Hook::layouts() const
+{
+	return discover_layouts(*btf_);
+}
+
+Result<HookStats> Hook::stats() const
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return sys_error(ncpu, Op::query, "count possible CPUs");
+	std::vector<uint64_t> v(size_t(ncpu) * 1);
+	uint64_t sums[3] = {};
+	for (uint32_t k = 0; k < 3; k++) {
+		if (bpf_map_lookup_elem(stats_map_fd_, &k, v.data()) != 0)
+			return sys_error(errno, Op::map, "read the hook's statistics", {ifname_, driver_, hook_name_, false});
+		for (uint64_t x : v)
+			sums[k] += x;
+	}
+	return HookStats{sums[0], sums[1], sums[2]};
+}
+
+} // namespace xdphints

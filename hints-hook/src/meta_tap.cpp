@@ -1,0 +1,100 @@
+#include <xdphints/meta_tap.hpp>
+
+#include "meta_tap.skel.h"
+#include "sys_error.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+#include <utility>
+
+// Not in this system's uapi headers (Linux >= 6.6).
+#ifndef XDPHINTS_BPF_TCX_INGRESS
+#define XDPHINTS_BPF_TCX_INGRESS 46
+#endif
+
+namespace xdphints {
+
+using detail::Op;
+using detail::sys_error;
+
+namespace {
+
+// Mirror of struct tap_record in meta_tap.bpf.c.
+struct TapRecord {
+	uint32_t meta_len;
+	uint32_t skb_hash;
+	uint32_t vlan_present;
+	uint16_t vlan_tci;
+	uint16_t vlan_proto;
+	uint64_t meta[8];
+};
+
+int on_record(void *ctx, void *data, size_t size)
+{
+	auto *sink = static_cast<std::vector<TappedFrame> *>(ctx);
+	if (size < sizeof(TapRecord))
+		return 0;
+	TapRecord r;
+	std::memcpy(&r, data, sizeof(r));
+	TappedFrame f;
+	uint32_t n = r.meta_len < sizeof(r.meta) ? r.meta_len : uint32_t(sizeof(r.meta));
+	f.meta.assign(reinterpret_cast<const uint8_t *>(r.meta), reinterpret_cast<const uint8_t *>(r.meta) + n);
+	f.skb_hash = r.skb_hash;
+	f.vlan_present = r.vlan_present != 0;
+	f.vlan_tci = r.vlan_tci;
+	f.vlan_proto = r.vlan_proto;
+	sink->push_back(std::move(f));
+	return 0;
+}
+
+} // namespace
+
+Result<MetaTap> MetaTap::attach(int ifindex)
+{
+	MetaTap t;
+	t.skel_ = meta_tap__open_and_load();
+	if (!t.skel_)
+		return sys_error(errno, Op::load, "load the tc metadata tap");
+	int fd = bpf_program__fd(t.skel_->progs.meta_tap);
+	t.link_fd_ = bpf_link_create(fd, ifindex, bpf_attach_type(XDPHINTS_BPF_TCX_INGRESS), nullptr);
+	if (t.link_fd_ < 0)
+		return Error::from_errno(errno, "attach the tc metadata tap (tcx ingress) to ifindex " +
+							std::to_string(ifindex),
+					 "needs Linux >= 6.6 (tcx links) and root");
+	t.ring_ = ring_buffer__new(bpf_map__fd(t.skel_->maps.tap_ring), on_record, t.sink_.get(), nullptr);
+	if (!t.ring_)
+		return sys_error(errno, Op::map, "open the tap's ring buffer");
+	return t;
+}
+
+MetaTap::MetaTap(MetaTap &&o) noexcept
+	: skel_(std::exchange(o.skel_, nullptr)), ring_(std::exchange(o.ring_, nullptr)),
+	  link_fd_(std::exchange(o.link_fd_, -1)), sink_(std::move(o.sink_))
+{
+}
+
+MetaTap::~MetaTap()
+{
+	if (ring_)
+		ring_buffer__free(ring_);
+	if (link_fd_ >= 0)
+		close(link_fd_);
+	if (skel_)
+		meta_tap__destroy(skel_);
+}
+
+Result<std::vector<TappedFrame>> MetaTap::drain()
+{
+	int n = ring_buffer__consume(ring_);
+	if (n < 0)
+		return sys_error(n, Op::map, "read the tap's ring buffer");
+	std::vector<TappedFrame> out;
+	out.swap(*sink_);
+	return out;
+}
+
+} // namespace xdphints

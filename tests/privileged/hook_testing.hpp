@@ -1,0 +1,85 @@
+#pragma once
+// Shared by the hook_*.cpp privileged tests: a testbed with the thread inside its rx
+// namespace, and a few kernel-side checks that do not go through the code under test.
+#include <xdphints/testbed/netns.hpp>
+
+#include "privileges.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace xdphints::test {
+
+// Two namespaces + veth, with this thread in the rx namespace until destroyed.
+// Members are destroyed in reverse order: leave the namespace, then remove it.
+struct RxBed {
+	testbed::Testbed bed;
+	std::optional<testbed::NetnsScope> scope;
+
+	static std::optional<RxBed> make(std::string_view tag)
+	{
+		auto tb = testbed::Testbed::create(tag);
+		if (!tb) {
+			FAIL_CHECK(tb.error().message);
+			return std::nullopt;
+		}
+		std::optional<RxBed> r{RxBed{std::move(*tb), std::nullopt}};
+		auto sc = testbed::NetnsScope::enter(r->bed.rx_ns);
+		if (!sc) {
+			FAIL_CHECK(sc.error().message);
+			return std::nullopt;
+		}
+		r->scope.emplace(std::move(*sc));
+		return r;
+	}
+	~RxBed() { scope.reset(); }
+	RxBed(testbed::Testbed &&b, std::optional<testbed::NetnsScope> s) : bed(std::move(b)), scope(std::move(s)) {}
+	RxBed(RxBed &&) = default;
+
+	const std::string &rx_if() const { return bed.rx().ifname; }
+	int rx_index() const { return bed.rx().ifindex; }
+};
+
+// What the kernel says is attached to `ifindex` (in the calling thread's namespace).
+inline bpf_xdp_query_opts xdp_query(int ifindex)
+{
+	bpf_xdp_query_opts q{};
+	q.sz = sizeof(q);
+	int err = bpf_xdp_query(ifindex, 0, &q);
+	REQUIRE(err == 0);
+	return q;
+}
+
+// True once program `id` no longer exists (freed after an RCU grace period).
+inline bool prog_gone(uint32_t id)
+{
+	for (int i = 0; i < 200; i++) {
+		int fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0 && errno == ENOENT)
+			return true;
+		if (fd >= 0)
+			close(fd);
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	return false;
+}
+
+// Polls `pred` for up to two seconds.
+template <class F> bool eventually(F pred)
+{
+	for (int i = 0; i < 200; i++) {
+		if (pred())
+			return true;
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	return pred();
+}
+
+} // namespace xdphints::test

@@ -1,0 +1,185 @@
+// What the veth hook writes, read back without AF_XDP: the frames it passes to the stack
+// keep their XDP metadata in skb->data_meta, which a tc tap copies out. The bytes are
+// decoded by BTF member name with the layouts from the kernel's BTF of the hook and
+// compared with what the stack knows of the same frame (skb hash, VLAN tag).
+#include <xdphints/hook.hpp>
+#include <xdphints/meta_tap.hpp>
+#include <xdphints/query.hpp>
+#include <xdphints/testbed/traffic.hpp>
+
+#include "hook_testing.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <algorithm>
+
+using namespace xdphints;
+using xdphints::test::RxBed;
+
+namespace {
+
+uint64_t tai_now()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_TAI, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+int udp_receiver(const std::string &ip, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	REQUIRE(fd >= 0);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	REQUIRE(inet_pton(AF_INET, ip.c_str(), &sa.sin_addr) == 1);
+	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	return fd;
+}
+
+struct Sent {
+	std::vector<TappedFrame> frames;
+	uint64_t t0 = 0, t1 = 0;
+};
+
+// Sends `n` UDP packets tx -> rx:dport and returns the frames the tap saw.
+Sent send_and_tap(RxBed &bed, MetaTap &tap, uint16_t dport, int n)
+{
+	Sent s;
+	int rx = udp_receiver(bed.bed.rx().ipv4, dport);
+	auto flow = testbed::UdpFlow::open(bed.bed.tx_ns, bed.bed.tx().ipv4, 41000, bed.bed.rx().ipv4, dport);
+	REQUIRE(flow);
+	const uint8_t payload[48] = {7};
+	s.t0 = tai_now();
+	for (int i = 0; i < n; i++)
+		REQUIRE(flow->send(payload));
+	xdphints::test::eventually([&] {
+		auto got = tap.drain();
+		REQUIRE(got);
+		s.frames.insert(s.frames.end(), got->begin(), got->end());
+		return int(s.frames.size()) >= n;
+	});
+	s.t1 = tai_now();
+	close(rx);
+	return s;
+}
+
+Hook attach_veth(const RxBed &bed)
+{
+	HookOptions o;
+	o.ifname = bed.rx_if();
+	auto hook = Hook::attach(o);
+	INFO((hook ? std::string() : hook.error().message));
+	REQUIRE(hook);
+	REQUIRE(hook->hook_name() == "veth");
+	return std::move(*hook);
+}
+
+struct Fields {
+	Query q;
+	Field<uint64_t> ts = q.add<uint64_t>("rx_timestamp");
+	Field<uint32_t> hash = q.add<uint32_t>("rx_hash");
+	Field<uint32_t> hash_type = q.add<uint32_t>("rx_hash_type");
+	Field<uint16_t> tci = q.add<uint16_t>("rx_vlan_tci");
+	Field<uint16_t> proto = q.add<uint16_t>("rx_vlan_proto");
+};
+
+} // namespace
+
+TEST_CASE("veth hook writes its struct ending at the packet data, decoded by member name", "[hook][veth][meta]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	auto bed = RxBed::make("hkm");
+	REQUIRE(bed);
+	auto hook = attach_veth(*bed);
+	auto tap = MetaTap::attach(bed->rx_index());
+	REQUIRE(tap);
+	auto layouts = hook.layouts();
+	REQUIRE(layouts);
+	auto veth = std::find_if(layouts->begin(), layouts->end(), [](const Layout &l) { return l.name == "xdp_hints_veth"; });
+	REQUIRE(veth != layouts->end());
+
+	Fields f;
+	auto dec = Decoder::build(f.q, *layouts);
+	REQUIRE(dec);
+
+	constexpr int n = 8;
+	Sent s = send_and_tap(*bed, *tap, 41001, n);
+	REQUIRE(s.frames.size() == size_t(n));
+	for (const auto &fr : s.frames) {
+		REQUIRE(fr.meta.size() == veth->size); // exactly one struct, ending at data
+		Hints h = dec->decode(fr.meta.data() + fr.meta.size(), fr.meta.size());
+		REQUIRE(h.known());
+		CHECK(h.id() == veth->id());
+		CHECK(uint32_t(h.id() >> 32) == hook.btf_obj_id());
+
+		// veth has no timestamp for stack-sent frames (success with 0): software, TAI.
+		CHECK(h.software(f.ts));
+		CHECK(h.state(f.ts) == HintState::no_data);
+		auto ts = h.get(f.ts);
+		REQUIRE(ts);
+		CHECK(*ts >= s.t0);
+		CHECK(*ts <= s.t1);
+
+		// The hash veth reports is the skb's hash, which the stack then carries.
+		CHECK(h.state(f.hash) == HintState::ok);
+		REQUIRE(h.get(f.hash));
+		CHECK(*h.get(f.hash) == fr.skb_hash);
+		CHECK(fr.skb_hash != 0);
+		REQUIRE(h.get(f.hash_type));
+
+		// Untagged: no VLAN for this packet.
+		CHECK(h.state(f.tci) == HintState::no_data);
+		CHECK_FALSE(h.get(f.tci));
+		CHECK_FALSE(h.get(f.proto));
+		CHECK_FALSE(fr.vlan_present);
+	}
+	// One flow, one hash.
+	CHECK(std::all_of(s.frames.begin(), s.frames.end(),
+			  [&](const TappedFrame &x) { return x.skb_hash == s.frames[0].skb_hash; }));
+	auto st = hook.stats();
+	REQUIRE(st);
+	CHECK(st->rx == uint64_t(n));
+	CHECK(st->meta_failed == 0);
+}
+
+TEST_CASE("veth hook reports the VLAN tag of tagged frames", "[hook][veth][meta][vlan]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	auto bed = RxBed::make("hkv");
+	REQUIRE(bed);
+	auto hook = attach_veth(*bed);
+	auto tap = MetaTap::attach(bed->rx_index());
+	REQUIRE(tap);
+	constexpr uint16_t tci = (5 << 13) | 42; // PCP 5, VID 42
+	constexpr uint16_t dport = 41002;
+	auto tagger = testbed::VlanTagger::attach(bed->bed.tx_ns, bed->bed.tx().ifindex, tci, dport);
+	REQUIRE(tagger);
+
+	auto layouts = hook.layouts();
+	REQUIRE(layouts);
+	Fields f;
+	auto dec = Decoder::build(f.q, *layouts);
+	REQUIRE(dec);
+
+	constexpr int n = 4;
+	Sent s = send_and_tap(*bed, *tap, dport, n);
+	CHECK(tagger->tagged() == uint64_t(n));
+	REQUIRE(s.frames.size() == size_t(n));
+	for (const auto &fr : s.frames) {
+		Hints h = dec->decode(fr.meta.data() + fr.meta.size(), fr.meta.size());
+		REQUIRE(h.known());
+		CHECK(h.state(f.tci) == HintState::ok);
+		REQUIRE(h.get(f.tci));
+		CHECK(*h.get(f.tci) == tci);
+		REQUIRE(h.get(f.proto));
+		CHECK(*h.get(f.proto) == 0x8100); // host byte order
+		CHECK(fr.vlan_present);
+		CHECK(fr.vlan_tci == tci);
+	}
+}
