@@ -1,0 +1,168 @@
+#pragma once
+// The umem: one mmap'ed area of equal frames, registered with the kernel, shared by every
+// socket bound to it (across queues and devices).
+//
+// Frame layout (aligned chunks; the kernel fills in everything left of `data`):
+//
+//   chunk start                                                         chunk + frame_size
+//   | headroom (ours) | XDP_PACKET_HEADROOM (256, kernel) | packet ... |
+//                                           [hints struct][data ...
+//                                                 id ends at data
+//
+// A received frame's descriptor points at `data`; everything between the chunk start and
+// `data` belongs to that frame, so `data - chunk` is the headroom a hints decoder may read.
+//
+// Ownership: every frame is at every moment owned by exactly one of
+//   free list   - in a socket's (or the umem's) free list, ours to hand out
+//   fill ring   - given to the kernel for RX (fill ring, or taken from it, not yet received)
+//   kernel      - given to the kernel for TX (TX ring, or sent, not yet completed)
+//   application - received (or reserved for TX) and not released yet
+// Sockets keep counts of each; with UmemConfig::check_ownership the umem also keeps a
+// per-frame ledger that checks every transition and counts violations (double release,
+// a descriptor for a frame that was not in the fill ring, ...); a release the ledger
+// refuses is dropped, so a double release never puts one frame in the fill ring twice.
+#include <xdphints/result.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace xdphints::afxdp {
+
+class XskSocket;
+
+enum class FrameOwner : uint8_t { free_list = 0, fill_ring = 1, kernel = 2, application = 3 };
+const char *frame_owner_name(FrameOwner o) noexcept;
+
+struct UmemConfig {
+	uint32_t frame_size = 4096;  // 2048 or 4096 (aligned chunk mode)
+	uint32_t frame_count = 4096; // frames in the area
+	uint32_t headroom = 0;       // bytes we reserve at each chunk start, before the kernel's 256
+	bool huge_pages = false;     // MAP_HUGETLB; fails clearly when none are reserved
+	// Bytes of TX metadata (struct xsk_tx_metadata) in front of each TX frame's data;
+	// 0 = none. Linux >= 6.8 (raw XDP_UMEM_REG; libxdp 1.3 cannot pass it).
+	uint32_t tx_metadata_len = 0;
+	bool check_ownership = false; // per-frame ledger (debug/test mode)
+};
+
+// Per-frame ownership ledger; off unless UmemConfig::check_ownership. A transition from the
+// wrong state is counted and the first one is kept.
+class FrameLedger {
+public:
+	struct Violation {
+		uint64_t addr = 0;
+		FrameOwner expected{}, actual{}, to{};
+		bool out_of_range = false;
+	};
+
+	bool enabled() const noexcept { return !states_.empty(); }
+
+	// False (and counted) when the frame was not owned by `from`; the frame then moves
+	// anyway when `force` (the kernel already gave it to us), else stays where it is.
+	bool move(uint64_t addr, FrameOwner from, FrameOwner to, bool force = true) noexcept
+	{
+		if (states_.empty())
+			return true;
+		uint64_t i = addr >> shift_;
+		if (i >= states_.size()) {
+			note(addr, from, from, to, true);
+			return false;
+		}
+		auto cur = FrameOwner(states_[i].load(std::memory_order_relaxed));
+		if (cur != from) {
+			note(addr, from, cur, to, false);
+			if (force)
+				states_[i].store(uint8_t(to), std::memory_order_relaxed);
+			return false;
+		}
+		states_[i].store(uint8_t(to), std::memory_order_relaxed);
+		return true;
+	}
+
+	uint64_t violations() const noexcept { return violations_.load(std::memory_order_relaxed); }
+	Violation first_violation() const;
+	// Frames per owner, by scanning the ledger (control path).
+	std::array<uint64_t, 4> count() const;
+
+private:
+	friend class Umem;
+	void init(uint32_t frames, uint32_t shift);
+	void note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor) noexcept;
+
+	std::vector<std::atomic<uint8_t>> states_;
+	uint32_t shift_ = 12;
+	std::atomic<uint64_t> violations_{0};
+	mutable std::mutex first_mu_;
+	Violation first_;
+};
+
+// Frame counts across the umem's pool and all its sockets.
+struct FrameAccounting {
+	uint64_t total = 0;
+	uint64_t free_list = 0; // umem pool + sockets' free lists
+	uint64_t fill_ring = 0;
+	uint64_t kernel = 0;
+	uint64_t application = 0;
+	uint64_t retired = 0;           // left in rings of sockets that were closed; never reused
+	uint64_t ledger_violations = 0; // 0 when the ledger is off
+	bool balanced() const noexcept { return free_list + fill_ring + kernel + application + retired == total; }
+	std::string to_string() const;
+};
+
+class Umem {
+public:
+	// mmap + XDP_UMEM_REG. Rings are per socket (see XskSocket).
+	static Result<std::shared_ptr<Umem>> create(const UmemConfig &cfg);
+	~Umem();
+	Umem(const Umem &) = delete;
+	Umem &operator=(const Umem &) = delete;
+
+	const UmemConfig &config() const noexcept { return cfg_; }
+	uint32_t frame_size() const noexcept { return cfg_.frame_size; }
+	uint32_t frame_count() const noexcept { return cfg_.frame_count; }
+	uint8_t *area() const noexcept { return area_; }
+	size_t area_size() const noexcept { return size_; }
+	bool huge_pages() const noexcept { return huge_; }
+
+	uint8_t *at(uint64_t addr) const noexcept { return area_ + addr; }
+	uint64_t chunk_of(uint64_t addr) const noexcept { return addr & ~uint64_t(cfg_.frame_size - 1); }
+	uint32_t offset_in_chunk(uint64_t addr) const noexcept { return uint32_t(addr & (cfg_.frame_size - 1)); }
+
+	FrameLedger &ledger() noexcept { return ledger_; }
+
+	// Frames not handed to any socket.
+	size_t pool_frames() const;
+	// Sums the pool and every socket's counts. Exact when no thread is receiving.
+	FrameAccounting accounting() const;
+
+private:
+	friend class XskSocket;
+	Umem() = default;
+
+	// Control path: hand frames to / take them back from a socket.
+	size_t take(uint64_t *out, size_t n);
+	void give(const uint64_t *addrs, size_t n);
+	void attach(XskSocket *s);
+	void detach(XskSocket *s);
+
+	UmemConfig cfg_;
+	uint8_t *area_ = nullptr;
+	size_t size_ = 0;
+	bool huge_ = false;
+	int fd_ = -1;                 // socket the area is registered on (XDP_SHARED_UMEM target)
+	XskSocket *fd_user_ = nullptr; // the socket bound on fd_, if any
+	bool fd_bound_ = false;        // fd_ has been bound once (shared binds may refer to it)
+	bool need_wakeup_ = false;     // as bound on fd_; shared sockets inherit it
+	uint64_t retired_ = 0;
+
+	mutable std::mutex mu_;
+	std::vector<uint64_t> pool_;
+	std::vector<XskSocket *> sockets_;
+	FrameLedger ledger_;
+};
+
+} // namespace xdphints::afxdp

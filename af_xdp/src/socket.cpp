@@ -1,0 +1,288 @@
+#include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/af_xdp/sys.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <tuple>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#ifndef SO_PREFER_BUSY_POLL
+#define SO_PREFER_BUSY_POLL 69
+#endif
+#ifndef SO_BUSY_POLL_BUDGET
+#define SO_BUSY_POLL_BUDGET 70
+#endif
+
+namespace xdphints::afxdp {
+
+const char *xsk_mode_name(XskMode m) noexcept
+{
+	return m == XskMode::zero_copy ? "zero-copy" : "copy";
+}
+
+namespace {
+
+bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+std::string where(const SocketConfig &c)
+{
+	return "ifindex " + std::to_string(c.ifindex) + " queue " + std::to_string(c.queue);
+}
+
+} // namespace
+
+Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem> &umem, const SocketConfig &cfg)
+{
+	if (!umem)
+		return Error(Errc::invalid_argument, "XskSocket::create without a umem");
+	for (auto [name, v, optional] : {std::tuple{"rx", cfg.rx_size, false}, std::tuple{"tx", cfg.tx_size, true},
+					 std::tuple{"fill", cfg.fill_size, false}, std::tuple{"completion", cfg.comp_size, false}})
+		if (!(optional && v == 0) && !pow2(v))
+			return Error(Errc::invalid_argument, std::string(name) + " ring size " + std::to_string(v) +
+								     " is not a power of two; use e.g. 2048");
+	if (cfg.ifindex <= 0)
+		return Error(Errc::invalid_argument, "XskSocket needs an interface index (got " + std::to_string(cfg.ifindex) + ")");
+
+	std::unique_ptr<XskSocket> s(new XskSocket());
+	s->umem_ = umem;
+	s->cfg_ = cfg;
+	s->area_ = umem->area_;
+	s->chunk_mask_ = ~uint64_t(umem->frame_size() - 1);
+	s->ledger_ = umem->ledger_.enabled() ? &umem->ledger_ : nullptr;
+	if (auto st = s->setup(cfg); !st)
+		return std::move(st).error();
+	return s;
+}
+
+Status XskSocket::setup(const SocketConfig &cfg)
+{
+	const Sys &s = sys();
+	{
+		std::lock_guard lk(umem_->mu_);
+		if (!umem_->fd_bound_ && !umem_->fd_user_) {
+			fd_ = umem_->fd_;
+			owns_fd_ = false;
+			umem_->fd_user_ = this;
+		}
+	}
+	if (fd_ < 0) {
+		fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+		if (fd_ < 0)
+			return Error::from_errno(errno, "socket(AF_XDP) for " + where(cfg), "run as root (CAP_NET_RAW)");
+	}
+
+	auto ring = [&](int opt, uint32_t n, const char *name) -> Status {
+		if (n == 0)
+			return {};
+		if (s.setsockopt(fd_, SOL_XDP, opt, &n, sizeof(n)) != 0)
+			return Error::from_errno(errno, std::string("setting up the ") + name + " ring (" + std::to_string(n) + ") for " + where(cfg),
+						 "ring sizes must be powers of two; a umem shared on one device+queue cannot have its own fill ring");
+		return {};
+	};
+	if (auto st = ring(XDP_RX_RING, cfg.rx_size, "rx"); !st)
+		return st;
+	if (auto st = ring(XDP_TX_RING, cfg.tx_size, "tx"); !st)
+		return st;
+	if (auto st = ring(XDP_UMEM_FILL_RING, cfg.fill_size, "fill"); !st)
+		return st;
+	if (auto st = ring(XDP_UMEM_COMPLETION_RING, cfg.comp_size, "completion"); !st)
+		return st;
+	if (auto st = map_rings(); !st)
+		return st;
+
+	uint32_t want = cfg.frames ? cfg.frames : cfg.fill_size + cfg.tx_size;
+	free_.assign(umem_->frame_count(), 0);
+	free_n_ = umem_->take(free_.data(), want);
+	if (free_n_ == 0)
+		return Error(Errc::invalid_argument, "the umem has no free frames left for " + where(cfg) +
+							     "; create it with more frames (UmemConfig::frame_count)");
+
+	if (cfg.busy_poll.enabled) {
+		int one = 1, usecs = int(cfg.busy_poll.usecs), budget = int(cfg.busy_poll.budget);
+		if (s.setsockopt(fd_, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) != 0)
+			return Error::from_errno(errno, "SO_PREFER_BUSY_POLL on " + where(cfg), "busy polling needs Linux >= 5.11; turn it off");
+		if (s.setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) != 0)
+			return Error::from_errno(errno, "SO_BUSY_POLL on " + where(cfg), "run as root (CAP_NET_ADMIN) or turn busy polling off");
+		if (s.setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) != 0)
+			return Error::from_errno(errno, "SO_BUSY_POLL_BUDGET on " + where(cfg), "run as root (CAP_NET_ADMIN) or turn busy polling off");
+		busy_poll_ = true;
+	}
+
+	if (auto st = bind_socket(); !st)
+		return st;
+
+	if (cfg.xsks_map_fd >= 0) {
+		if (s.xskmap_set(cfg.xsks_map_fd, cfg.queue, fd_) != 0)
+			return Error::from_errno(errno, "inserting the socket of " + where(cfg) + " into XSKMAP fd " + std::to_string(cfg.xsks_map_fd),
+						 "the map must be an XSKMAP with more than " + std::to_string(cfg.queue) + " entries");
+		in_map_ = true;
+	}
+	umem_->attach(this);
+	refill();
+	return {};
+}
+
+Status XskSocket::map_rings()
+{
+	const Sys &s = sys();
+	xdp_mmap_offsets off{};
+	socklen_t len = sizeof(off);
+	if (s.getsockopt(fd_, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) != 0)
+		return Error::from_errno(errno, "XDP_MMAP_OFFSETS for " + where(cfg_), "needs Linux >= 5.4");
+
+	struct Want {
+		uint32_t n;
+		const xdp_ring_offset *o;
+		off_t pgoff;
+		size_t elem;
+		const char *name;
+	} wants[4] = {
+		{cfg_.rx_size, &off.rx, XDP_PGOFF_RX_RING, sizeof(xdp_desc), "rx"},
+		{cfg_.tx_size, &off.tx, XDP_PGOFF_TX_RING, sizeof(xdp_desc), "tx"},
+		{cfg_.fill_size, &off.fr, off_t(XDP_UMEM_PGOFF_FILL_RING), sizeof(uint64_t), "fill"},
+		{cfg_.comp_size, &off.cr, off_t(XDP_UMEM_PGOFF_COMPLETION_RING), sizeof(uint64_t), "completion"},
+	};
+	RingMap rm[4];
+	for (int i = 0; i < 4; i++) {
+		const Want &w = wants[i];
+		if (w.n == 0)
+			continue;
+		size_t l = w.o->desc + w.n * w.elem;
+		void *p = s.mmap(nullptr, l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, w.pgoff);
+		if (p == MAP_FAILED)
+			return Error::from_errno(errno, std::string("mmap of the ") + w.name + " ring for " + where(cfg_),
+						 "raise RLIMIT_MEMLOCK or use smaller rings");
+		maps_[i] = {p, l};
+		auto *b = static_cast<uint8_t *>(p);
+		rm[i] = RingMap{reinterpret_cast<uint32_t *>(b + w.o->producer), reinterpret_cast<uint32_t *>(b + w.o->consumer),
+				reinterpret_cast<uint32_t *>(b + w.o->flags), b + w.o->desc, w.n};
+	}
+	if (cfg_.rx_size)
+		rx_ = ConsRing<xdp_desc>(rm[0]);
+	if (cfg_.tx_size)
+		tx_ = ProdRing<xdp_desc>(rm[1]);
+	fill_ = ProdRing<uint64_t>(rm[2]);
+	comp_ = ConsRing<uint64_t>(rm[3]);
+	return {};
+}
+
+Status XskSocket::bind_socket()
+{
+	const Sys &s = sys();
+	sockaddr_xdp sa{};
+	sa.sxdp_family = AF_XDP;
+	sa.sxdp_ifindex = uint32_t(cfg_.ifindex);
+	sa.sxdp_queue_id = cfg_.queue;
+
+	if (owns_fd_) {
+		// Shared umem: mode and need_wakeup follow the umem's first socket (the kernel
+		// takes them from it; passing flags here is EINVAL).
+		sa.sxdp_flags = XDP_SHARED_UMEM;
+		sa.sxdp_shared_umem_fd = uint32_t(umem_->fd_);
+		if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0)
+			return Error::from_errno(errno, "bind (shared umem) to " + where(cfg_),
+						 errno == EINVAL ? "two sockets of one umem on the same device and queue must share one fill ring: use one socket per queue"
+								 : "check the interface and queue exist and no other AF_XDP socket is bound to that queue");
+	} else {
+		uint16_t wake = cfg_.need_wakeup ? XDP_USE_NEED_WAKEUP : 0;
+		int zc_err = 0;
+		if (cfg_.mode != BindMode::copy) {
+			sa.sxdp_flags = XDP_ZEROCOPY | wake;
+			if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
+				goto bound;
+			zc_err = errno;
+			if (cfg_.mode == BindMode::zero_copy)
+				return Error::from_errno(zc_err, "zero-copy bind to " + where(cfg_),
+							 "the driver has no AF_XDP zero-copy support on this queue: use copy mode (or automatic)");
+		}
+		sa.sxdp_flags = XDP_COPY | wake;
+		if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0) {
+			int e = errno;
+			std::string what = "copy-mode bind to " + where(cfg_);
+			if (zc_err)
+				what += " (zero-copy was refused first: " + std::string(strerror(zc_err)) + ")";
+			return Error::from_errno(e, what,
+						 e == EBUSY ? "another AF_XDP socket is bound to this queue: stop it or pick another queue"
+						 : e == EINVAL ? "the queue id must be below the device's rx queue count"
+							       : "check the interface exists and is up");
+		}
+	bound:
+		std::lock_guard lk(umem_->mu_);
+		umem_->fd_bound_ = true;
+		umem_->need_wakeup_ = cfg_.need_wakeup;
+	}
+	need_wakeup_ = umem_->need_wakeup_;
+
+	xdp_options opts{};
+	socklen_t len = sizeof(opts);
+	if (s.getsockopt(fd_, SOL_XDP, XDP_OPTIONS, &opts, &len) != 0)
+		return Error::from_errno(errno, "XDP_OPTIONS on " + where(cfg_), "needs Linux >= 5.3");
+	mode_ = (opts.flags & XDP_OPTIONS_ZEROCOPY) ? XskMode::zero_copy : XskMode::copy;
+	if (cfg_.mode == BindMode::zero_copy && mode_ != XskMode::zero_copy)
+		return Error(Errc::system, "zero-copy was asked for on " + where(cfg_) +
+						   " but the umem's first socket is in copy mode, and a shared umem has one mode; use copy mode");
+	if (cfg_.mode == BindMode::copy && mode_ != XskMode::copy)
+		return Error(Errc::system, "copy mode was asked for on " + where(cfg_) +
+						   " but the umem's first socket is in zero-copy mode, and a shared umem has one mode");
+	return {};
+}
+
+XskSocket::~XskSocket()
+{
+	const Sys &s = sys();
+	if (in_map_)
+		(void)s.xskmap_clear(cfg_.xsks_map_fd, cfg_.queue);
+	if (umem_) {
+		umem_->detach(this);
+		if (free_n_)
+			umem_->give(free_.data(), free_n_);
+		// Frames in the fill ring, in flight or still held cannot be told apart from here;
+		// they are retired with the socket rather than risk handing one out twice.
+		std::lock_guard lk(umem_->mu_);
+		umem_->retired_ += fill_n_ + tx_n_ + app_n_;
+		if (umem_->fd_user_ == this)
+			umem_->fd_user_ = nullptr;
+	}
+	for (auto &m : maps_)
+		if (m.addr)
+			s.munmap(m.addr, m.len);
+	if (fd_ >= 0 && owns_fd_)
+		s.close(fd_);
+}
+
+void XskSocket::wake_rx() noexcept
+{
+	counters_.rx_wakeups++;
+	(void)recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+}
+
+bool XskSocket::wait(int timeout_ms) noexcept
+{
+	if (rx_.pending())
+		return true;
+	refill();
+	pollfd p{fd_, POLLIN, 0};
+	return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & POLLIN);
+}
+
+Result<XdpStatistics> XskSocket::kernel_stats() const
+{
+	xdp_statistics st{};
+	socklen_t len = sizeof(st);
+	if (sys().getsockopt(fd_, SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
+		return Error::from_errno(errno, "XDP_STATISTICS on " + where(cfg_), "needs Linux >= 4.18");
+	XdpStatistics r;
+	r.rx_dropped = st.rx_dropped;
+	r.rx_invalid_descs = st.rx_invalid_descs;
+	r.tx_invalid_descs = st.tx_invalid_descs;
+	if (len >= sizeof(st)) {
+		r.rx_ring_full = st.rx_ring_full;
+		r.rx_fill_ring_empty_descs = st.rx_fill_ring_empty_descs;
+		r.tx_ring_empty_descs = st.tx_ring_empty_descs;
+	}
+	return r;
+}
+
+} // namespace xdphints::afxdp

@@ -1,0 +1,205 @@
+#include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/af_xdp/sys.hpp>
+#include <xdphints/af_xdp/uapi.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/mman.h>
+
+namespace xdphints::afxdp {
+
+const char *frame_owner_name(FrameOwner o) noexcept
+{
+	switch (o) {
+	case FrameOwner::free_list: return "free list";
+	case FrameOwner::fill_ring: return "fill ring";
+	case FrameOwner::kernel: return "kernel (tx)";
+	case FrameOwner::application: return "application";
+	}
+	return "?";
+}
+
+// ---- ledger ---------------------------------------------------------------------------
+
+void FrameLedger::init(uint32_t frames, uint32_t shift)
+{
+	states_ = std::vector<std::atomic<uint8_t>>(frames);
+	for (auto &s : states_)
+		s.store(uint8_t(FrameOwner::free_list), std::memory_order_relaxed);
+	shift_ = shift;
+}
+
+void FrameLedger::note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor) noexcept
+{
+	if (violations_.fetch_add(1, std::memory_order_relaxed) == 0) {
+		std::lock_guard lk(first_mu_);
+		first_ = Violation{addr, expected, actual, to, oor};
+	}
+}
+
+FrameLedger::Violation FrameLedger::first_violation() const
+{
+	std::lock_guard lk(first_mu_);
+	return first_;
+}
+
+std::array<uint64_t, 4> FrameLedger::count() const
+{
+	std::array<uint64_t, 4> c{};
+	for (auto &s : states_)
+		c[s.load(std::memory_order_relaxed) & 3]++;
+	return c;
+}
+
+std::string FrameAccounting::to_string() const
+{
+	return "frames total " + std::to_string(total) + " = free list " + std::to_string(free_list) +
+	       " + fill ring " + std::to_string(fill_ring) + " + kernel (tx) " + std::to_string(kernel) +
+	       " + application " + std::to_string(application) + " + retired " + std::to_string(retired) +
+	       (balanced() ? " (balanced)" : " (UNBALANCED)") +
+	       ", ledger violations " + std::to_string(ledger_violations);
+}
+
+// ---- umem -----------------------------------------------------------------------------
+
+Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
+{
+	if (cfg.frame_size != 2048 && cfg.frame_size != 4096)
+		return Error(Errc::invalid_argument,
+			     "umem frame size " + std::to_string(cfg.frame_size) + " is not supported; use 2048 or 4096");
+	if (cfg.frame_count == 0)
+		return Error(Errc::invalid_argument, "umem frame count is 0; give at least the fill ring size");
+	// The kernel keeps XDP_PACKET_HEADROOM (256) after ours; leave room for a full-size frame.
+	if (cfg.headroom > cfg.frame_size - 256 - 1518)
+		return Error(Errc::invalid_argument,
+			     "umem headroom " + std::to_string(cfg.headroom) + " leaves no room for a 1518-byte packet in a " +
+				     std::to_string(cfg.frame_size) + "-byte frame; lower the headroom or use 4096-byte frames");
+	if (cfg.tx_metadata_len % 8 != 0 || cfg.tx_metadata_len > 256)
+		return Error(Errc::invalid_argument, "tx_metadata_len " + std::to_string(cfg.tx_metadata_len) +
+							     " must be a multiple of 8 and at most 256 (sizeof(struct xsk_tx_metadata) = " +
+							     std::to_string(sizeof(uapi::xsk_tx_metadata)) + ")");
+
+	std::shared_ptr<Umem> u(new Umem());
+	u->cfg_ = cfg;
+	const Sys &s = sys();
+
+	size_t size = size_t(cfg.frame_size) * cfg.frame_count;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+	if (cfg.huge_pages) {
+		constexpr size_t huge = 2u << 20;
+		size = (size + huge - 1) / huge * huge;
+		flags |= MAP_HUGETLB;
+	}
+	void *area = s.mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (area == MAP_FAILED)
+		return Error::from_errno(errno, "mmap of a " + std::to_string(size >> 10) + " KiB umem" + (cfg.huge_pages ? " on huge pages" : ""),
+					 cfg.huge_pages ? "reserve 2 MiB huge pages (sysctl vm.nr_hugepages=N) or turn huge pages off"
+							: "lower the frame count or raise the memory limit");
+	u->area_ = static_cast<uint8_t *>(area);
+	u->size_ = size;
+	u->huge_ = cfg.huge_pages;
+
+	u->fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (u->fd_ < 0)
+		return Error::from_errno(errno, "socket(AF_XDP)",
+					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
+							       : "run as root (CAP_NET_RAW)");
+
+	uapi::xdp_umem_reg reg{};
+	reg.addr = uint64_t(uintptr_t(area));
+	reg.len = size_t(cfg.frame_size) * cfg.frame_count;
+	reg.chunk_size = cfg.frame_size;
+	reg.headroom = cfg.headroom;
+	reg.flags = 0;
+	socklen_t len = uapi::kUmemRegV1Size;
+	if (cfg.tx_metadata_len) {
+		reg.tx_metadata_len = cfg.tx_metadata_len;
+		// Linux >= 6.11 wants XDP_UMEM_TX_METADATA_LEN to honour the length; 6.8-6.10 do not
+		// know the flag and take the length alone.
+		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
+		len = sizeof(reg);
+	}
+	int rc = s.setsockopt(u->fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
+	if (rc != 0 && errno == EINVAL && cfg.tx_metadata_len) {
+		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
+		rc = s.setsockopt(u->fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
+		if (rc != 0 && errno == EINVAL)
+			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg.tx_metadata_len),
+						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
+	}
+	if (rc != 0)
+		return Error::from_errno(errno, "XDP_UMEM_REG (" + std::to_string(cfg.frame_count) + " frames of " + std::to_string(cfg.frame_size) + " bytes)",
+					 errno == ENOMEM || errno == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
+									     : "check frame size, count and headroom");
+
+	u->pool_.resize(cfg.frame_count);
+	for (uint32_t i = 0; i < cfg.frame_count; i++)
+		u->pool_[i] = uint64_t(cfg.frame_count - 1 - i) * cfg.frame_size; // pops in address order
+	if (cfg.check_ownership)
+		u->ledger_.init(cfg.frame_count, cfg.frame_size == 4096 ? 12 : 11);
+	return u;
+}
+
+Umem::~Umem()
+{
+	const Sys &s = sys();
+	if (fd_ >= 0)
+		s.close(fd_);
+	if (area_)
+		s.munmap(area_, size_);
+}
+
+size_t Umem::take(uint64_t *out, size_t n)
+{
+	std::lock_guard lk(mu_);
+	n = std::min(n, pool_.size());
+	for (size_t i = 0; i < n; i++) {
+		out[i] = pool_.back();
+		pool_.pop_back();
+	}
+	return n;
+}
+
+void Umem::give(const uint64_t *addrs, size_t n)
+{
+	std::lock_guard lk(mu_);
+	pool_.insert(pool_.end(), addrs, addrs + n);
+}
+
+void Umem::attach(XskSocket *s)
+{
+	std::lock_guard lk(mu_);
+	sockets_.push_back(s);
+}
+
+void Umem::detach(XskSocket *s)
+{
+	std::lock_guard lk(mu_);
+	sockets_.erase(std::remove(sockets_.begin(), sockets_.end(), s), sockets_.end());
+}
+
+size_t Umem::pool_frames() const
+{
+	std::lock_guard lk(mu_);
+	return pool_.size();
+}
+
+FrameAccounting Umem::accounting() const
+{
+	std::lock_guard lk(mu_);
+	FrameAccounting a;
+	a.total = cfg_.frame_count;
+	a.free_list = pool_.size();
+	for (auto *s : sockets_) {
+		SocketFrames f = s->frames();
+		a.free_list += f.free_list;
+		a.fill_ring += f.fill_ring;
+		a.kernel += f.kernel;
+		a.application += f.application;
+	}
+	a.retired = retired_;
+	a.ledger_violations = ledger_.violations();
+	return a;
+}
+
+} // namespace xdphints::afxdp

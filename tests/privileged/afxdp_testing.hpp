@@ -1,0 +1,102 @@
+#pragma once
+// Shared by the afxdp_*.cpp privileged tests: a testbed whose rx side has an AF_XDP
+// socket behind the minimal redirect program, a live-frames generator on the tx side, and
+// a drain loop. The thread stays in the rx namespace while the fixture lives; members go
+// in reverse order: socket, umem, program, namespace scope, namespaces.
+#include <xdphints/af_xdp/redirect_program.hpp>
+#include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/testbed/livegen.hpp>
+#include <xdphints/testbed/netns.hpp>
+
+#include "privileges.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace xdphints::test {
+
+#define AX_REQUIRE_OK(expr)                                                                                            \
+	do {                                                                                                           \
+		auto &&r_ = (expr);                                                                                    \
+		if (!r_)                                                                                               \
+			FAIL(#expr << ": " << r_.error().to_string());                                                 \
+	} while (0)
+
+template <class T> T take(Result<T> r, const char *what)
+{
+	if (!r)
+		FAIL(what << ": " << r.error().to_string());
+	return std::move(*r);
+}
+
+struct AfxdpBed {
+	testbed::Testbed bed;
+	std::optional<testbed::NetnsScope> scope;
+	std::optional<afxdp::RedirectProgram> prog;
+	std::shared_ptr<afxdp::Umem> umem;
+	std::unique_ptr<afxdp::XskSocket> xsk;
+
+	explicit AfxdpBed(testbed::Testbed &&b) : bed(std::move(b)) {}
+	~AfxdpBed()
+	{
+		xsk.reset();
+		umem.reset();
+		prog.reset();
+		scope.reset();
+	}
+
+	// Testbed + redirect program on the rx end; umem and socket are the caller's to make
+	// (inside the rx namespace, where this thread is).
+	// Without a redirect program the caller attaches its own (e.g. the hints hook) and
+	// passes its XSKMAP to open().
+	static std::unique_ptr<AfxdpBed> make(std::string_view tag, const testbed::VethOptions &vo = {},
+					      bool redirect = true)
+	{
+		auto b = std::make_unique<AfxdpBed>(take(testbed::Testbed::create(tag, vo), "testbed"));
+		b->scope.emplace(take(testbed::NetnsScope::enter(b->bed.rx_ns), "enter rx namespace"));
+		if (redirect)
+			b->prog.emplace(take(afxdp::RedirectProgram::attach(b->bed.rx().ifindex), "redirect program"));
+		return b;
+	}
+
+	void open(const afxdp::UmemConfig &uc, afxdp::SocketConfig sc, int map_fd = -1)
+	{
+		umem = take(afxdp::Umem::create(uc), "umem");
+		sc.ifindex = bed.rx().ifindex;
+		sc.xsks_map_fd = map_fd >= 0 ? map_fd : prog->xsks_map_fd();
+		xsk = take(afxdp::XskSocket::create(umem, sc), "socket");
+	}
+
+	testbed::GenOptions gen_options() const { return testbed::GenOptions::between(bed.tx(), bed.rx()); }
+};
+
+// Polls `s` until `want` frames came through fn, or no frame came for idle_ms.
+template <class Fn> uint64_t drain(afxdp::XskSocket &s, uint64_t want, Fn &&fn, int idle_ms = 500)
+{
+	uint64_t got = 0;
+	while (got < want) {
+		uint32_t n = s.poll(fn);
+		got += n;
+		if (n)
+			continue;
+		if (!s.wait(idle_ms)) {
+			n = s.poll(fn);
+			got += n;
+			if (n == 0)
+				break;
+		}
+	}
+	return got;
+}
+
+inline uint64_t id_slot(const afxdp::Frame &f)
+{
+	uint64_t v;
+	std::memcpy(&v, f.data - 8, 8);
+	return v;
+}
+
+} // namespace xdphints::test
