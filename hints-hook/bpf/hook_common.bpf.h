@@ -5,13 +5,21 @@
  * this file:
  *
  *     #define HOOK_STRUCT    xdp_hints_veth
- *     #define HOOK_TIMESTAMP 1
- *     #define HOOK_HASH      1
- *     #define HOOK_VLAN      1
+ *     #define HOOK_TIMESTAMP 1      // bpf_xdp_metadata_rx_timestamp
+ *     #define HOOK_HASH      1      // bpf_xdp_metadata_rx_hash
+ *     #define HOOK_VLAN      1      // bpf_xdp_metadata_rx_vlan_tag
  *     #include "hook_common.bpf.h"
  *
- * The hook writes struct HOOK_STRUCT so that it ends exactly at ctx->data (its last member
- * is the id, at data - 8), then redirects to the AF_XDP socket of the packet's RX queue.
+ * The generic hook defines HOOK_SW_TIMESTAMP 1 instead: no kfuncs, a software timestamp.
+ *
+ * Per packet the hook writes one hint layout so that it ends exactly at ctx->data (its
+ * last member is the id, at data - 8), then redirects to the AF_XDP socket of the
+ * packet's RX queue, else passes the packet on.
+ *
+ * Specialisation: the loader sets the read-only constants below before load. The
+ * verifier sees them as known values, so the kfunc calls and stores of the hint groups
+ * not wanted are dead code and removed, and the layout written is the smaller struct for
+ * just the wanted groups (each layout is its own BTF struct with its own type id).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,11 +34,41 @@
 #define EOPNOTSUPP 95
 #endif
 
+#ifndef HOOK_TIMESTAMP
+#define HOOK_TIMESTAMP 0
+#endif
+#ifndef HOOK_HASH
+#define HOOK_HASH 0
+#endif
+#ifndef HOOK_VLAN
+#define HOOK_VLAN 0
+#endif
+#ifndef HOOK_SW_TIMESTAMP
+#define HOOK_SW_TIMESTAMP 0
+#endif
+
+#define HOOK_PASTE_(a, b) a##b
+#define HOOK_PASTE(a, b) HOOK_PASTE_(a, b)
+
+/* Hint groups; the loader uses the same bits (hints-hook/src/hook_specs.hpp). */
+#define HOOK_HINT_TS 1
+#define HOOK_HINT_HASH 2
+#define HOOK_HINT_VLAN 4
+#define HOOK_HINTS                                                                      \
+	(((HOOK_TIMESTAMP || HOOK_SW_TIMESTAMP) ? HOOK_HINT_TS : 0) | (HOOK_HASH ? HOOK_HINT_HASH : 0) | \
+	 (HOOK_VLAN ? HOOK_HINT_VLAN : 0))
+
 extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym __weak;
 extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
 				    enum xdp_rss_hash_type *rss_type) __ksym __weak;
 extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
 					__u16 *vlan_tci) __ksym __weak;
+
+/* Set before load (.rodata). xdp_hints_want: the hint groups to write (HOOK_HINT_*).
+ * xdp_hints_ptp_split: PTP event packets (UDP port 319, ethertype 0x88F7) get the
+ * timestamp layout, all others the hash layout. */
+const volatile __u32 xdp_hints_want = HOOK_HINTS;
+const volatile __u32 xdp_hints_ptp_split = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -44,7 +82,8 @@ enum hook_counter {
 	HOOK_RX = 0,          /* packets seen */
 	HOOK_META_FAILED = 1, /* bpf_xdp_adjust_meta refused: passed to the stack, not to AF_XDP */
 	HOOK_REDIRECTED = 2,  /* handed to an AF_XDP socket */
-	HOOK_COUNTERS = 3,
+	HOOK_PTP = 3,         /* PTP event packets (when xdp_hints_ptp_split) */
+	HOOK_COUNTERS = 4,
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -56,6 +95,17 @@ struct {
 /* BTF object id of this program's BTF in the kernel; set by the loader after load and
  * before attach, so every packet carries a globally unique layout id. */
 __u32 xdp_hints_btf_obj_id;
+
+/* Everything the driver told us about one packet; each layout copies what it carries. */
+struct hook_record {
+	__u64 rx_timestamp;
+	__u32 rx_hash;
+	enum xdp_rss_hash_type rx_hash_type;
+	__u16 rx_vlan_tci;
+	__u16 rx_vlan_proto;
+	struct xdp_hints_valid valid;
+	struct xdp_hints_status status;
+};
 
 static __always_inline void hook_count(__u32 idx)
 {
@@ -73,84 +123,198 @@ static __always_inline __u16 hook_state(int err)
 	return XDP_HINTS_STATE_NODATA;
 }
 
-struct HOOK_STRUCT {
+static __always_inline void hook_read_timestamp(struct xdp_md *ctx, struct hook_record *r)
+{
 #if HOOK_TIMESTAMP
-	__u64 rx_timestamp;
-#endif
-#if HOOK_HASH
-	__u32 rx_hash;
-	enum xdp_rss_hash_type rx_hash_type;
-#endif
-#if HOOK_VLAN
-	__u16 rx_vlan_tci;
-	__u16 rx_vlan_proto; /* host byte order */
-#endif
-	struct xdp_hints_valid valid;
-	struct xdp_hints_status status;
-	__u64 btf_full_id; /* last: ends at ctx->data */
-} __attribute__((aligned(8)));
+	int err = bpf_xdp_metadata_rx_timestamp(ctx, &r->rx_timestamp);
 
-_Static_assert(sizeof(struct HOOK_STRUCT) % 8 == 0 &&
-		       __builtin_offsetof(struct HOOK_STRUCT, btf_full_id) + 8 ==
-			       sizeof(struct HOOK_STRUCT),
-	       "the id must end the struct, with no padding after it");
+	r->status.rx_timestamp = hook_state(err);
+	/* veth answers 0 with success for frames that came through the stack: no timestamp. */
+	if (err == 0 && r->rx_timestamp == 0)
+		r->status.rx_timestamp = XDP_HINTS_STATE_NODATA;
+#else
+	r->status.rx_timestamp = XDP_HINTS_STATE_UNSUPPORTED; /* generic: no driver timestamp */
+#endif
+	if (r->status.rx_timestamp != XDP_HINTS_STATE_OK) {
+		r->rx_timestamp = bpf_ktime_get_tai_ns();
+		r->status.rx_timestamp_sw = 1;
+	}
+	r->valid.rx_timestamp = 1;
+}
+
+static __always_inline void hook_read_hash(struct xdp_md *ctx, struct hook_record *r)
+{
+#if HOOK_HASH
+	int err = bpf_xdp_metadata_rx_hash(ctx, &r->rx_hash, &r->rx_hash_type);
+
+	r->status.rx_hash = hook_state(err);
+	r->status.rx_hash_type = r->status.rx_hash;
+	r->valid.rx_hash = err == 0;
+	r->valid.rx_hash_type = err == 0;
+#endif
+}
+
+static __always_inline void hook_read_vlan(struct xdp_md *ctx, struct hook_record *r)
+{
+#if HOOK_VLAN
+	__be16 proto = 0;
+	int err = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &r->rx_vlan_tci);
+
+	r->rx_vlan_proto = bpf_ntohs(proto);
+	r->status.rx_vlan_tci = hook_state(err);
+	r->status.rx_vlan_proto = r->status.rx_vlan_tci;
+	r->valid.rx_vlan_tci = err == 0;
+	r->valid.rx_vlan_proto = err == 0;
+#endif
+}
+
+#define PTP_EVENT_PORT 319
+#define ETH_P_1588_ 0x88F7
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88A8
+#define ETH_P_IP_ 0x0800
+#define ETH_P_IPV6_ 0x86DD
+
+/* PTP event message (Sync, Delay_Req, Pdelay_Req, Pdelay_Resp): over UDP to port 319
+ * (IPv4, IPv6), or over Ethernet (0x88F7) with messageType < 8; one VLAN tag allowed. */
+static __always_inline int hook_is_ptp_event(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *l3;
+	__u16 proto;
+
+	if ((void *)(eth + 1) > end)
+		return 0;
+	proto = bpf_ntohs(eth->h_proto);
+	l3 = eth + 1;
+	if (proto == ETH_P_8021Q_ || proto == ETH_P_8021AD_) {
+		struct vlan_hdr *vh = l3;
+
+		if ((void *)(vh + 1) > end)
+			return 0;
+		proto = bpf_ntohs(vh->h_vlan_encapsulated_proto);
+		l3 = vh + 1;
+	}
+	if (proto == ETH_P_1588_) {
+		__u8 *msg = l3;
+
+		if ((void *)(msg + 1) > end)
+			return 0;
+		return (*msg & 0x0f) < 8;
+	}
+	if (proto == ETH_P_IP_) {
+		struct iphdr *ip = l3;
+
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP)
+			return 0;
+		l3 = (void *)ip + ip->ihl * 4;
+	} else if (proto == ETH_P_IPV6_) {
+		struct ipv6hdr *ip6 = l3;
+
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
+			return 0;
+		l3 = ip6 + 1;
+	} else {
+		return 0;
+	}
+	{
+		struct udphdr *udp = l3;
+
+		if ((void *)(udp + 1) > end)
+			return 0;
+		return udp->dest == bpf_htons(PTP_EVENT_PORT);
+	}
+}
+
+/* The layouts: every combination of the driver's hint groups. */
+#define LAYOUT_MASK 1
+#define LAYOUT_SUFFIX _ts
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 2
+#define LAYOUT_SUFFIX _hash
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 3
+#define LAYOUT_SUFFIX _ts_hash
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 4
+#define LAYOUT_SUFFIX _vlan
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 5
+#define LAYOUT_SUFFIX _ts_vlan
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 6
+#define LAYOUT_SUFFIX _hash_vlan
+#include "hook_layout.bpf.h"
+#define LAYOUT_MASK 7
+#define LAYOUT_SUFFIX _ts_hash_vlan
+#include "hook_layout.bpf.h"
+
+#define HOOK_CASE(m)                                                                    \
+	case m:                                                                         \
+		return HOOK_PASTE(hook_write_, m)(ctx, r);
+
+/* Writes the layout for `mask`; 0 when nothing is to be written. */
+static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_record *r, __u32 mask)
+{
+	switch (mask) {
+#if (HOOK_HINTS & 1) == 1
+	HOOK_CASE(1)
+#endif
+#if (HOOK_HINTS & 2) == 2
+	HOOK_CASE(2)
+#endif
+#if (HOOK_HINTS & 3) == 3
+	HOOK_CASE(3)
+#endif
+#if (HOOK_HINTS & 4) == 4
+	HOOK_CASE(4)
+#endif
+#if (HOOK_HINTS & 5) == 5
+	HOOK_CASE(5)
+#endif
+#if (HOOK_HINTS & 6) == 6
+	HOOK_CASE(6)
+#endif
+#if (HOOK_HINTS & 7) == 7
+	HOOK_CASE(7)
+#endif
+	default:
+		return 0;
+	}
+}
 
 SEC("xdp")
 int xdp_hints_hook(struct xdp_md *ctx)
 {
-	struct HOOK_STRUCT h = {};
-	struct HOOK_STRUCT *m;
-	void *data;
+	struct hook_record r = {};
+	__u32 want = xdp_hints_want & HOOK_HINTS;
+	__u32 mask = want;
 	__u32 queue;
-	int err;
 
 	hook_count(HOOK_RX);
 
-#if HOOK_TIMESTAMP
-	err = bpf_xdp_metadata_rx_timestamp(ctx, &h.rx_timestamp);
-	h.status.rx_timestamp = hook_state(err);
-	/* veth answers 0 with success for frames that came through the stack: no timestamp. */
-	if (err == 0 && h.rx_timestamp == 0)
-		h.status.rx_timestamp = XDP_HINTS_STATE_NODATA;
-	if (h.status.rx_timestamp != XDP_HINTS_STATE_OK) {
-		h.rx_timestamp = bpf_ktime_get_tai_ns();
-		h.status.rx_timestamp_sw = 1;
+	if (xdp_hints_ptp_split) {
+		/* Only PTP event packets need (and get) the timestamp. */
+		if (hook_is_ptp_event(ctx)) {
+			hook_count(HOOK_PTP);
+			mask = want & HOOK_HINT_TS;
+		} else {
+			mask = want & HOOK_HINT_HASH;
+		}
 	}
-	h.valid.rx_timestamp = 1;
-#endif
-#if HOOK_HASH
-	err = bpf_xdp_metadata_rx_hash(ctx, &h.rx_hash, &h.rx_hash_type);
-	h.status.rx_hash = hook_state(err);
-	h.status.rx_hash_type = h.status.rx_hash;
-	h.valid.rx_hash = err == 0;
-	h.valid.rx_hash_type = err == 0;
-#endif
-#if HOOK_VLAN
-	{
-		__be16 proto = 0;
+	if (mask & HOOK_HINT_TS)
+		hook_read_timestamp(ctx, &r);
+	if (mask & HOOK_HINT_HASH)
+		hook_read_hash(ctx, &r);
+	if (mask & HOOK_HINT_VLAN)
+		hook_read_vlan(ctx, &r);
 
-		err = bpf_xdp_metadata_rx_vlan_tag(ctx, &proto, &h.rx_vlan_tci);
-		h.rx_vlan_proto = bpf_ntohs(proto);
-		h.status.rx_vlan_tci = hook_state(err);
-		h.status.rx_vlan_proto = h.status.rx_vlan_tci;
-		h.valid.rx_vlan_tci = err == 0;
-		h.valid.rx_vlan_proto = err == 0;
-	}
-#endif
-	h.btf_full_id = ((__u64)xdp_hints_btf_obj_id << 32) |
-			bpf_core_type_id_local(struct HOOK_STRUCT);
-
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(h))) {
+	if (hook_write(ctx, &r, mask)) {
 		hook_count(HOOK_META_FAILED);
 		return XDP_PASS;
 	}
-	m = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(m + 1) > data) {
-		hook_count(HOOK_META_FAILED);
-		return XDP_PASS;
-	}
-	*m = h;
 
 	queue = ctx->rx_queue_index;
 	if (bpf_map_lookup_elem(&xsks_map, &queue)) {

@@ -129,6 +129,31 @@ Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, cons
 				 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
 }
 
+// Sets the specialisation constants in .rodata before load.
+Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split)
+{
+	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
+	if (!ro)
+		return Error::from_errno(ENOENT, "the hook has no .rodata map",
+					 "a hook must declare `const volatile __u32 xdp_hints_want;`");
+	size_t size = 0;
+	// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
+	auto *data = static_cast<uint8_t *>(const_cast<void *>(bpf_map__initial_value(ro, &size)));
+	const struct btf *btf = bpf_object__btf(obj);
+	auto want = datasec_var_offset(btf, ".rodata", "xdp_hints_want");
+	if (!want)
+		return want.error();
+	auto split = datasec_var_offset(btf, ".rodata", "xdp_hints_ptp_split");
+	if (!split)
+		return split.error();
+	if (!data || *want + 4 > size || *split + 4 > size)
+		return Error::from_errno(EINVAL, "the hook's .rodata is smaller than its BTF says", "rebuild");
+	uint32_t w = hints, p = ptp_split ? 1 : 0;
+	std::memcpy(data + *want, &w, 4);
+	std::memcpy(data + *split, &p, 4);
+	return {};
+}
+
 // Writes the kernel BTF object id into the loaded program's .bss (before attach, so the
 // first packet already carries the global id).
 Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
@@ -155,7 +180,7 @@ Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
 
 // The kfuncs a hook calls must exist in this kernel; saying so before the verifier does
 // gives the user the kernel version instead of a verifier log.
-Status check_kfuncs(const HookSpec &spec, const ErrContext &ctx)
+Status check_kfuncs(const HookSpec &spec, unsigned hints, const ErrContext &ctx)
 {
 	struct Need {
 		unsigned bit;
@@ -173,7 +198,7 @@ Status check_kfuncs(const HookSpec &spec, const ErrContext &ctx)
 	std::string missing;
 	std::string since;
 	for (const auto &n : needs)
-		if ((spec.hints & n.bit) && btf__find_by_name_kind(vmlinux, n.kfunc, BTF_KIND_FUNC) < 0) {
+		if ((hints & n.bit) && btf__find_by_name_kind(vmlinux, n.kfunc, BTF_KIND_FUNC) < 0) {
 			missing += (missing.empty() ? "" : ", ") + std::string(n.kfunc);
 			since = n.since;
 		}
@@ -248,6 +273,39 @@ Result<std::string> driver_of(std::string_view ifname)
 	return std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
 }
 
+Result<unsigned> hints_from_fields(std::span<const std::string> fields)
+{
+	unsigned h = 0;
+	for (const auto &f : fields) {
+		if (f == "rx_timestamp")
+			h |= hint::timestamp;
+		else if (f == "rx_hash" || f == "rx_hash_type")
+			h |= hint::hash;
+		else if (f == "rx_vlan_tci" || f == "rx_vlan_proto")
+			h |= hint::vlan;
+		else
+			return Error::from_errno(EINVAL, "no hint field '" + f + "'",
+						 "fields are rx_timestamp, rx_hash, rx_hash_type, rx_vlan_tci, rx_vlan_proto");
+	}
+	return h;
+}
+
+std::vector<std::string> fields_of_hints(unsigned hints)
+{
+	std::vector<std::string> v;
+	if (hints & hint::timestamp)
+		v.push_back("rx_timestamp");
+	if (hints & hint::hash) {
+		v.push_back("rx_hash");
+		v.push_back("rx_hash_type");
+	}
+	if (hints & hint::vlan) {
+		v.push_back("rx_vlan_tci");
+		v.push_back("rx_vlan_proto");
+	}
+	return v;
+}
+
 std::string_view hook_for_driver(std::string_view driver) noexcept
 {
 	const HookSpec *s = detail::hook_spec_for_driver(driver);
@@ -266,7 +324,8 @@ Hook::Hook(Hook &&o) noexcept
 	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
 	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
 	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
-	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), mode_(o.mode_)
+	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), mode_(o.mode_), hints_(o.hints_),
+	  driver_hints_(o.driver_hints_), ptp_split_(o.ptp_split_), written_(std::move(o.written_))
 {
 	o.link_fd_ = o.prog_fd_ = o.xsks_map_fd_ = o.stats_map_fd_ = -1;
 }
@@ -288,6 +347,10 @@ Hook &Hook::operator=(Hook &&o) noexcept
 		driver_ = std::move(o.driver_);
 		hook_name_ = std::move(o.hook_name_);
 		mode_ = o.mode_;
+		hints_ = o.hints_;
+		driver_hints_ = o.driver_hints_;
+		ptp_split_ = o.ptp_split_;
+		written_ = std::move(o.written_);
 	}
 	return *this;
 }
@@ -324,8 +387,25 @@ Result<Hook> Hook::load(const HookOptions &opt)
 	const HookSpec &spec = **spec_r;
 	ctx.hook = spec.name;
 	ctx.dev_bound = spec.kfuncs;
+	unsigned hints = opt.hints ? opt.hints : spec.hints;
+	if (hints & ~spec.hints) {
+		auto missing = fields_of_hints(hints & ~spec.hints);
+		std::string m;
+		for (auto &f : missing)
+			m += (m.empty() ? "" : ", ") + f;
+		std::string have;
+		for (auto &f : fields_of_hints(spec.hints))
+			have += (have.empty() ? "" : ", ") + f;
+		return Error::from_errno(EOPNOTSUPP,
+					 "hook " + std::string(spec.name) + " (driver " +
+						 (driver.empty() ? "unknown" : driver) + ") cannot give " + m,
+					 "ask only for what it provides: " + have);
+	}
+	if (opt.ptp_split && !(hints & detail::HINT_TIMESTAMP))
+		return Error::from_errno(EINVAL, "the PTP layout split needs rx_timestamp, which is not asked for",
+					 "ask for rx_timestamp too, or drop the PTP split");
 	if (spec.kfuncs)
-		if (auto st = check_kfuncs(spec, ctx); !st)
+		if (auto st = check_kfuncs(spec, hints, ctx); !st)
 			return st.error();
 
 	Hook h;
@@ -334,6 +414,16 @@ Result<Hook> Hook::load(const HookOptions &opt)
 	h.driver_ = driver;
 	h.hook_name_ = spec.name;
 	h.mode_ = mode_flag(opt.mode, spec) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
+	h.hints_ = hints;
+	h.driver_hints_ = spec.hints;
+	h.ptp_split_ = opt.ptp_split;
+	if (opt.ptp_split) {
+		h.written_.push_back(detail::layout_name(spec, hints & detail::HINT_TIMESTAMP));
+		if (hints & detail::HINT_HASH)
+			h.written_.push_back(detail::layout_name(spec, hints & detail::HINT_HASH));
+	} else {
+		h.written_.push_back(detail::layout_name(spec, hints));
+	}
 
 	size_t size = 0;
 	const void *elf = spec.elf(&size);
@@ -352,6 +442,8 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		if (int err = bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY))
 			return sys_error(err, Op::load, "mark hook " + obj_name + " device-bound", ctx);
 	}
+	if (auto st = set_rodata(obj, hints, opt.ptp_split); !st)
+		return st.error();
 	if (int err = bpf_object__load(obj))
 		return sys_error(err, Op::load,
 				 "load hook " + obj_name + (spec.kfuncs ? " bound to " : " for ") + ifc->name +
@@ -459,14 +551,14 @@ Result<HookStats> Hook::stats() const
 	if (ncpu <= 0)
 		return sys_error(ncpu, Op::query, "count possible CPUs");
 	std::vector<uint64_t> v(size_t(ncpu) * 1);
-	uint64_t sums[3] = {};
-	for (uint32_t k = 0; k < 3; k++) {
+	uint64_t sums[4] = {};
+	for (uint32_t k = 0; k < 4; k++) {
 		if (bpf_map_lookup_elem(stats_map_fd_, &k, v.data()) != 0)
 			return sys_error(errno, Op::map, "read the hook's statistics", {ifname_, driver_, hook_name_, false});
 		for (uint64_t x : v)
 			sums[k] += x;
 	}
-	return HookStats{sums[0], sums[1], sums[2]};
+	return HookStats{sums[0], sums[1], sums[2], sums[3]};
 }
 
 } // namespace xdphints

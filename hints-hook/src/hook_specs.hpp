@@ -3,16 +3,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+
+#include <xdphints/hook.hpp>
 
 namespace xdphints::detail {
 
-// Which kfunc groups a hook calls (and so which members its struct has).
-enum HintBits : unsigned {
-	HINT_TIMESTAMP = 1u << 0, // rx_timestamp
-	HINT_HASH = 1u << 1,      // rx_hash, rx_hash_type
-	HINT_VLAN = 1u << 2,      // rx_vlan_tci, rx_vlan_proto
-};
+// The hint groups (HOOK_HINT_* in hook_common.bpf.h).
+inline constexpr unsigned HINT_TIMESTAMP = hint::timestamp;
+inline constexpr unsigned HINT_HASH = hint::hash;
+inline constexpr unsigned HINT_VLAN = hint::vlan;
 
 struct HookSpec {
 	std::string_view name;        // hook name, --hook NAME
@@ -26,6 +27,9 @@ struct HookSpec {
 
 std::span<const HookSpec> hook_specs() noexcept;
 const HookSpec *find_hook_spec(std::string_view name) noexcept;
+// Name of the struct a hook writes for the hint groups `mask` (a subset of spec.hints):
+// the struct itself for all of them, else struct_name + "_ts" / "_hash" / "_vlan" parts.
+std::string layout_name(const HookSpec &spec, unsigned mask);
 // The spec whose driver list names `driver`; nullptr when none does.
 const HookSpec *hook_spec_for_driver(std::string_view driver) noexcept;
 

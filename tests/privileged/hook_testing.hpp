@@ -1,19 +1,26 @@
 #pragma once
 // Shared by the hook_*.cpp privileged tests: a testbed with the thread inside its rx
 // namespace, and a few kernel-side checks that do not go through the code under test.
+#include <xdphints/meta_tap.hpp>
 #include <xdphints/testbed/netns.hpp>
+#include <xdphints/testbed/traffic.hpp>
 
 #include "privileges.hpp"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace xdphints::test {
 
@@ -80,6 +87,50 @@ template <class F> bool eventually(F pred)
 		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 	}
 	return pred();
+}
+
+// A bound, non-blocking UDP socket in the calling thread's namespace (the rx side), so
+// no ICMP port-unreachable comes back to the sender.
+inline int udp_receiver(const std::string &ip, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	REQUIRE(fd >= 0);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	REQUIRE(inet_pton(AF_INET, ip.c_str(), &sa.sin_addr) == 1);
+	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	return fd;
+}
+
+// Sends `n` UDP packets from the tx namespace to each rx port (one flow per port) and
+// returns every frame the tap saw, oldest first.
+inline std::vector<TappedFrame> send_and_tap(RxBed &bed, MetaTap &tap,
+					     const std::vector<std::pair<uint16_t, int>> &ports)
+{
+	std::vector<int> rx;
+	int total = 0;
+	const uint8_t payload[44] = {9};
+	for (auto [port, n] : ports) {
+		rx.push_back(udp_receiver(bed.bed.rx().ipv4, port));
+		auto flow = testbed::UdpFlow::open(bed.bed.tx_ns, bed.bed.tx().ipv4, uint16_t(port + 1000),
+						   bed.bed.rx().ipv4, port);
+		REQUIRE(flow);
+		for (int i = 0; i < n; i++)
+			REQUIRE(flow->send(payload));
+		total += n;
+	}
+	std::vector<TappedFrame> frames;
+	eventually([&] {
+		auto got = tap.drain();
+		REQUIRE(got);
+		frames.insert(frames.end(), got->begin(), got->end());
+		return int(frames.size()) >= total;
+	});
+	for (int fd : rx)
+		close(fd);
+	CHECK(int(frames.size()) == total);
+	return frames;
 }
 
 } // namespace xdphints::test

@@ -2,16 +2,11 @@
 // to replace, errors, the kernel's BTF of the loaded program, and counting real packets.
 #include <xdphints/hook.hpp>
 #include <xdphints/kernel_btf.hpp>
-#include <xdphints/testbed/traffic.hpp>
 
 #include "hook_testing.hpp"
 
 #include <bpf/btf.h>
 #include <linux/bpf.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -303,6 +298,13 @@ TEST_CASE("split module BTF of veth is on top of vmlinux", "[hook][btf]")
 {
 	if (!xdphints::test::privileged())
 		return;
+	// By name, vmlinux is found too (not split: it is the base).
+	auto vmlinux = btf_from_module("vmlinux");
+	REQUIRE(vmlinux);
+	CHECK(vmlinux->kernel_object_id() != 0);
+	CHECK(btf__find_by_name_kind(vmlinux->get(), "sk_buff", BTF_KIND_STRUCT) > 0);
+	CHECK(btf__base_btf(vmlinux->get()) == nullptr);
+
 	auto veth = btf_from_module("veth");
 	if (!veth) {
 		// veth may be built in: then it has no module BTF and the error says so.
@@ -331,13 +333,7 @@ TEST_CASE("stack-sent UDP increments the hook's rx counter", "[hook][veth][traff
 
 	// A receiver in the rx namespace (this thread is in it), so no ICMP port-unreachable
 	// comes back, and so we see the stack still gets the packets after the hook.
-	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	REQUIRE(rx >= 0);
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(40002);
-	REQUIRE(inet_pton(AF_INET, bed->bed.rx().ipv4.c_str(), &sa.sin_addr) == 1);
-	REQUIRE(bind(rx, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	int rx = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 40002);
 
 	auto flow = testbed::UdpFlow::open(bed->bed.tx_ns, bed->bed.tx().ipv4, 40001, bed->bed.rx().ipv4, 40002);
 	REQUIRE(flow);

@@ -3,15 +3,10 @@
 // decoded by BTF member name with the layouts from the kernel's BTF of the hook and
 // compared with what the stack knows of the same frame (skb hash, VLAN tag).
 #include <xdphints/hook.hpp>
-#include <xdphints/meta_tap.hpp>
 #include <xdphints/query.hpp>
-#include <xdphints/testbed/traffic.hpp>
 
 #include "hook_testing.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
@@ -28,42 +23,18 @@ uint64_t tai_now()
 	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-int udp_receiver(const std::string &ip, uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	REQUIRE(fd >= 0);
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	REQUIRE(inet_pton(AF_INET, ip.c_str(), &sa.sin_addr) == 1);
-	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
-	return fd;
-}
-
 struct Sent {
 	std::vector<TappedFrame> frames;
 	uint64_t t0 = 0, t1 = 0;
 };
 
-// Sends `n` UDP packets tx -> rx:dport and returns the frames the tap saw.
+// The frames of n packets to dport, with the CLOCK_TAI window they were sent in.
 Sent send_and_tap(RxBed &bed, MetaTap &tap, uint16_t dport, int n)
 {
 	Sent s;
-	int rx = udp_receiver(bed.bed.rx().ipv4, dport);
-	auto flow = testbed::UdpFlow::open(bed.bed.tx_ns, bed.bed.tx().ipv4, 41000, bed.bed.rx().ipv4, dport);
-	REQUIRE(flow);
-	const uint8_t payload[48] = {7};
 	s.t0 = tai_now();
-	for (int i = 0; i < n; i++)
-		REQUIRE(flow->send(payload));
-	xdphints::test::eventually([&] {
-		auto got = tap.drain();
-		REQUIRE(got);
-		s.frames.insert(s.frames.end(), got->begin(), got->end());
-		return int(s.frames.size()) >= n;
-	});
+	s.frames = xdphints::test::send_and_tap(bed, tap, {{dport, n}});
 	s.t1 = tai_now();
-	close(rx);
 	return s;
 }
 

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,19 @@
 struct bpf_object;
 
 namespace xdphints {
+
+// Hint groups: one XDP RX metadata kfunc each, named by the hint-struct members it fills.
+namespace hint {
+inline constexpr unsigned timestamp = 1u << 0; // rx_timestamp (bpf_xdp_metadata_rx_timestamp)
+inline constexpr unsigned hash = 1u << 1;      // rx_hash, rx_hash_type (_rx_hash)
+inline constexpr unsigned vlan = 1u << 2;      // rx_vlan_tci, rx_vlan_proto (_rx_vlan_tag)
+inline constexpr unsigned all = timestamp | hash | vlan;
+} // namespace hint
+
+// "rx_timestamp", "rx_hash", "rx_hash_type", "rx_vlan_tci", "rx_vlan_proto" -> hint bits.
+Result<unsigned> hints_from_fields(std::span<const std::string> fields);
+// The member names of the hint groups in `hints`, in struct order.
+std::vector<std::string> fields_of_hints(unsigned hints);
 
 enum class AttachMode {
 	automatic, // driver (native) mode for kfunc hooks, generic (SKB) mode for the generic hook
@@ -38,12 +52,20 @@ struct HookOptions {
 	std::string hook;       // "" selects by driver (ethtool GDRVINFO); else a hook name
 	bool replace = false;   // detach a program attached through netlink first
 	AttachMode mode = AttachMode::automatic;
+	// Specialisation: the hint groups to write (hint::*); 0 = all the driver provides.
+	// Set as read-only constants before load: the verifier drops the other kfunc calls
+	// and the hook writes the smaller layout for just these groups.
+	unsigned hints = 0;
+	// Several layouts: PTP event packets (UDP 319, ethertype 0x88F7) get the timestamp
+	// layout, all other packets the hash layout.
+	bool ptp_split = false;
 };
 
 struct HookStats {
 	uint64_t rx = 0;          // packets the hook saw
 	uint64_t meta_failed = 0; // no room for the metadata: passed to the stack without hints
 	uint64_t redirected = 0;  // handed to an AF_XDP socket
+	uint64_t ptp = 0;         // PTP event packets (ptp_split)
 };
 
 class Hook {
@@ -73,6 +95,11 @@ public:
 	const std::string &driver() const noexcept { return driver_; }  // "" if unknown
 	const std::string &hook_name() const noexcept { return hook_name_; }
 	AttachMode mode() const noexcept { return mode_; }
+	unsigned hints() const noexcept { return hints_; }       // groups written (hint::*)
+	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
+	bool ptp_split() const noexcept { return ptp_split_; }
+	// Names of the structs this hook writes as configured (two with ptp_split).
+	const std::vector<std::string> &written_layouts() const noexcept { return written_; }
 
 	// The program's BTF as the kernel holds it (by bpf_prog_info.btf_id).
 	const Btf &btf() const noexcept { return *btf_; }
@@ -98,6 +125,10 @@ private:
 	std::string driver_;
 	std::string hook_name_;
 	AttachMode mode_ = AttachMode::automatic;
+	unsigned hints_ = 0;
+	unsigned driver_hints_ = 0;
+	bool ptp_split_ = false;
+	std::vector<std::string> written_;
 };
 
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* mlx5 (mlx5_core): timestamp, RSS hash and type, VLAN tag. Linux >= 6.8 (VLAN), 6.3 (others). */
+#define HOOK_STRUCT xdp_hints_mlx5
+#define HOOK_TIMESTAMP 1
+#define HOOK_HASH 1
+#define HOOK_VLAN 1
+#include "hook_common.bpf.h"
