@@ -26,3 +26,11 @@ inline bool privileged()
 }
 
 } // namespace xdphints::test
+
+// REQUIRE that an xdphints::Result holds a value; on failure the test stops with the
+// error's message (cause and fix).
+#define REQUIRE_OK(r)                                                                        \
+	do {                                                                                 \
+		if (!(r))                                                                    \
+			FAIL((r).error().to_string());                                       \
+	} while (0)

@@ -1,0 +1,53 @@
+#pragma once
+// The xdp-hints subcommands. Each returns the process exit code and prints its own
+// errors (cause and fix) on stderr.
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xdphints::cli {
+
+// Set by SIGINT/SIGTERM; every loop polls it and unwinds, so destructors clean up.
+extern std::atomic<bool> g_stop;
+
+struct LayoutArgs {
+	std::string ifname;
+	std::string object;
+	std::string btf;
+	std::vector<std::string> structs; // explicit (fixed-layout) struct names
+	bool json = false;
+};
+
+struct DumpArgs {
+	std::string ifname;
+	std::vector<unsigned> queues{0};
+	bool all_queues = false;
+	uint64_t count = 0;            // 0: until Ctrl-C
+	bool json = false;
+	std::string hook;              // driver hook override ("veth", "generic", ...)
+	std::string hook_object;       // bring-your-own hook
+	std::string layout;            // fixed-layout struct name
+	bool replace = false;
+	bool hwtstamp = false;
+	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
+	double stats_interval = 1.0;   // seconds between statistics lines on stderr
+};
+
+struct ProbeArgs {
+	std::string ifname;
+	bool json = false;
+};
+
+struct DemoArgs {
+	unsigned packets_per_flow = 4;
+	bool json = false;
+};
+
+int cmd_layout(const LayoutArgs &a);
+int cmd_dump(const DumpArgs &a);
+int cmd_probe(const ProbeArgs &a);
+int cmd_demo(const DemoArgs &a);
+
+} // namespace xdphints::cli

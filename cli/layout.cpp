@@ -1,0 +1,38 @@
+// xdp-hints layout (IFNAME | --object FILE.o | --btf FILE) [--json]
+#include "commands.hpp"
+
+#include <xdphints/kernel_btf.hpp>
+#include <xdphints/layout_json.hpp>
+
+#include <cstdio>
+
+namespace xdphints::cli {
+
+int cmd_layout(const LayoutArgs &a)
+{
+	Result<Btf> btf = !a.object.empty() ? Btf::from_elf(a.object)
+			  : !a.btf.empty()  ? Btf::from_raw_file(a.btf)
+					    : btf_from_ifname(a.ifname);
+	if (!btf) {
+		std::fprintf(stderr, "xdp-hints layout: %s\n", btf.error().message.c_str());
+		return 1;
+	}
+	DiscoverOptions opts;
+	opts.structs = a.structs;
+	auto d = discover(*btf, opts);
+	if (!d) {
+		std::fprintf(stderr, "xdp-hints layout: %s\n", d.error().message.c_str());
+		return 1;
+	}
+	if (a.json)
+		std::printf("%s\n", layouts_to_json(d->layouts).dump(2).c_str());
+	else
+		std::printf("%s", layouts_to_text(d->layouts).c_str());
+	if (d->layouts.empty())
+		std::fprintf(stderr, "xdp-hints layout: no hint struct in %s (a hint struct is named xdp_hints*, or tagged "
+				     "btf_decl_tag(\"xdp_hints\"), with btf_id/btf_full_id as its last member; name others with --struct)\n",
+			     btf->origin().c_str());
+	return 0;
+}
+
+} // namespace xdphints::cli

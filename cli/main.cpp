@@ -1,0 +1,115 @@
+// xdp-hints: probe, layout, dump, demo.
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+
+namespace xdphints::cli {
+std::atomic<bool> g_stop{false};
+}
+
+namespace {
+
+void on_signal(int) { xdphints::cli::g_stop.store(true); }
+
+void install_signals()
+{
+	struct sigaction sa {};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; // no SA_RESTART: blocking calls return EINTR and loops see g_stop
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGHUP, &sa, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	using namespace xdphints::cli;
+	CLI::App app{"xdp-hints: XDP RX metadata (timestamps, RSS hash, VLAN) for AF_XDP applications"};
+	app.require_subcommand(1);
+
+	ProbeArgs probe;
+	auto *p = app.add_subcommand("probe", "What the interface's driver provides, and the hook that would be used");
+	p->add_option("IFNAME", probe.ifname, "interface")->required();
+	p->add_flag("--json", probe.json, "one JSON object");
+
+	LayoutArgs layout;
+	auto *l = app.add_subcommand("layout", "Every hint struct with its fields (pahole-like)");
+	auto *l_if = l->add_option("IFNAME", layout.ifname, "the XDP program attached to IFNAME");
+	auto *l_obj = l->add_option("--object", layout.object, "a BPF object file (.BTF section)");
+	auto *l_btf = l->add_option("--btf", layout.btf, "a raw BTF file");
+	l_if->excludes(l_obj)->excludes(l_btf);
+	l_obj->excludes(l_btf);
+	l->add_option("--struct", layout.structs, "also treat this struct as a (fixed) layout");
+	l->add_flag("--json", layout.json, "JSON");
+
+	DumpArgs dump;
+	std::vector<std::string> queue_list;
+	bool copy = false, zc = false;
+	auto *d = app.add_subcommand("dump", "Attach the hints hook, receive with AF_XDP, print each packet's hints");
+	d->add_option("IFNAME", dump.ifname, "interface")->required();
+	d->add_option("--queue", queue_list, "queue id(s), or 'all'")->delimiter(',');
+	d->add_option("--count", dump.count, "stop after N packets (default: until Ctrl-C)");
+	d->add_flag("--json", dump.json, "one JSON object per packet per line");
+	d->add_option("--hook", dump.hook, "hook to use instead of the one chosen from the driver (e.g. veth, generic)");
+	d->add_option("--hook-object", dump.hook_object, "bring your own hook: a BPF object with one SEC(\"xdp\") program and one XSKMAP");
+	d->add_option("--layout", dump.layout, "decode every packet with this struct (hooks that write no id)");
+	d->add_flag("--replace", dump.replace, "replace an XDP program already attached to IFNAME");
+	d->add_flag("--hwtstamp", dump.hwtstamp, "enable RX hardware timestamping (SIOCSHWTSTAMP), restored on exit");
+	d->add_flag("--copy", copy, "force copy mode");
+	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
+	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");
+
+	DemoArgs demo;
+	auto *m = app.add_subcommand("demo", "Self-contained demo: own namespaces + veth, real traffic, decoded hints");
+	m->add_option("--packets-per-flow", demo.packets_per_flow, "packets sent on each flow");
+	m->add_flag("--json", demo.json, "JSON lines instead of the table");
+
+	CLI11_PARSE(app, argc, argv);
+	install_signals();
+
+	if (*p)
+		return cmd_probe(probe);
+	if (*l) {
+		if (layout.ifname.empty() && layout.object.empty() && layout.btf.empty()) {
+			std::fprintf(stderr, "xdp-hints layout: name an interface, --object FILE.o or --btf FILE\n");
+			return 2;
+		}
+		return cmd_layout(layout);
+	}
+	if (*d) {
+		if (copy && zc) {
+			std::fprintf(stderr, "xdp-hints dump: --copy and --zero-copy exclude each other\n");
+			return 2;
+		}
+		if (copy)
+			dump.zero_copy = false;
+		if (zc)
+			dump.zero_copy = true;
+		if (!queue_list.empty()) {
+			dump.queues.clear();
+			for (auto &q : queue_list) {
+				if (q == "all") {
+					dump.all_queues = true;
+					continue;
+				}
+				try {
+					dump.queues.push_back(unsigned(std::stoul(q)));
+				} catch (...) {
+					std::fprintf(stderr, "xdp-hints dump: --queue takes numbers or 'all', not '%s'\n", q.c_str());
+					return 2;
+				}
+			}
+		}
+		return cmd_dump(dump);
+	}
+	if (*m)
+		return cmd_demo(demo);
+	return 2;
+}

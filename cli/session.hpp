@@ -1,0 +1,50 @@
+#pragma once
+// What `dump` and `demo` share: the hints hook on an interface, one AF_XDP socket per
+// queue on one umem, and a decoder for every layout the loaded hook describes.
+#include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/af_xdp/umem.hpp>
+#include <xdphints/hook.hpp>
+#include <xdphints/query.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xdphints::cli {
+
+struct SessionOptions {
+	std::string ifname;
+	std::vector<unsigned> queues{0};
+	bool all_queues = false;
+	HookOptions hook;
+	afxdp::BindMode bind = afxdp::BindMode::automatic;
+};
+
+// Standard hint fields every command asks for; resolved once per layout.
+struct StdFields {
+	Field<uint64_t> rx_timestamp;
+	Field<uint32_t> rx_hash;
+	Field<uint32_t> rx_hash_type;
+	Field<uint16_t> rx_vlan_tci;
+	Field<uint16_t> rx_vlan_proto;
+};
+
+// Members are destroyed in reverse order: sockets leave the XSKMAP and close before the
+// umem is unmapped, and the hook detaches last.
+struct Session {
+	Hook hook;
+	std::shared_ptr<afxdp::Umem> umem;
+	std::vector<std::unique_ptr<afxdp::XskSocket>> sockets;
+	Decoder decoder;
+	StdFields fields;
+
+	static Result<Session> open(const SessionOptions &opt);
+};
+
+// Number of RX queues of `ifname` (ETHTOOL_GCHANNELS; 1 when the driver does not say).
+unsigned rx_queue_count(const std::string &ifname);
+
+// CLOCK_TAI now, in ns: the clock of the hook's software timestamps.
+uint64_t tai_now_ns() noexcept;
+
+} // namespace xdphints::cli
