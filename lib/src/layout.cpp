@@ -64,6 +64,8 @@ Status collect_leaves(const struct btf *b, uint32_t comp_id, const std::string &
 		f.bit_offset = r.bit_offset;
 		f.bit_size = r.bit_size;
 		f.bitfield = r.bitfield;
+		f.integral = r.integral;
+		f.is_signed = r.is_signed;
 		out.push_back(std::move(f));
 	}
 	return {};

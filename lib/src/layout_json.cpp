@@ -1,0 +1,133 @@
+#include <xdphints/layout_json.hpp>
+
+#include <fmt/format.h>
+#include <xdphints/resolve.hpp>
+
+#include "state_map.hpp"
+
+namespace xdphints {
+
+nlohmann::json layout_to_json(const Layout &l)
+{
+	nlohmann::json fields = nlohmann::json::array();
+	for (const LayoutField &f : l.fields) {
+		nlohmann::json j = {{"name", f.name}, {"offset", f.offset}, {"size", f.size}, {"type", f.type}};
+		if (f.bitfield) {
+			j["bit_offset"] = f.bit_offset;
+			j["bit_size"] = f.bit_size;
+		}
+		fields.push_back(std::move(j));
+	}
+	return {{"name", l.name},         {"type_id", l.type_id},
+		{"id", l.id()},           {"id_kind", id_kind_name(l.id_kind)},
+		{"size", l.size},         {"fields", std::move(fields)}};
+}
+
+nlohmann::json layouts_to_json(std::span<const Layout> layouts)
+{
+	nlohmann::json arr = nlohmann::json::array();
+	for (const Layout &l : layouts)
+		arr.push_back(layout_to_json(l));
+	return {{"layouts", std::move(arr)}};
+}
+
+std::string layouts_to_json_string(std::span<const Layout> layouts, int indent)
+{
+	return layouts_to_json(layouts).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string layouts_to_text(std::span<const Layout> layouts)
+{
+	std::string out;
+	for (const Layout &l : layouts) {
+		out += fmt::format("struct {} {{ /* type id {}, id {:#x}, {} */\n", l.name, l.type_id, l.id(),
+				   id_kind_name(l.id_kind));
+		for (const LayoutField &f : l.fields) {
+			std::string decl = f.bitfield ? fmt::format("{}:{};", f.name, f.bit_size) : f.name + ";";
+			// pahole prints "offset size" and, for bitfields, "offset:bit size".
+			std::string where = f.bitfield ? fmt::format("{:5}:{:2} {:4}", f.offset, f.bit_offset - f.offset * 8,
+								     f.size)
+						       : fmt::format("{:5}    {:4}", f.offset, f.size);
+			out += fmt::format("\t{:<26} {:<32} /* {} */\n", f.type, decl, where);
+		}
+		out += fmt::format("}}; /* size: {} */\n\n", l.size);
+	}
+	return out;
+}
+
+namespace {
+
+bool is_control(const Layout &l, const LayoutField &f)
+{
+	if (f.name.rfind("valid.", 0) == 0 || f.name.rfind("status.", 0) == 0)
+		return true;
+	return l.id_kind != IdKind::none && !l.fields.empty() && &f == &l.fields.back();
+}
+
+std::string hint_of(const std::string &path)
+{
+	return path.substr(0, path.find_first_of(".["));
+}
+
+uint64_t read_field(const uint8_t *base, const ResolvedField &r)
+{
+	detail::Bits b{uint16_t(r.byte_offset), uint8_t(r.byte_size), r.lshift, r.rshift, uint8_t(r.is_signed)};
+	return detail::read_bits(base, b);
+}
+
+} // namespace
+
+Status for_each_hint_field(const Layout &l, const uint8_t *struct_start, const std::function<void(const HintValue &)> &fn)
+{
+	std::vector<std::string> notes;
+	detail::StateMap states;
+	bool have_states = false;
+	for (const LayoutField &f : l.fields) {
+		if (is_control(l, f))
+			continue;
+		HintValue v;
+		v.field = &f;
+		v.integral = f.integral;
+		v.is_signed = f.is_signed;
+		if (uint64_t(f.offset) + f.size > l.size)
+			return Error(Errc::bad_layout, fmt::format("struct {}: member {} ({} bytes at {}) lies beyond its "
+								   "{} bytes",
+								   l.name, f.name, f.size, f.offset, l.size));
+		v.bytes = std::span<const uint8_t>(struct_start + f.offset, f.size);
+		std::string hint = hint_of(f.name);
+		bool valid_bit = true;
+		auto valid = resolve_field(l.btf, l.type_id, "valid." + hint);
+		if (valid && valid->exists && valid->integral &&
+		    uint64_t(valid->byte_offset) + valid->byte_size <= l.size)
+			valid_bit = read_field(struct_start, *valid) != 0;
+		v.present = valid_bit;
+		if (v.present && f.integral) {
+			auto r = resolve_field(l.btf, l.type_id, f.name);
+			if (!r)
+				return std::move(r).error();
+			v.value = read_field(struct_start, *r);
+		}
+		auto status = resolve_field(l.btf, l.type_id, "status." + hint);
+		if (status && status->exists && status->integral &&
+		    uint64_t(status->byte_offset) + status->byte_size <= l.size) {
+			if (!have_states) {
+				auto m = detail::state_map(l.btf, status->type_id, notes);
+				if (!m)
+					return std::move(m).error();
+				states = *m;
+				have_states = true;
+			}
+			uint64_t s = read_field(struct_start, *status);
+			v.state = s < detail::kStateValues ? states[s] : HintState::unknown;
+		} else {
+			v.state = v.present ? HintState::ok : HintState::no_data;
+		}
+		auto sw = resolve_field(l.btf, l.type_id, "status." + hint + "_sw");
+		if (sw && sw->exists && sw->integral && uint64_t(sw->byte_offset) + sw->byte_size <= l.size)
+			v.software = read_field(struct_start, *sw) != 0;
+		fn(v);
+	}
+	return {};
+}
+
+} // namespace xdphints

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "btf_walk.hpp"
+#include "state_map.hpp"
 
 namespace xdphints {
 
@@ -44,8 +45,6 @@ uint32_t Query::add_spec(FieldSpec spec)
 
 namespace {
 
-using StateMap = std::array<HintState, detail::kStateValues>;
-
 // enum xdp_hints_state, by enumerator name (bpf/include/xdp_hints/hints.h).
 constexpr std::pair<const char *, HintState> kStateNames[] = {
 	{"XDP_HINTS_STATE_NOT_REQUESTED", HintState::not_requested},
@@ -57,7 +56,9 @@ constexpr std::pair<const char *, HintState> kStateNames[] = {
 // The raw status value -> HintState map of one BTF. Clang emits an enum's BTF only when
 // a member, variable or function uses the type, so a hook that only uses the constants
 // has no enum xdp_hints_state; then the values of hints.h are assumed, and said so.
-Result<StateMap> state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes)
+} // namespace
+
+Result<detail::StateMap> detail::state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes)
 {
 	const struct btf *b = btf.get();
 	StateMap m;
@@ -90,6 +91,8 @@ Result<StateMap> state_map(const Btf &btf, uint32_t status_type_id, std::vector<
 	}
 	return m;
 }
+
+namespace {
 
 detail::Bits bits_of(const ResolvedField &r)
 {
@@ -176,7 +179,7 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 	d.tables_.resize(n);
 	d.refs_.resize(n * nf);
 	d.resolved_.resize(n * nf);
-	std::unordered_map<const struct btf *, StateMap> state_maps;
+	std::unordered_map<const struct btf *, detail::StateMap> state_maps;
 
 	for (size_t i = 0; i < n; i++) {
 		const Layout &l = d.layouts_[i];
@@ -252,7 +255,7 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 		if (any_status) {
 			auto it = state_maps.find(b);
 			if (it == state_maps.end()) {
-				auto m = state_map(l.btf, status_type, d.notes_);
+				auto m = detail::state_map(l.btf, status_type, d.notes_);
 				if (!m)
 					return Error(m.error().code, fmt::format("struct {}: status values: {}", l.name,
 										 m.error().message));

@@ -37,6 +37,8 @@ struct LayoutField {
 	uint32_t bit_offset = 0; // absolute bits from the struct start
 	uint32_t bit_size = 0;   // bitfield size; size * 8 for non-bitfields
 	bool bitfield = false;
+	bool integral = false;   // int/enum readable with one load (not arrays, structs)
+	bool is_signed = false;
 };
 
 struct Layout {
