@@ -3,6 +3,7 @@
 
 #include "fd.hpp"
 #include "hook_specs.hpp"
+#include "netdev_nl.hpp"
 #include "sys_error.hpp"
 
 #include <bpf/bpf.h>
@@ -211,7 +212,18 @@ Status check_kfuncs(const HookSpec &spec, unsigned hints, const ErrContext &ctx)
 				 "needs Linux >= " + since + "; use the generic hook (--hook generic)");
 }
 
-Result<const HookSpec *> select_spec(const HookOptions &opt, const std::string &driver, const ErrContext &ctx)
+// Known from our table, or reported by the kernel (netdev netlink, Linux >= 6.8) for a
+// driver we do not know yet.
+bool driver_has_kfuncs(int ifindex, const std::string &driver)
+{
+	if (detail::hook_spec_for_driver(driver))
+		return true;
+	auto nd = detail::netdev_xdp(ifindex);
+	return nd && nd->rx_metadata && *nd->rx_metadata != 0;
+}
+
+Result<const HookSpec *> select_spec(const HookOptions &opt, int ifindex, const std::string &driver,
+				     const ErrContext &ctx)
 {
 	if (opt.hook.empty()) {
 		if (const HookSpec *s = detail::hook_spec_for_driver(driver))
@@ -230,7 +242,7 @@ Result<const HookSpec *> select_spec(const HookOptions &opt, const std::string &
 	}
 	// A kfunc hook on a driver without kfuncs would load, but every call would answer
 	// -EOPNOTSUPP: say so instead of attaching a hook that writes nothing.
-	if (s->kfuncs && !detail::hook_spec_for_driver(driver)) {
+	if (s->kfuncs && !driver_has_kfuncs(ifindex, driver)) {
 		ErrContext c = ctx;
 		c.dev_bound = true;
 		return sys_error(EOPNOTSUPP, Op::load, "hook " + std::string(s->name) + " on " + ctx.ifname, c);
@@ -381,7 +393,7 @@ Result<Hook> Hook::load(const HookOptions &opt)
 	// No driver info (some virtual devices): selection falls back to generic.
 	std::string driver = drv ? *drv : std::string();
 	ctx.driver = driver;
-	auto spec_r = select_spec(opt, driver, ctx);
+	auto spec_r = select_spec(opt, ifc->index, driver, ctx);
 	if (!spec_r)
 		return spec_r.error();
 	const HookSpec &spec = **spec_r;

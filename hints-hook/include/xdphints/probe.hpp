@@ -1,0 +1,40 @@
+#pragma once
+// What an interface offers for hints, without attaching anything: the data behind
+// `xdp-hints probe IFNAME [--json]`.
+#include <xdphints/result.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xdphints {
+
+struct ProbeInfo {
+	std::string ifname;
+	int ifindex = 0;
+	std::string driver;              // ethtool GDRVINFO; "" when the device has none
+	std::string hook;                // the hook `attach` would choose ("veth", "generic", ...)
+	std::string hook_struct;         // the struct it writes with all fields ("xdp_hints_veth")
+	bool hook_uses_kfuncs = false;   // device-bound, driver mode; else generic (SKB) mode
+	std::string hook_min_kernel;     // for all of the hook's fields
+	std::vector<std::string> fields; // hint members the hook writes (rx_timestamp, rx_hash, ...)
+	// What the kernel reports for the device (netdev netlink; nullopt: kernel too old).
+	std::optional<std::vector<std::string>> kernel_rx_metadata; // same names, Linux >= 6.8
+	std::optional<bool> native_xdp;   // NETDEV_XDP_ACT_BASIC
+	std::optional<bool> zero_copy;    // NETDEV_XDP_ACT_XSK_ZEROCOPY: AF_XDP zero-copy
+	// Timestamp clock (ETHTOOL_GET_TS_INFO): PHC index (/dev/ptpN), -1 when none.
+	int phc_index = -1;
+	bool hw_rx_timestamping = false; // SOF_TIMESTAMPING_RX_HARDWARE supported
+	uint32_t hw_rx_filters = 0;      // HWTSTAMP_FILTER_* bits the device supports
+	// An XDP program already on the interface (attach refuses unless --replace).
+	uint32_t attached_prog_id = 0;
+	std::string attached_prog_name;
+};
+
+// In the calling thread's network namespace. Errors: unknown interface. Parts the kernel
+// or driver cannot tell are left empty / nullopt, not errors.
+Result<ProbeInfo> probe(std::string_view ifname);
+
+} // namespace xdphints
