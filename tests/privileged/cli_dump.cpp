@@ -1,0 +1,179 @@
+// The xdp-hints command as a user runs it: `dump --json` inside a namespace we set up,
+// `demo` from start to clean exit, and the errors for bad input.
+#include "child.hpp"
+#include "privileges.hpp"
+
+#include <xdphints/hook.hpp>
+#include <xdphints/testbed/netns.hpp>
+#include <xdphints/testbed/traffic.hpp>
+
+#include <bpf/libbpf.h>
+#include <catch2/catch.hpp>
+#include <net/if.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace xdphints;
+using test::Child;
+
+namespace {
+
+std::vector<nlohmann::json> json_lines(const std::string &out)
+{
+	std::vector<nlohmann::json> v;
+	std::istringstream in(out);
+	for (std::string line; std::getline(in, line);)
+		if (!line.empty())
+			v.push_back(nlohmann::json::parse(line));
+	return v;
+}
+
+std::vector<std::string> in_ns(const testbed::Netns &ns, std::vector<std::string> argv)
+{
+	std::vector<std::string> a{"ip", "netns", "exec", ns.name()};
+	a.insert(a.end(), argv.begin(), argv.end());
+	return a;
+}
+
+uint32_t xdp_prog_on(const testbed::Netns &ns, const std::string &ifname)
+{
+	auto in = testbed::NetnsScope::enter(ns);
+	uint32_t id = 0;
+	if (in)
+		bpf_xdp_query_id(int(if_nametoindex(ifname.c_str())), 0, &id);
+	return id;
+}
+
+} // namespace
+
+TEST_CASE("dump --json: one JSON object per packet, keys are BTF member names", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("cli");
+	REQUIRE_OK(tb);
+	auto tagger = testbed::VlanTagger::attach(tb->tx_ns, tb->tx().ifindex, 59, 5959);
+	REQUIRE_OK(tagger);
+	auto plain = testbed::UdpFlow::open(tb->tx_ns, tb->tx().ipv4, 42001, tb->rx().ipv4, 7001);
+	auto tagged = testbed::UdpFlow::open(tb->tx_ns, tb->tx().ipv4, 42959, tb->rx().ipv4, 5959);
+	REQUIRE_OK(plain);
+	REQUIRE_OK(tagged);
+
+	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--json", "--count", "8",
+				     "--stats-interval", "0"}));
+	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	uint8_t payload[18] = {1, 2, 3};
+	for (int i = 0; i < 4; i++) {
+		REQUIRE(plain->send(payload));
+		REQUIRE(tagged->send(payload));
+	}
+	INFO("stderr: " << dump.err());
+	REQUIRE(dump.wait(15000) == 0);
+	auto lines = json_lines(dump.out());
+	REQUIRE(lines.size() == 8);
+	unsigned n_tagged = 0;
+	for (auto &j : lines) {
+		INFO(j.dump());
+		CHECK(j.at("queue") == 0);
+		CHECK(j.at("len").get<unsigned>() == 14 + 20 + 8 + sizeof(payload));
+		CHECK(j.at("layout") == "xdp_hints_veth");
+		CHECK((j.at("id").get<uint64_t>() >> 32) != 0); // global id: BTF object id << 32 | type id
+		auto &h = j.at("hints");
+		CHECK(h.contains("rx_hash"));
+		CHECK(h.contains("rx_hash_type"));
+		REQUIRE(h.contains("rx_timestamp"));
+		CHECK(h.at("rx_timestamp_source") == "software");
+		for (auto &[k, v] : h.items()) // control members are not hints
+			CHECK((k.rfind("valid.", 0) != 0 && k.rfind("status.", 0) != 0 && k != "btf_full_id"));
+		if (h.contains("rx_vlan_tci")) {
+			n_tagged++;
+			CHECK(h.at("rx_vlan_tci") == 59);
+			CHECK(h.at("rx_vlan_proto") == 0x8100);
+		} else {
+			CHECK(!h.contains("rx_vlan_proto"));
+			CHECK(j.at("absent").at("rx_vlan_tci") == "no_data");
+		}
+	}
+	CHECK(n_tagged == 4);
+	CHECK(dump.err().find("stats: frames 8 with_hints 8 unknown_layout 0") != std::string::npos);
+	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0); // detached on exit
+}
+
+TEST_CASE("dump refuses an interface that already has an XDP program, and leaves it", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("busy");
+	REQUIRE_OK(tb);
+	std::optional<Hook> first;
+	{
+		auto in = testbed::NetnsScope::enter(tb->rx_ns);
+		REQUIRE_OK(in);
+		auto h = Hook::attach({.ifname = tb->rx().ifname});
+		REQUIRE_OK(h);
+		first.emplace(std::move(*h));
+	}
+	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--count", "1"}));
+	CHECK(dump.wait(15000) == 1);
+	INFO(dump.err());
+	CHECK(dump.err().find("already") != std::string::npos);
+	CHECK(dump.err().find("--replace") != std::string::npos);
+	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == first->prog_id());
+}
+
+TEST_CASE("dump on an interface that does not exist names it and the fix", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto ns = testbed::Netns::create("noif");
+	REQUIRE_OK(ns);
+	Child dump(in_ns(*ns, {XDP_HINTS_CLI, "dump", "xh-nosuch0", "--count", "1"}));
+	CHECK(dump.wait(15000) == 1);
+	INFO(dump.err());
+	CHECK(dump.err().find("xh-nosuch0") != std::string::npos);
+	CHECK(dump.err().find("ip link") != std::string::npos);
+}
+
+TEST_CASE("dump without root says which privilege is missing", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("nopriv");
+	REQUIRE_OK(tb);
+	Child dump(in_ns(tb->rx_ns, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", XDP_HINTS_CLI,
+				     "dump", tb->rx().ifname, "--count", "1"}));
+	CHECK(dump.wait(15000) == 1);
+	INFO(dump.err());
+	CHECK(dump.err().find("root") != std::string::npos);
+	CHECK(dump.err().find("CAP_BPF") != std::string::npos);
+	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0);
+}
+
+TEST_CASE("demo: decoded hints incl. VLAN 59, exit 0, nothing left behind", "[privileged][cli][demo]")
+{
+	if (!test::privileged())
+		return;
+	Child demo({XDP_HINTS_CLI, "demo"});
+	int rc = demo.wait(60000);
+	INFO("stdout:\n" << demo.out() << "\nstderr:\n" << demo.err());
+	REQUIRE(rc == 0);
+	unsigned rows = 0, vlan_rows = 0;
+	std::istringstream in(demo.out());
+	for (std::string line; std::getline(in, line);) {
+		if (line.find("xdp_hints_veth") != std::string::npos)
+			rows++;
+		if (line.find("59/0x8100") != std::string::npos)
+			vlan_rows++;
+	}
+	CHECK(rows >= 10);
+	CHECK(vlan_rows >= 1);
+	// The demo's namespaces are named after its pid ("xh<pid>-..."): none may remain.
+	auto list = Child({"ip", "netns", "list"});
+	(void)list.wait(5000);
+	auto pos = demo.err().find("namespaces ");
+	REQUIRE(pos != std::string::npos);
+	std::string ns_name = demo.err().substr(pos + 11, demo.err().find(' ', pos + 11) - pos - 11);
+	std::string prefix = ns_name.substr(0, ns_name.find('-') + 1);
+	CHECK(list.out().find(prefix) == std::string::npos);
+}

@@ -1,0 +1,122 @@
+#pragma once
+// Runs a program (e.g. the xdp-hints CLI) as a child with its stdout and stderr captured,
+// for tests that check what a user would see. The child is killed if still running when
+// the Child is destroyed.
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace xdphints::test {
+
+class Child {
+public:
+	explicit Child(std::vector<std::string> argv)
+	{
+		int out[2], err[2];
+		if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+			return;
+		pid_ = fork();
+		if (pid_ == 0) {
+			dup2(out[1], 1);
+			dup2(err[1], 2);
+			std::vector<char *> a;
+			for (auto &s : argv)
+				a.push_back(s.data());
+			a.push_back(nullptr);
+			execvp(a[0], a.data());
+			_exit(127);
+		}
+		close(out[1]);
+		close(err[1]);
+		out_fd_ = out[0];
+		err_fd_ = err[0];
+	}
+	~Child()
+	{
+		if (pid_ > 0 && status_ < 0) {
+			kill(pid_, SIGKILL);
+			waitpid(pid_, nullptr, 0);
+		}
+		if (out_fd_ >= 0)
+			close(out_fd_);
+		if (err_fd_ >= 0)
+			close(err_fd_);
+	}
+	Child(const Child &) = delete;
+	Child &operator=(const Child &) = delete;
+
+	// Reads output until stderr contains `needle` or the timeout passes.
+	bool wait_stderr(const std::string &needle, int timeout_ms)
+	{
+		auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+		while (err_.find(needle) == std::string::npos) {
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
+			if (left <= 0 || pump(int(left)) < 0)
+				return err_.find(needle) != std::string::npos;
+		}
+		return true;
+	}
+
+	// Waits for exit (killing the child after timeout_ms) and returns its exit code.
+	int wait(int timeout_ms)
+	{
+		auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+		for (;;) {
+			int p = pump(50);
+			if (waitpid(pid_, &raw_, WNOHANG) == pid_)
+				break;
+			if (std::chrono::steady_clock::now() > end) {
+				kill(pid_, SIGKILL);
+				waitpid(pid_, &raw_, 0);
+				break;
+			}
+			if (p < 0)
+				usleep(10000);
+		}
+		while (pump(0) > 0) {
+		}
+		status_ = WIFEXITED(raw_) ? WEXITSTATUS(raw_) : 128 + WTERMSIG(raw_);
+		return status_;
+	}
+	void signal(int sig) { kill(pid_, sig); }
+
+	const std::string &out() const { return out_; }
+	const std::string &err() const { return err_; }
+
+private:
+	// Reads what is available within timeout_ms: 1 read something, 0 nothing yet,
+	// -1 both pipes at EOF.
+	int pump(int timeout_ms)
+	{
+		pollfd p[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+		if (out_fd_ < 0 && err_fd_ < 0)
+			return -1;
+		if (poll(p, 2, timeout_ms) <= 0)
+			return 0;
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			char buf[4096];
+			ssize_t r = read(p[i].fd, buf, sizeof(buf));
+			if (r > 0) {
+				(i ? err_ : out_).append(buf, size_t(r));
+			} else {
+				close(p[i].fd);
+				(i ? err_fd_ : out_fd_) = -1;
+			}
+		}
+		return 1;
+	}
+	pid_t pid_ = -1;
+	int out_fd_ = -1, err_fd_ = -1;
+	int raw_ = 0, status_ = -1;
+	std::string out_, err_;
+};
+
+} // namespace xdphints::test
