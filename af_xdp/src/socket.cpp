@@ -51,6 +51,9 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 	s->area_ = umem->area_;
 	s->chunk_mask_ = ~uint64_t(umem->frame_size() - 1);
 	s->ledger_ = umem->ledger_.enabled() ? &umem->ledger_ : nullptr;
+	s->tx_meta_len_ = umem->config().tx_metadata_len;
+	s->tx_data_off_ = umem->config().headroom + 256; // XDP_PACKET_HEADROOM, as the kernel places RX data
+	s->tx_room_ = umem->frame_size() - s->tx_data_off_;
 	if (auto st = s->setup(cfg); !st)
 		return std::move(st).error();
 	return s;
@@ -256,6 +259,14 @@ void XskSocket::wake_rx() noexcept
 {
 	counters_.rx_wakeups++;
 	(void)recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+}
+
+void XskSocket::kick_tx() noexcept
+{
+	counters_.tx_wakeups++;
+	// EAGAIN/EBUSY/ENOBUFS: the kernel is busy or the completion ring is full; the next
+	// flush kicks again. ENETDOWN: the device is down; frames stay queued.
+	(void)sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
 }
 
 bool XskSocket::wait(int timeout_ms) noexcept

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 
 #include <cerrno>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -31,8 +32,10 @@ int xskmap_clear_real(int map_fd, uint32_t key)
 	return 0;
 }
 
+int ioctl_real(int fd, unsigned long req, void *arg) { return ::ioctl(fd, req, arg); }
+
 const Sys kReal{
-	::socket, ::close, ::setsockopt, ::getsockopt, ::bind, ::mmap, ::munmap, xskmap_set_real, xskmap_clear_real,
+	::socket, ::close, ::setsockopt, ::getsockopt, ::bind, ::mmap, ::munmap, ioctl_real, xskmap_set_real, xskmap_clear_real,
 };
 
 const Sys *g_sys = &kReal;

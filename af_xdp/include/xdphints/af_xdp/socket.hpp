@@ -25,6 +25,7 @@
 // Threads: a socket belongs to one thread at a time. Sockets of one umem may run on
 // different threads: each has its own frames, rings and counters.
 #include <xdphints/af_xdp/ring.hpp>
+#include <xdphints/af_xdp/uapi.hpp>
 #include <xdphints/af_xdp/umem.hpp>
 #include <xdphints/result.hpp>
 
@@ -69,12 +70,13 @@ struct SocketConfig {
 	int xsks_map_fd = -1;
 };
 
-// One received frame. Bytes stay in the umem; valid until released.
+// One received frame. Bytes stay in the umem; valid until released. Trivial (no member
+// initialisers) so a batch array on the stack costs nothing; `Frame f{}` zeroes it.
 struct Frame {
-	uint8_t *data = nullptr;
-	uint32_t len = 0;
-	uint32_t headroom = 0; // bytes of this frame's buffer in front of data (hints end at data)
-	uint64_t addr = 0;     // umem offset of data, as in the descriptor
+	uint8_t *data;
+	uint32_t len;
+	uint32_t headroom; // bytes of this frame's buffer in front of data (hints end at data)
+	uint64_t addr;     // umem offset of data, as in the descriptor
 
 	std::span<const uint8_t> bytes() const noexcept { return {data, len}; }
 
@@ -110,6 +112,7 @@ struct SocketCounters {
 	uint64_t tx_completed = 0;
 	uint64_t tx_ring_full = 0;      // frames we could not queue: TX ring full
 	uint64_t tx_wakeups = 0;        // sendto() kicks
+	uint64_t tx_metadata = 0;       // frames sent with a TX metadata request
 	uint64_t release_overflow = 0;  // releases beyond the frames this socket can own (double release)
 };
 
@@ -120,6 +123,24 @@ struct SocketFrames {
 	uint64_t kernel = 0;
 	uint64_t application = 0;
 	uint64_t total() const noexcept { return free_list + fill_ring + kernel + application; }
+};
+
+// Per-frame TX offload request, written as struct xsk_tx_metadata in front of the frame's
+// data (Linux >= 6.8; needs UmemConfig::tx_metadata_len >= 24). Honoured only where the
+// device supports it (see tx_metadata_report()); otherwise the frame is sent without.
+struct TxRequest {
+	bool timestamp = false; // completion carries the TX timestamp
+	bool checksum = false;  // the device fills the L4 checksum:
+	uint16_t csum_start = 0;  //   from data + csum_start,
+	uint16_t csum_offset = 0; //   stored at csum_start + csum_offset
+};
+
+// One completed TX frame.
+struct TxCompletion {
+	uint64_t addr;         // descriptor address as sent
+	uint64_t tx_timestamp; // 0 when none was delivered
+	bool timestamp_requested;
+	bool software;         // copy mode: the kernel's CLOCK_TAI at completion, not the device's
 };
 
 // What a poll callback may return: keep the frame (release it later with release()).
@@ -248,6 +269,98 @@ public:
 	// Blocks until frames are waiting or timeout_ms passes (poll(2)); true if readable.
 	bool wait(int timeout_ms) noexcept;
 
+	// ---- transmit (inline, noexcept) ------------------------------------------------
+	//
+	// send_copy() and forward() queue frames; flush_tx() publishes them and kicks the
+	// kernel (copy mode sends inside sendto(), a few dozen frames per kick); complete()
+	// flushes, then returns completed frames to the free list. A forwarded frame changes
+	// hands without a copy: return Disposition::keep from the poll callback after forward().
+
+	// Copies `pkt` into a free frame and queues it. False (counted) when there is no free
+	// frame or TX slot, or no TX ring; nothing is queued then.
+	bool send_copy(std::span<const uint8_t> pkt, const TxRequest *req = nullptr) noexcept
+	{
+		uint32_t idx;
+		if (free_n_ == 0 || pkt.size() == 0 || pkt.size() > tx_room_ || !tx_.valid() || tx_.reserve(1, idx) == 0) {
+			counters_.tx_ring_full++;
+			return false;
+		}
+		uint64_t chunk = free_[--free_n_];
+		if (ledger_)
+			ledger_->move(chunk, FrameOwner::free_list, FrameOwner::kernel);
+		uint64_t addr = chunk + tx_data_off_;
+		std::memcpy(area_ + addr, pkt.data(), pkt.size());
+		queue_tx(idx, addr, uint32_t(pkt.size()), req);
+		return true;
+	}
+
+	// Queues a received (application-owned) frame for transmission as it is in the umem,
+	// `len` bytes from f.data (default f.len). False when the TX ring is full: the frame
+	// stays the application's.
+	bool forward(const Frame &f, const TxRequest *req = nullptr, uint32_t len = 0) noexcept
+	{
+		uint32_t idx;
+		if (!tx_.valid() || tx_.reserve(1, idx) == 0) {
+			counters_.tx_ring_full++;
+			return false;
+		}
+		if (ledger_)
+			ledger_->move(f.addr & chunk_mask_, FrameOwner::application, FrameOwner::kernel);
+		app_n_--;
+		queue_tx(idx, f.addr, len ? len : f.len, req);
+		return true;
+	}
+
+	// Publishes queued frames; kicks the kernel while the TX ring holds frames it has not
+	// taken (always in copy mode; in zero-copy mode when it asks, XDP_USE_NEED_WAKEUP).
+	void flush_tx() noexcept
+	{
+		if (!tx_.valid())
+			return;
+		if (tx_unpublished_) {
+			tx_.submit();
+			tx_unpublished_ = 0;
+		}
+		if (tx_.outstanding() && (!need_wakeup_ || mode_ == XskMode::copy || tx_.needs_wakeup()))
+			kick_tx();
+	}
+
+	// Flushes, then takes up to `max` completions: each frame goes back to the free list
+	// and fn(const TxCompletion &) sees it first (with its TX timestamp when requested
+	// and delivered). Returns how many completed.
+	template <class Fn> uint32_t complete(Fn &&fn, uint32_t max = kMaxBatch) noexcept
+	{
+		flush_tx();
+		uint32_t idx;
+		uint32_t n = comp_.peek(max, idx);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t addr = comp_.slot(idx + i);
+			TxCompletion c{addr, 0, false, mode_ == XskMode::copy};
+			if (tx_meta_len_ >= sizeof(uapi::xsk_tx_metadata)) {
+				const auto *m = reinterpret_cast<const uapi::xsk_tx_metadata *>(area_ + addr - tx_meta_len_);
+				if (m->flags & uapi::XDP_TXMD_FLAGS_TIMESTAMP) {
+					c.timestamp_requested = true;
+					c.tx_timestamp = m->completion.tx_timestamp;
+				}
+			}
+			fn(static_cast<const TxCompletion &>(c));
+			uint64_t chunk = addr & chunk_mask_;
+			if (ledger_)
+				ledger_->move(chunk, FrameOwner::kernel, FrameOwner::free_list);
+			free_[free_n_++] = chunk;
+		}
+		if (n) {
+			comp_.release();
+			tx_n_ -= n;
+			counters_.tx_completed += n;
+		}
+		return n;
+	}
+	uint32_t complete(uint32_t max = kMaxBatch) noexcept
+	{
+		return complete([](const TxCompletion &) {}, max);
+	}
+
 	// ---- accounting and statistics ------------------------------------------------
 
 	const SocketCounters &counters() const noexcept { return counters_; }
@@ -285,6 +398,32 @@ private:
 		app_n_--;
 	}
 
+	void queue_tx(uint32_t idx, uint64_t addr, uint32_t len, const TxRequest *req) noexcept
+	{
+		xdp_desc &d = tx_.slot(idx);
+		d.addr = addr;
+		d.len = len;
+		d.options = 0;
+		if (req && tx_meta_len_ >= sizeof(uapi::xsk_tx_metadata)) {
+			auto *m = reinterpret_cast<uapi::xsk_tx_metadata *>(area_ + addr - tx_meta_len_);
+			std::memset(m, 0, sizeof(*m));
+			if (req->timestamp)
+				m->flags |= uapi::XDP_TXMD_FLAGS_TIMESTAMP;
+			if (req->checksum) {
+				m->flags |= uapi::XDP_TXMD_FLAGS_CHECKSUM;
+				m->request.csum_start = req->csum_start;
+				m->request.csum_offset = req->csum_offset;
+			}
+			d.options = uapi::XDP_TX_METADATA;
+			counters_.tx_metadata++;
+		}
+		tx_unpublished_++;
+		tx_n_++;
+		counters_.tx_frames++;
+		counters_.tx_bytes += len;
+	}
+
+	void kick_tx() noexcept; // sendto(MSG_DONTWAIT)
 	void wake_rx() noexcept; // recvfrom(MSG_DONTWAIT)
 
 	Status setup(const SocketConfig &cfg);
@@ -319,6 +458,10 @@ private:
 	uint64_t fill_n_ = 0;
 	uint64_t app_n_ = 0;
 	uint64_t tx_n_ = 0;
+	uint32_t tx_unpublished_ = 0;
+	uint32_t tx_meta_len_ = 0;  // umem's tx_metadata_len
+	uint32_t tx_data_off_ = 0;  // where send_copy() puts data in a chunk (as RX: headroom + 256)
+	uint32_t tx_room_ = 0;      // bytes from there to the chunk end
 	SocketCounters counters_;
 };
 

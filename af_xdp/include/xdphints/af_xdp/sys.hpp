@@ -19,6 +19,7 @@ struct Sys {
 	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 	int (*munmap)(void *addr, size_t len);
+	int (*ioctl)(int fd, unsigned long req, void *arg);
 	// bpf(BPF_MAP_UPDATE_ELEM) / (BPF_MAP_DELETE_ELEM) on an XSKMAP, key = queue id.
 	int (*xskmap_set)(int map_fd, uint32_t key, int xsk_fd);
 	int (*xskmap_clear)(int map_fd, uint32_t key);

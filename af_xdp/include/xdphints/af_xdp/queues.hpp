@@ -1,0 +1,72 @@
+#pragma once
+// Sockets on several queues: one XskSocket per queue, all on one umem (each with its own
+// frames, fill and completion rings), and a receive thread per queue, pinned on request.
+//
+//   auto queues = afxdp::parse_queues("all", ifindex);      // "3", "0,2", "all"
+//   auto group  = afxdp::RxGroup::open(umem, base_cfg, *queues);
+//   std::atomic<bool> stop{false};
+//   group->run(stop, {0, 1}, [&](afxdp::XskSocket &s, const afxdp::Frame &f) { ... });
+//
+// The callback runs on the queue's own thread: per-queue state needs no lock.
+#include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/result.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace xdphints::afxdp {
+
+// RX queues the device has (ETHTOOL_GCHANNELS: rx + combined), in the calling thread's
+// network namespace.
+Result<uint32_t> rx_queue_count(int ifindex);
+
+// "N", "a,b,c" or "all" (every RX queue of the device).
+Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex);
+
+// Pins the calling thread to one CPU.
+Status pin_thread(int cpu);
+
+class RxGroup {
+public:
+	// One socket per queue; base.queue is ignored, base.frames is per socket.
+	static Result<RxGroup> open(const std::shared_ptr<Umem> &umem, const SocketConfig &base,
+				    const std::vector<uint32_t> &queues);
+
+	std::vector<std::unique_ptr<XskSocket>> &sockets() noexcept { return sockets_; }
+	size_t size() const noexcept { return sockets_.size(); }
+
+	// Runs fn(XskSocket &, const Frame &) on one thread per socket until `stop`; thread i
+	// is pinned to cpus[i % cpus.size()] when cpus is not empty. Returns when all threads
+	// have stopped. A pinning failure stops nothing; it is returned after the run.
+	template <class Fn> Status run(const std::atomic<bool> &stop, const std::vector<int> &cpus, Fn &&fn)
+	{
+		std::vector<std::thread> threads;
+		std::vector<Status> pinned(sockets_.size());
+		for (size_t i = 0; i < sockets_.size(); i++) {
+			threads.emplace_back([&, i] {
+				if (!cpus.empty())
+					pinned[i] = pin_thread(cpus[i % cpus.size()]);
+				XskSocket &s = *sockets_[i];
+				auto one = [&](const Frame &f) { return fn(s, f); };
+				while (!stop.load(std::memory_order_relaxed))
+					if (s.poll(one) == 0)
+						s.wait(10);
+			});
+		}
+		for (auto &t : threads)
+			t.join();
+		for (auto &p : pinned)
+			if (!p)
+				return p;
+		return {};
+	}
+
+private:
+	std::vector<std::unique_ptr<XskSocket>> sockets_;
+};
+
+} // namespace xdphints::afxdp

@@ -1,0 +1,93 @@
+#include <xdphints/af_xdp/queues.hpp>
+#include <xdphints/af_xdp/sys.hpp>
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+
+namespace xdphints::afxdp {
+
+Result<uint32_t> rx_queue_count(int ifindex)
+{
+	char name[IF_NAMESIZE] = {};
+	if (!if_indextoname(unsigned(ifindex), name))
+		return Error::from_errno(errno, "interface index " + std::to_string(ifindex),
+					 "no such interface in this network namespace");
+	const Sys &s = sys();
+	int fd = s.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return Error::from_errno(errno, "socket for ETHTOOL_GCHANNELS", "check the fd limit");
+	ethtool_channels ch{};
+	ch.cmd = ETHTOOL_GCHANNELS;
+	ifreq ifr{};
+	std::memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name) - 1);
+	ifr.ifr_data = reinterpret_cast<char *>(&ch);
+	int rc = s.ioctl(fd, SIOCETHTOOL, &ifr);
+	int e = errno;
+	s.close(fd);
+	if (rc != 0)
+		return Error::from_errno(e, std::string("ETHTOOL_GCHANNELS on ") + name,
+					 "the driver does not report its channels: give the queues as a list");
+	uint32_t n = ch.rx_count + ch.combined_count;
+	return n ? n : 1;
+}
+
+Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex)
+{
+	std::vector<uint32_t> q;
+	if (spec == "all") {
+		auto n = rx_queue_count(ifindex);
+		if (!n)
+			return n.error();
+		for (uint32_t i = 0; i < *n; i++)
+			q.push_back(i);
+		return q;
+	}
+	while (!spec.empty()) {
+		auto comma = spec.find(',');
+		auto item = spec.substr(0, comma);
+		uint32_t v = 0;
+		auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+		if (ec != std::errc() || p != item.data() + item.size() || item.empty())
+			return Error(Errc::invalid_argument, "queue '" + std::string(item) + "' is not a number; use N, a,b,c or all");
+		q.push_back(v);
+		spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+	}
+	if (q.empty())
+		return Error(Errc::invalid_argument, "no queue given; use N, a,b,c or all");
+	return q;
+}
+
+Status pin_thread(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (int e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		return Error::from_errno(e, "pinning a receive thread to CPU " + std::to_string(cpu), "pick an online CPU");
+	return {};
+}
+
+Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketConfig &base,
+			      const std::vector<uint32_t> &queues)
+{
+	RxGroup g;
+	for (uint32_t q : queues) {
+		SocketConfig c = base;
+		c.queue = q;
+		auto s = XskSocket::create(umem, c);
+		if (!s)
+			return s.error();
+		g.sockets_.push_back(std::move(*s));
+	}
+	return g;
+}
+
+} // namespace xdphints::afxdp

@@ -1,0 +1,132 @@
+// Several queues and several devices on one umem: a socket per queue with a receive thread
+// each (multi-queue veth), and one umem shared by sockets on two veth devices.
+#include "afxdp_testing.hpp"
+
+#include <xdphints/af_xdp/queues.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace xdphints;
+using namespace xdphints::test;
+namespace ax = xdphints::afxdp;
+namespace tb = xdphints::testbed;
+
+namespace {
+
+// Sum of what the kernel dropped on the way into the socket.
+uint64_t xsk_drops(const ax::XskSocket &s)
+{
+	auto ks = s.kernel_stats();
+	REQUIRE(ks);
+	return ks->rx_ring_full + ks->rx_dropped;
+}
+
+} // namespace
+
+TEST_CASE("afxdp: multi-queue veth (2 rx queues) receives on both queues, one thread per queue", "[afxdp][privileged]")
+{
+	if (!privileged())
+		return;
+	auto b = AfxdpBed::make("axmq", {.queues = 2});
+	auto queues = take(ax::parse_queues("all", b->bed.rx().ifindex), "queues");
+	REQUIRE(queues == std::vector<uint32_t>{0, 1});
+	b->umem = take(ax::Umem::create({.frame_count = 8192, .check_ownership = true}), "umem");
+	ax::SocketConfig base;
+	base.ifindex = b->bed.rx().ifindex;
+	base.xsks_map_fd = b->prog->xsks_map_fd();
+	auto group = take(ax::RxGroup::open(b->umem, base, queues), "rx group");
+	REQUIRE(group.size() == 2);
+
+	// veth hands a redirected frame to peer queue (sending CPU % queues): CPUs 0 and 1.
+	auto go = b->gen_options();
+	go.cpus = {0, 1};
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, go), "generator");
+
+	std::atomic<uint64_t> per_queue[2] = {0, 0};
+	std::atomic<bool> stop{false};
+	std::thread rx([&] {
+		auto st = group.run(stop, {0, 1}, [&](ax::XskSocket &s, const ax::Frame &) {
+			per_queue[s.queue()].fetch_add(1, std::memory_order_relaxed);
+		});
+		CHECK(st);
+	});
+	const uint64_t n = 20000;
+	uint64_t sent = take(gen.send(n), "send");
+	CHECK(sent == n);
+	auto accounted = [&] {
+		return per_queue[0] + per_queue[1] + xsk_drops(*group.sockets()[0]) + xsk_drops(*group.sockets()[1]);
+	};
+	for (int i = 0; i < 300 && accounted() < sent; i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	stop = true;
+	rx.join();
+
+	INFO("queue 0: " << per_queue[0] << ", queue 1: " << per_queue[1]);
+	CHECK(per_queue[0] > 0);
+	CHECK(per_queue[1] > 0);
+	CHECK(accounted() == sent);
+	for (auto &s : group.sockets())
+		CHECK(s->counters().rx_frames == per_queue[s->queue()]);
+	auto acc = b->umem->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.balanced());
+	CHECK(acc.application == 0);
+	CHECK(acc.ledger_violations == 0);
+}
+
+TEST_CASE("afxdp: one umem shared by sockets on two veth devices", "[afxdp][privileged]")
+{
+	if (!privileged())
+		return;
+	auto b = AfxdpBed::make("axsh");
+	// A second pair between the same namespaces, with its own redirect program.
+	auto link2 = take(tb::VethPair::create(b->bed.rx_ns, b->bed.tx_ns, {.ipv4_a = "10.78.0.1", .ipv4_b = "10.78.0.2"}),
+			  "second veth pair");
+	auto prog2 = take(ax::RedirectProgram::attach(link2.a.ifindex), "second redirect program");
+
+	b->umem = take(ax::Umem::create({.frame_count = 4096, .check_ownership = true}), "umem");
+	auto s1 = take(ax::XskSocket::create(b->umem, {.ifindex = b->bed.rx().ifindex, .xsks_map_fd = b->prog->xsks_map_fd()}),
+		       "socket on device 1");
+	auto s2 = take(ax::XskSocket::create(b->umem, {.ifindex = link2.a.ifindex, .xsks_map_fd = prog2.xsks_map_fd()}),
+		       "socket on device 2 (shared umem)");
+	CHECK(s1->mode() == s2->mode());
+
+	auto gen1 = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator 1");
+	auto gen2 = take(tb::LiveGen::create(b->bed.tx_ns, link2.b.ifindex, tb::GenOptions::between(link2.b, link2.a)),
+			 "generator 2");
+	REQUIRE(take(gen1.send(700), "send 1") == 700);
+	REQUIRE(take(gen2.send(900), "send 2") == 900);
+
+	// Each device's frames carry that device's MAC as destination, and land in the one umem.
+	auto mac_is = [](const ax::Frame &f, const std::string &mac) {
+		char m[18];
+		std::snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", f.data[0], f.data[1], f.data[2], f.data[3],
+			      f.data[4], f.data[5]);
+		return mac == m;
+	};
+	uint64_t wrong1 = 0, wrong2 = 0, outside = 0;
+	auto in_umem = [&](const ax::Frame &f) {
+		return f.data >= b->umem->area() && f.data + f.len <= b->umem->area() + b->umem->area_size();
+	};
+	uint64_t got1 = drain(*s1, 700, [&](const ax::Frame &f) {
+		wrong1 += !mac_is(f, b->bed.rx().mac);
+		outside += !in_umem(f);
+	});
+	uint64_t got2 = drain(*s2, 900, [&](const ax::Frame &f) {
+		wrong2 += !mac_is(f, link2.a.mac);
+		outside += !in_umem(f);
+	});
+	CHECK(got1 == 700);
+	CHECK(got2 == 900);
+	CHECK(wrong1 == 0);
+	CHECK(wrong2 == 0);
+	CHECK(outside == 0);
+	auto acc = b->umem->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.balanced());
+	CHECK(acc.ledger_violations == 0);
+	CHECK(s1->frames().total() + s2->frames().total() + b->umem->pool_frames() == 4096);
+	s2.reset();
+	s1.reset();
+}
