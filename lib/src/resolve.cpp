@@ -94,21 +94,23 @@ Status find_member(const struct btf *b, uint32_t comp_id, std::string_view name,
 		if (off > UINT32_MAX)
 			return Error(Errc::malformed_btf, fmt::format("{}: member {} lies beyond 4 GiB",
 								      detail::describe_type(b, comp_id), i));
-		std::string here = chain.empty() ? std::to_string(i) : chain + ":" + std::to_string(i);
+		// The access-spec chain is built only where it is used (anonymous member or hit):
+		// this loop runs for every member of every candidate struct.
+		auto here = [&] { return chain.empty() ? std::to_string(i) : chain + ":" + std::to_string(i); };
 		if (mn.empty()) {
 			auto inner = detail::skip_mods(b, m->type);
 			if (!inner)
 				return std::move(inner).error();
 			const struct btf_type *it = type_at(b, *inner);
 			if (it && btf_is_composite(it)) {
-				auto st = find_member(b, *inner, name, uint32_t(off), here, depth + 1, visits, hits);
+				auto st = find_member(b, *inner, name, uint32_t(off), here(), depth + 1, visits, hits);
 				if (!st)
 					return st;
 			}
 			continue;
 		}
 		if (mn == name)
-			hits.push_back(Hit{std::move(here), uint32_t(off), btf_member_bitfield_size(t, i), m->type});
+			hits.push_back(Hit{here(), uint32_t(off), btf_member_bitfield_size(t, i), m->type});
 	}
 	return {};
 }
