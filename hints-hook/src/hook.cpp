@@ -250,7 +250,7 @@ Result<const HookSpec *> select_spec(const HookOptions &opt, int ifindex, const 
 	return s;
 }
 
-uint32_t mode_flag(AttachMode m, const HookSpec &spec)
+uint32_t mode_flag(AttachMode m, bool kfuncs)
 {
 	switch (m) {
 	case AttachMode::driver:
@@ -260,10 +260,87 @@ uint32_t mode_flag(AttachMode m, const HookSpec &spec)
 	case AttachMode::automatic:
 		break;
 	}
-	return spec.kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	return kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+}
+
+std::string join(const std::vector<std::string> &v)
+{
+	std::string s;
+	for (const auto &x : v)
+		s += (s.empty() ? "" : ", ") + x;
+	return s;
+}
+
+bool uses_metadata_kfuncs(const struct btf *btf)
+{
+	for (const char *k : {"bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash", "bpf_xdp_metadata_rx_vlan_tag"})
+		if (btf && btf__find_by_name_kind(btf, k, BTF_KIND_FUNC) > 0)
+			return true;
+	return false;
 }
 
 } // namespace
+
+Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout)
+{
+	const std::string what = "hook object " + path + " breaks the hook contract: ";
+	std::vector<std::string> progs;
+	bpf_program *p;
+	bpf_object__for_each_program(p, obj)
+		progs.push_back(std::string(bpf_program__name(p)) + " (" + bpf_program__section_name(p) + ")");
+	bpf_object__for_each_program(p, obj)
+		if (progs.size() != 1 || bpf_program__type(p) != BPF_PROG_TYPE_XDP)
+			return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has " + join(progs),
+						 "keep one XDP program in the object");
+	if (progs.empty())
+		return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has none",
+					 "add the XDP program");
+	int xskmaps = 0;
+	bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+		xskmaps += bpf_map__type(m) == BPF_MAP_TYPE_XSKMAP;
+	if (xskmaps != 1)
+		return Error::from_errno(EINVAL, what + "rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has " + std::to_string(xskmaps),
+					 "declare one XSKMAP (key: RX queue index) and redirect to it; the library "
+					 "inserts its AF_XDP sockets there");
+	const struct btf *raw = bpf_object__btf(obj);
+	if (!raw)
+		return Error::from_errno(EINVAL, what + "rule 3, hint structs described by BTF; it has no BTF",
+					 "compile with clang -g");
+	auto btf = Btf::from_elf(path);
+	if (!btf)
+		return Error(btf.error().code, what + "rule 3, hint structs described by BTF: " + btf.error().message,
+			     btf.error().sys_errno);
+	DiscoverOptions d;
+	if (!layout.empty()) {
+		d.auto_discover = false;
+		d.structs = {layout};
+	}
+	auto disc = discover(*btf, d);
+	constexpr const char *rule4 = "rule 4, the id (btf_id u32 or btf_full_id u64) is the last member and ends "
+				      "the struct: ";
+	if (!disc) {
+		const char *rule = disc.error().code == Errc::bad_layout ? rule4
+									 : "rule 3, hint structs found by the discovery rule: ";
+		return Error(disc.error().code, what + rule + disc.error().message, disc.error().sys_errno);
+	}
+	if (!disc->layouts.empty())
+		return {};
+	// Candidates that were passed over say why (helper structs such as xdp_hints_valid
+	// are candidates too, but never alone).
+	std::string why;
+	for (const auto &sk : disc->skipped)
+		if (sk.name != "xdp_hints_valid" && sk.name != "xdp_hints_status")
+			why += (why.empty() ? "" : "; ") + sk.name + ": " + sk.reason;
+	if (!why.empty())
+		return Error::from_errno(EINVAL, what + rule4 + why,
+					 "make the id the struct's last member, with no padding after it");
+	return Error::from_errno(ENOENT,
+				 what + "rule 3, hint structs found by the discovery rule; none found (a struct "
+					"named xdp_hints* or tagged btf_decl_tag(\"xdp_hints\"), whose last member is "
+					"btf_id or btf_full_id)",
+				 "name the struct xdp_hints_*, or for a fixed layout without id pass --layout STRUCT");
+}
 
 Result<std::string> driver_of(std::string_view ifname)
 {
@@ -336,7 +413,7 @@ Hook::Hook(Hook &&o) noexcept
 	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
 	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
 	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
-	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), mode_(o.mode_), hints_(o.hints_),
+	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), layout_(std::move(o.layout_)), mode_(o.mode_), hints_(o.hints_),
 	  driver_hints_(o.driver_hints_), ptp_split_(o.ptp_split_), written_(std::move(o.written_))
 {
 	o.link_fd_ = o.prog_fd_ = o.xsks_map_fd_ = o.stats_map_fd_ = -1;
@@ -358,6 +435,7 @@ Hook &Hook::operator=(Hook &&o) noexcept
 		ifname_ = std::move(o.ifname_);
 		driver_ = std::move(o.driver_);
 		hook_name_ = std::move(o.hook_name_);
+		layout_ = std::move(o.layout_);
 		mode_ = o.mode_;
 		hints_ = o.hints_;
 		driver_hints_ = o.driver_hints_;
@@ -393,72 +471,37 @@ Result<Hook> Hook::load(const HookOptions &opt)
 	// No driver info (some virtual devices): selection falls back to generic.
 	std::string driver = drv ? *drv : std::string();
 	ctx.driver = driver;
-	auto spec_r = select_spec(opt, ifc->index, driver, ctx);
-	if (!spec_r)
-		return spec_r.error();
-	const HookSpec &spec = **spec_r;
-	ctx.hook = spec.name;
-	ctx.dev_bound = spec.kfuncs;
-	unsigned hints = opt.hints ? opt.hints : spec.hints;
-	if (hints & ~spec.hints) {
-		auto missing = fields_of_hints(hints & ~spec.hints);
-		std::string m;
-		for (auto &f : missing)
-			m += (m.empty() ? "" : ", ") + f;
-		std::string have;
-		for (auto &f : fields_of_hints(spec.hints))
-			have += (have.empty() ? "" : ", ") + f;
-		return Error::from_errno(EOPNOTSUPP,
-					 "hook " + std::string(spec.name) + " (driver " +
-						 (driver.empty() ? "unknown" : driver) + ") cannot give " + m,
-					 "ask only for what it provides: " + have);
-	}
-	if (opt.ptp_split && !(hints & detail::HINT_TIMESTAMP))
-		return Error::from_errno(EINVAL, "the PTP layout split needs rx_timestamp, which is not asked for",
-					 "ask for rx_timestamp too, or drop the PTP split");
-	if (spec.kfuncs)
-		if (auto st = check_kfuncs(spec, hints, ctx); !st)
-			return st.error();
 
 	Hook h;
 	h.ifindex_ = ifc->index;
 	h.ifname_ = ifc->name;
 	h.driver_ = driver;
-	h.hook_name_ = spec.name;
-	h.mode_ = mode_flag(opt.mode, spec) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
-	h.hints_ = hints;
-	h.driver_hints_ = spec.hints;
-	h.ptp_split_ = opt.ptp_split;
-	if (opt.ptp_split) {
-		h.written_.push_back(detail::layout_name(spec, hints & detail::HINT_TIMESTAMP));
-		if (hints & detail::HINT_HASH)
-			h.written_.push_back(detail::layout_name(spec, hints & detail::HINT_HASH));
+	bpf_program *prog = nullptr;
+	bool dev_bound = false;
+	if (!opt.object_path.empty()) {
+		auto r = h.open_object(opt, ctx);
+		if (!r)
+			return r.error();
+		prog = *r;
+		dev_bound = h.mode_ == AttachMode::driver && uses_metadata_kfuncs(bpf_object__btf(h.obj_.get()));
 	} else {
-		h.written_.push_back(detail::layout_name(spec, hints));
+		auto r = h.open_builtin(opt, ctx);
+		if (!r)
+			return r.error();
+		prog = *r;
+		dev_bound = detail::find_hook_spec(h.hook_name_)->kfuncs;
 	}
-
-	size_t size = 0;
-	const void *elf = spec.elf(&size);
-	std::string obj_name(spec.struct_name);
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name.c_str());
-	bpf_object *obj = bpf_object__open_mem(elf, size, &oo);
-	if (!obj)
-		return sys_error(errno, Op::open_object, "open the embedded hook " + obj_name, ctx);
-	h.obj_ = {obj, bpf_object__close};
-
-	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
-	if (!prog)
-		return Error::from_errno(ENOENT, "hook " + obj_name + " has no program " + kProgName, "rebuild");
-	if (spec.kfuncs) {
+	ctx.hook = h.hook_name_;
+	ctx.dev_bound = dev_bound;
+	bpf_object *obj = h.obj_.get();
+	if (dev_bound) {
 		bpf_program__set_ifindex(prog, unsigned(ifc->index));
 		if (int err = bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY))
-			return sys_error(err, Op::load, "mark hook " + obj_name + " device-bound", ctx);
+			return sys_error(err, Op::load, "mark hook " + h.hook_name_ + " device-bound", ctx);
 	}
-	if (auto st = set_rodata(obj, hints, opt.ptp_split); !st)
-		return st.error();
 	if (int err = bpf_object__load(obj))
 		return sys_error(err, Op::load,
-				 "load hook " + obj_name + (spec.kfuncs ? " bound to " : " for ") + ifc->name +
+				 "load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
 					 " (driver " + (driver.empty() ? "unknown" : driver) + ")",
 				 ctx);
 
@@ -478,7 +521,8 @@ Result<Hook> Hook::load(const HookOptions &opt)
 					 "the hook's BTF is object " + std::to_string(h.btf_obj_id_) +
 						 " but the program reports " + std::to_string(info.btf_id),
 					 "report this: libbpf and the kernel disagree");
-	if (auto st = write_obj_id(obj, h.btf_obj_id_, ctx); !st)
+	// Our hooks must carry the object id; a brought-in hook may (btf_id layouts do not).
+	if (auto st = write_obj_id(obj, h.btf_obj_id_, ctx); !st && opt.object_path.empty())
 		return st.error();
 
 	// The layouts are described by the BTF the kernel holds for this program.
@@ -487,13 +531,89 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		return btf.error();
 	h.btf_ = std::make_unique<Btf>(std::move(*btf));
 
-	bpf_map *xsks = bpf_object__find_map_by_name(obj, "xsks_map");
-	bpf_map *stats = bpf_object__find_map_by_name(obj, "hook_stats");
-	if (!xsks || !stats)
-		return Error::from_errno(ENOENT, "hook " + obj_name + " lacks xsks_map or hook_stats", "rebuild");
+	bpf_map *xsks = nullptr, *stats = bpf_object__find_map_by_name(obj, "hook_stats");
+	bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__type(m) == BPF_MAP_TYPE_XSKMAP)
+			xsks = m;
+	if (!xsks || (!stats && opt.object_path.empty()))
+		return Error::from_errno(ENOENT, "hook " + h.hook_name_ + " lacks its XSKMAP or hook_stats", "rebuild");
 	h.xsks_map_fd_ = bpf_map__fd(xsks);
-	h.stats_map_fd_ = bpf_map__fd(stats);
+	h.stats_map_fd_ = stats ? bpf_map__fd(stats) : -1;
 	return h;
+}
+
+Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContext &ctx)
+{
+	auto spec_r = select_spec(opt, ifindex_, driver_, ctx);
+	if (!spec_r)
+		return spec_r.error();
+	const HookSpec &spec = **spec_r;
+	unsigned hints = opt.hints ? opt.hints : spec.hints;
+	if (hints & ~spec.hints)
+		return Error::from_errno(EOPNOTSUPP,
+					 "hook " + std::string(spec.name) + " (driver " +
+						 (driver_.empty() ? "unknown" : driver_) + ") cannot give " +
+						 join(fields_of_hints(hints & ~spec.hints)),
+					 "ask only for what it provides: " + join(fields_of_hints(spec.hints)));
+	if (opt.ptp_split && !(hints & detail::HINT_TIMESTAMP))
+		return Error::from_errno(EINVAL, "the PTP layout split needs rx_timestamp, which is not asked for",
+					 "ask for rx_timestamp too, or drop the PTP split");
+	if (spec.kfuncs)
+		if (auto st = check_kfuncs(spec, hints, ctx); !st)
+			return st.error();
+
+	hook_name_ = spec.name;
+	mode_ = mode_flag(opt.mode, spec.kfuncs) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
+	hints_ = hints;
+	driver_hints_ = spec.hints;
+	ptp_split_ = opt.ptp_split;
+	if (opt.ptp_split) {
+		written_.push_back(detail::layout_name(spec, hints & detail::HINT_TIMESTAMP));
+		if (hints & detail::HINT_HASH)
+			written_.push_back(detail::layout_name(spec, hints & detail::HINT_HASH));
+	} else {
+		written_.push_back(detail::layout_name(spec, hints));
+	}
+
+	size_t size = 0;
+	const void *elf = spec.elf(&size);
+	std::string obj_name(spec.struct_name);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name.c_str());
+	bpf_object *obj = bpf_object__open_mem(elf, size, &oo);
+	if (!obj)
+		return sys_error(errno, Op::open_object, "open the embedded hook " + obj_name, ctx);
+	obj_ = {obj, bpf_object__close};
+
+	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
+	if (!prog)
+		return Error::from_errno(ENOENT, "hook " + obj_name + " has no program " + kProgName, "rebuild");
+	if (auto st = set_rodata(obj, hints, opt.ptp_split); !st)
+		return st.error();
+	return prog;
+}
+
+Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext &ctx)
+{
+	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
+	if (!obj)
+		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
+	obj_ = {obj, bpf_object__close};
+	if (auto st = check_contract(obj, opt.object_path, opt.layout); !st)
+		return st.error();
+	bpf_program *prog = nullptr;
+	bpf_object__for_each_program(prog, obj)
+		break;
+	hook_name_ = opt.object_path;
+	layout_ = opt.layout;
+	// Driver mode unless asked otherwise: a hook that calls kfuncs must be device-bound.
+	mode_ = opt.mode == AttachMode::skb ? AttachMode::skb : AttachMode::driver;
+	if (mode_ == AttachMode::skb && uses_metadata_kfuncs(bpf_object__btf(obj)))
+		return Error::from_errno(EINVAL, "hook object " + opt.object_path + " calls XDP RX metadata kfuncs",
+					 "such a hook must be device-bound and attached in driver mode; drop the "
+					 "generic (SKB) mode");
+	written_ = opt.layout.empty() ? std::vector<std::string>{} : std::vector<std::string>{opt.layout};
+	return prog;
 }
 
 Result<Hook> Hook::attach(const HookOptions &opt)
@@ -554,11 +674,19 @@ Result<Hook> Hook::attach(const HookOptions &opt)
 
 Result<std::vector<Layout>> Hook::layouts() const
 {
-	return discover_layouts(*btf_);
+	DiscoverOptions d;
+	if (!layout_.empty()) {
+		d.auto_discover = false;
+		d.structs = {layout_};
+	}
+	return discover_layouts(*btf_, d);
 }
 
 Result<HookStats> Hook::stats() const
 {
+	if (stats_map_fd_ < 0)
+		return Error::from_errno(ENOENT, "hook " + hook_name_ + " has no hook_stats map",
+					 "statistics come from hooks that declare the hook_stats per-CPU array");
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return sys_error(ncpu, Op::query, "count possible CPUs");

@@ -24,8 +24,13 @@
 #include <vector>
 
 struct bpf_object;
+struct bpf_program;
 
 namespace xdphints {
+
+namespace detail {
+struct ErrContext;
+}
 
 // Hint groups: one XDP RX metadata kfunc each, named by the hint-struct members it fills.
 namespace hint {
@@ -59,6 +64,12 @@ struct HookOptions {
 	// Several layouts: PTP event packets (UDP 319, ethertype 0x88F7) get the timestamp
 	// layout, all other packets the hash layout.
 	bool ptp_split = false;
+	// Bring your own hook: a BPF object file used instead of the built-in hooks. It must
+	// keep the contract (check_hook_object); hints/ptp_split do not apply.
+	std::string object_path;
+	// Fixed-layout hook (no id member, e.g. the selftest xdp_hw_metadata's struct
+	// xdp_meta): every packet is decoded with this struct.
+	std::string layout;
 };
 
 struct HookStats {
@@ -93,7 +104,7 @@ public:
 	int ifindex() const noexcept { return ifindex_; }
 	const std::string &ifname() const noexcept { return ifname_; }
 	const std::string &driver() const noexcept { return driver_; }  // "" if unknown
-	const std::string &hook_name() const noexcept { return hook_name_; }
+	const std::string &hook_name() const noexcept { return hook_name_; } // or the object's path
 	AttachMode mode() const noexcept { return mode_; }
 	unsigned hints() const noexcept { return hints_; }       // groups written (hint::*)
 	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
@@ -111,6 +122,8 @@ public:
 private:
 	Hook() = default;
 	void reset() noexcept;
+	Result<bpf_program *> open_builtin(const HookOptions &opt, const detail::ErrContext &ctx);
+	Result<bpf_program *> open_object(const HookOptions &opt, const detail::ErrContext &ctx);
 
 	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj_{nullptr, nullptr};
 	std::unique_ptr<Btf> btf_;
@@ -124,12 +137,23 @@ private:
 	std::string ifname_;
 	std::string driver_;
 	std::string hook_name_;
+	std::string layout_; // fixed layout struct (BYO), "" = discovery
 	AttachMode mode_ = AttachMode::automatic;
 	unsigned hints_ = 0;
 	unsigned driver_hints_ = 0;
 	bool ptp_split_ = false;
 	std::vector<std::string> written_;
 };
+
+// The bring-your-own hook contract, checked on an opened (not loaded) object; the error
+// names the rule broken:
+//   1. exactly one program, SEC("xdp");
+//   2. exactly one BPF_MAP_TYPE_XSKMAP (the library inserts its AF_XDP sockets, key = queue);
+//   3. hint structs described by BTF and found by the discovery rule (xdp_hints* name or
+//      btf_decl_tag("xdp_hints")), or the struct named by `layout` (fixed layout);
+//   4. a hint struct's id (btf_id u32 local type id, or btf_full_id u64) is its last member.
+// Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array.
+Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "");
 
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
 Result<std::string> driver_of(std::string_view ifname);

@@ -1,0 +1,265 @@
+// Bring your own hook: other people's hook objects, compiled here with clang-19 from the
+// sources below. The contract checks need no privileges; loading and decoding do.
+#include <xdphints/hook.hpp>
+#include <xdphints/query.hpp>
+
+#include "hook_testing.hpp"
+
+#include <bpf/libbpf.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+using namespace xdphints;
+using xdphints::test::RxBed;
+
+namespace {
+
+const char *kPrelude = R"(
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+enum xdp_rss_hash_type { XDP_RSS_TYPE_NONE = 0 };
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
+				    enum xdp_rss_hash_type *rss_type) __ksym;
+char LICENSE[] SEC("license") = "GPL";
+#define XSKMAP(name) struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 64); \
+	__type(key, __u32); __type(value, __u32); } name SEC(".maps")
+#define WRITE_META(T, var) do { \
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(T))) return XDP_PASS; \
+	T *m = (void *)(long)ctx->data_meta; \
+	if ((void *)(m + 1) > (void *)(long)ctx->data) return XDP_PASS; \
+	*m = var; } while (0)
+)";
+
+// The AF_XDP-interaction prototype's convention: u32 btf_id last, no kfuncs.
+const char *kBtfId = R"(
+XSKMAP(my_sockets);
+struct xdp_hints_rx_time {
+	__u64 rx_ktime;
+	__u32 xdp_rxq_index;
+	__u32 btf_id;
+} __attribute__((aligned(4)));
+SEC("xdp") int byo_btf_id(struct xdp_md *ctx)
+{
+	struct xdp_hints_rx_time h = {};
+	h.rx_ktime = bpf_ktime_get_ns();
+	h.xdp_rxq_index = ctx->rx_queue_index;
+	h.btf_id = bpf_core_type_id_local(struct xdp_hints_rx_time);
+	WRITE_META(struct xdp_hints_rx_time, h);
+	return bpf_redirect_map(&my_sockets, ctx->rx_queue_index, XDP_PASS);
+}
+)";
+
+// Fixed layout, no id, like the kernel selftest xdp_hw_metadata's struct xdp_meta; calls a
+// kfunc, so it must be loaded device-bound.
+const char *kFixed = R"(
+XSKMAP(xsk);
+struct xdp_meta {
+	__u64 rx_timestamp;
+	__u64 xdp_timestamp;
+	__u32 rx_hash;
+	__u32 rx_hash_type;
+};
+/* A function taking the struct puts it into BTF (clang omits types only locals use). */
+static __attribute__((noinline)) int fill(struct xdp_meta *meta, struct xdp_md *ctx)
+{
+	meta->xdp_timestamp = bpf_ktime_get_tai_ns();
+	return bpf_xdp_metadata_rx_hash(ctx, &meta->rx_hash, (enum xdp_rss_hash_type *)&meta->rx_hash_type);
+}
+SEC("xdp") int byo_fixed(struct xdp_md *ctx)
+{
+	struct xdp_meta meta = {};
+	fill(&meta, ctx);
+	WRITE_META(struct xdp_meta, meta);
+	return bpf_redirect_map(&xsk, ctx->rx_queue_index, XDP_PASS);
+}
+)";
+
+const char *kTwoProgs = R"(
+XSKMAP(xsk);
+struct xdp_hints_a { __u64 v; __u64 btf_full_id; };
+SEC("xdp") int one(struct xdp_md *ctx) { struct xdp_hints_a a = {}; WRITE_META(struct xdp_hints_a, a); return XDP_PASS; }
+SEC("xdp") int two(struct xdp_md *ctx) { return bpf_redirect_map(&xsk, 0, XDP_PASS); }
+)";
+
+const char *kNoXsk = R"(
+struct xdp_hints_a { __u64 v; __u64 btf_full_id; };
+SEC("xdp") int one(struct xdp_md *ctx) { struct xdp_hints_a a = {}; WRITE_META(struct xdp_hints_a, a); return XDP_PASS; }
+)";
+
+const char *kIdNotLast = R"(
+XSKMAP(xsk);
+struct xdp_hints_bad { __u32 btf_id; __u32 pad; __u64 v; };
+struct xdp_hints_bad last_written; /* a global keeps the type in BTF */
+SEC("xdp") int one(struct xdp_md *ctx) { struct xdp_hints_bad a = {}; WRITE_META(struct xdp_hints_bad, a);
+	return bpf_redirect_map(&xsk, 0, XDP_PASS); }
+)";
+
+const char *kNoHints = R"(
+XSKMAP(xsk);
+struct my_meta { __u64 v; };
+SEC("xdp") int one(struct xdp_md *ctx) { struct my_meta a = {}; WRITE_META(struct my_meta, a);
+	return bpf_redirect_map(&xsk, 0, XDP_PASS); }
+)";
+
+// Compiles BPF C sources into a temporary directory, removed on destruction.
+struct Fixtures {
+	std::filesystem::path dir;
+	Fixtures()
+	{
+		char tmpl[] = "/tmp/xh-byo-XXXXXX";
+		REQUIRE(mkdtemp(tmpl));
+		dir = tmpl;
+	}
+	~Fixtures() { std::filesystem::remove_all(dir); }
+	std::string build(const std::string &name, const char *body)
+	{
+		auto src = dir / (name + ".bpf.c");
+		auto obj = dir / (name + ".bpf.o");
+		std::ofstream(src) << kPrelude << body;
+		std::string cmd = "clang-19 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu -c " + src.string() +
+				  " -o " + obj.string() + " 2>&1";
+		INFO(cmd);
+		REQUIRE(std::system(cmd.c_str()) == 0); // clang-19 is a build requirement
+		return obj.string();
+	}
+};
+
+Status contract_of(const std::string &path, const std::string &layout = "")
+{
+	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj(bpf_object__open_file(path.c_str(), nullptr),
+								 bpf_object__close);
+	REQUIRE(obj);
+	return check_contract(obj.get(), path, layout);
+}
+
+std::string message_of(const Status &s)
+{
+	return s ? std::string() : s.error().message;
+}
+
+} // namespace
+
+TEST_CASE("bring-your-own hook: the contract check names the rule broken", "[hook][byo][contract]")
+{
+	Fixtures fx;
+	CHECK(contract_of(fx.build("btf_id", kBtfId)));
+	CHECK(contract_of(fx.build("fixed", kFixed), "xdp_meta"));
+
+	auto fixed_no_layout = contract_of(fx.build("fixed2", kFixed));
+	CHECK(message_of(fixed_no_layout).find("rule 3") != std::string::npos);
+	CHECK(message_of(fixed_no_layout).find("--layout STRUCT") != std::string::npos);
+
+	auto two = contract_of(fx.build("two", kTwoProgs));
+	INFO(message_of(two));
+	CHECK(message_of(two).find("rule 1, exactly one SEC(\"xdp\") program; it has one (xdp), two (xdp)") !=
+	      std::string::npos);
+
+	auto noxsk = contract_of(fx.build("noxsk", kNoXsk));
+	CHECK(message_of(noxsk).find("rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has 0") != std::string::npos);
+
+	auto notlast = contract_of(fx.build("notlast", kIdNotLast));
+	INFO(message_of(notlast));
+	CHECK(message_of(notlast).find("rule 4") != std::string::npos);
+	CHECK(message_of(notlast).find("xdp_hints_bad") != std::string::npos);
+
+	auto nohints = contract_of(fx.build("nohints", kNoHints));
+	CHECK(message_of(nohints).find("rule 3, hint structs found by the discovery rule; none found") !=
+	      std::string::npos);
+
+	auto nolayout = contract_of(fx.build("nolayout", kNoHints), "no_such_struct");
+	INFO(message_of(nolayout));
+	CHECK(message_of(nolayout).find("rule 3") != std::string::npos);
+	CHECK(message_of(nolayout).find("no_such_struct") != std::string::npos);
+}
+
+TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by its id", "[hook][byo]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	Fixtures fx;
+	auto bed = RxBed::make("hkb1");
+	REQUIRE(bed);
+	HookOptions o;
+	o.ifname = bed->rx_if();
+	o.object_path = fx.build("btf_id", kBtfId);
+	auto hook = Hook::attach(o);
+	INFO((hook ? std::string() : hook.error().message));
+	REQUIRE(hook);
+	CHECK(hook->mode() == AttachMode::driver);
+	CHECK(xdphints::test::xdp_query(bed->rx_index()).drv_prog_id == hook->prog_id());
+	CHECK(hook->xsks_map_fd() >= 0);
+	auto layouts = hook->layouts();
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1);
+	const Layout &l = (*layouts)[0];
+	CHECK(l.name == "xdp_hints_rx_time");
+	CHECK(l.id_kind == IdKind::btf_id);
+	CHECK(l.object_id == hook->btf_obj_id());
+
+	auto tap = MetaTap::attach(bed->rx_index());
+	REQUIRE(tap);
+	Query q;
+	auto rxq = q.add<uint32_t>("xdp_rxq_index");
+	auto kt = q.add<uint64_t>("rx_ktime");
+	auto dec = Decoder::build(q, *layouts);
+	REQUIRE(dec);
+	auto frames = xdphints::test::send_and_tap(*bed, *tap, {{43001, 3}});
+	for (const auto &f : frames) {
+		REQUIRE(f.meta.size() == l.size);
+		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
+		REQUIRE(h.known());
+		CHECK(h.id() == l.id()); // object id from the kernel, type id from the packet
+		CHECK(h.get(rxq) == uint32_t(0));
+		CHECK(h.get(kt).value_or(0) != 0);
+	}
+	CHECK_FALSE(hook->stats()); // no hook_stats map: said, not invented
+}
+
+TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decoded with --layout", "[hook][byo]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	Fixtures fx;
+	auto bed = RxBed::make("hkb2");
+	REQUIRE(bed);
+	HookOptions o;
+	o.ifname = bed->rx_if();
+	o.object_path = fx.build("fixed", kFixed);
+	o.layout = "xdp_meta";
+	auto hook = Hook::attach(o);
+	INFO((hook ? std::string() : hook.error().message));
+	REQUIRE(hook);
+	auto layouts = hook->layouts();
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1);
+	CHECK((*layouts)[0].name == "xdp_meta");
+	CHECK((*layouts)[0].id_kind == IdKind::none);
+
+	auto tap = MetaTap::attach(bed->rx_index());
+	REQUIRE(tap);
+	Query q;
+	auto hash = q.add<uint32_t>("rx_hash");
+	auto dec = Decoder::build(q, *layouts);
+	REQUIRE(dec);
+	auto frames = xdphints::test::send_and_tap(*bed, *tap, {{43002, 3}});
+	for (const auto &f : frames) {
+		REQUIRE(f.meta.size() == (*layouts)[0].size);
+		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
+		REQUIRE(h.known());
+		// veth's rx_hash kfunc ran: the program was bound to this device.
+		CHECK(h.get(hash) == f.skb_hash);
+	}
+
+	// The contract is checked before anything is loaded.
+	HookOptions bad = o;
+	bad.layout = "";
+	auto refused = Hook::load(bad);
+	REQUIRE_FALSE(refused);
+	CHECK(refused.error().message.find("breaks the hook contract: rule 3") != std::string::npos);
+}
