@@ -1,7 +1,9 @@
 // lib/ against the real veth hook object (hints-hook/bpf/veth.bpf.c, compiled here).
 #include "bpftool_oracle.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <xdphints/btf.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/query.hpp>
@@ -19,8 +21,24 @@ TEST_CASE("veth hook: discover xdp_hints_veth, resolve, decode a hand-built fram
 	REQUIRE(btf);
 	auto disc = discover(*btf);
 	REQUIRE(disc);
-	REQUIRE(disc->layouts.size() == 1);
-	const Layout &l = disc->layouts[0];
+	// The hook carries one layout per specialisation; bpftool tells which structs qualify.
+	size_t expected = 0;
+	for (uint32_t id = 1;; id++) {
+		nlohmann::json t;
+		try {
+			t = oracle.type(id);
+		} catch (const std::out_of_range &) {
+			break;
+		}
+		if (t["kind"] == "STRUCT" && t["name"].get<std::string>().rfind("xdp_hints", 0) == 0 &&
+		    !t["members"].empty() && t["members"].back()["name"] == "btf_full_id")
+			expected++;
+	}
+	CHECK(disc->layouts.size() == expected);
+	auto it = std::find_if(disc->layouts.begin(), disc->layouts.end(),
+			       [](const Layout &x) { return x.name == "xdp_hints_veth"; });
+	REQUIRE(it != disc->layouts.end());
+	const Layout &l = *it;
 	CHECK(l.name == "xdp_hints_veth");
 	CHECK(l.type_id == *veth_id);
 	CHECK(l.size == oracle.type(*veth_id)["size"].get<uint32_t>());
