@@ -71,8 +71,7 @@ std::string hint_of(const std::string &path)
 
 uint64_t read_field(const uint8_t *base, const ResolvedField &r)
 {
-	detail::Bits b{uint16_t(r.byte_offset), uint8_t(r.byte_size), r.lshift, r.rshift, uint8_t(r.is_signed)};
-	return detail::read_bits(base, b);
+	return detail::read_bits(base, detail::core_bits(r));
 }
 
 } // namespace

@@ -94,14 +94,31 @@ Result<detail::StateMap> detail::state_map(const Btf &btf, uint32_t status_type_
 
 namespace {
 
-detail::Bits bits_of(const ResolvedField &r)
+// The per-packet read of a resolved location in a struct of `struct_size` bytes.
+//
+// CO-RE loads 1/2/4/8 bytes; a switch on that size per read costs as much as the read.
+// Instead, when the struct has at least 8 bytes, every field is read with one 8-byte load
+// of a window inside the struct that covers it, and the CO-RE shift pair is recomputed
+// for that window. Example (little endian): a u16 at byte 16 of a 32-byte struct is
+// loaded from bytes 10..17 (window W = 18 - 8 = 10), lshift = 64 - (16*8 + 16 - 10*8) = 0,
+// rshift = 48: the u16 is the top 16 bits of the window. The window never leaves
+// [0, struct_size), so the read stays inside the metadata that decode() checked.
+detail::Bits bits_of(const ResolvedField &r, uint32_t struct_size)
 {
-	detail::Bits b;
-	b.off = uint16_t(r.byte_offset);
-	b.load = uint8_t(r.byte_size);
-	b.lshift = r.lshift;
-	b.rshift = r.rshift;
-	b.is_signed = r.is_signed;
+	detail::Bits b = detail::core_bits(r);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t end_byte = (r.bit_offset + r.bit_size + 7) / 8;
+	if (struct_size >= 8 && end_byte <= struct_size) {
+		uint32_t w = end_byte >= 8 ? end_byte - 8 : 0;
+		if (w <= r.bit_offset / 8) {
+			b.off = uint16_t(w);
+			b.load = 8;
+			b.lshift = uint8_t(64 - (r.bit_offset + r.bit_size - w * 8));
+			uint64_t ones = r.bit_size >= 64 ? ~uint64_t(0) : (uint64_t(1) << r.bit_size) - 1;
+			b.mask = ones << (r.bit_offset - w * 8);
+		}
+	}
+#endif
 	return b;
 }
 
@@ -219,7 +236,11 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 				continue;
 			if (auto st = usable(*r, "field '" + f.path + "'"); !st)
 				return std::move(st).error();
-			ref.value = bits_of(*r);
+			ref.value = bits_of(*r, l.size);
+			if (!r->bitfield && r->byte_size == f.want.size) {
+				ref.plain_size = uint8_t(r->byte_size);
+				ref.plain_off = uint16_t(r->byte_offset);
+			}
 			if (r->widened)
 				d.notes_.push_back(fmt::format("struct {}: field '{}' is {} bits, read widened into {} "
 							       "bytes",
@@ -245,7 +266,7 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 					continue;
 				if (auto st = usable(*cr, c.path); !st)
 					return std::move(st).error();
-				c.out = bits_of(*cr);
+				c.out = bits_of(*cr, l.size);
 				if (&c.out == &ref.status) {
 					any_status = true;
 					status_type = cr->type_id;

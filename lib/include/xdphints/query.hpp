@@ -87,6 +87,7 @@ namespace detail {
 // One integer read: load `load` bytes at `off` from the struct start into a u64, then
 // (v << lshift) >> rshift, arithmetic when signed (libbpf's BPF_CORE_READ_BITFIELD).
 struct Bits {
+	uint64_t mask = 0; // load == 8: the field's bits in the window (flag tests: one AND)
 	uint16_t off = 0;
 	uint8_t load = 0; // 0: not in this layout
 	uint8_t lshift = 0;
@@ -99,6 +100,10 @@ struct FieldRef {
 	Bits valid;  // load == 0: no valid.<hint>: present whenever it exists
 	Bits status; // load == 0: no status.<hint>
 	Bits sw;     // status.<hint>_sw: 1 = software value (e.g. rx_timestamp_sw)
+	// Non-zero when the field is a byte-aligned integer of exactly the consumer's size:
+	// then it is read as that type at plain_off, no shifts (the common case).
+	uint8_t plain_size = 0;
+	uint16_t plain_off = 0;
 };
 
 inline constexpr unsigned kStateValues = 8; // status values mapped; others are "unknown"
@@ -113,6 +118,13 @@ struct Table {
 
 inline uint64_t load_bytes(const uint8_t *p, uint8_t n) noexcept
 {
+	// build() widens every load to 8 bytes inside the struct when the struct has 8
+	// (see widen()), so this is the one case on the hot path.
+	if (n == 8) [[likely]] {
+		uint64_t v;
+		std::memcpy(&v, p, 8);
+		return v;
+	}
 	switch (n) {
 	case 1: return p[0];
 	case 2: { uint16_t v; std::memcpy(&v, p, 2); return v; }
@@ -125,6 +137,29 @@ inline uint64_t read_bits(const uint8_t *base, const Bits &b) noexcept
 {
 	uint64_t v = load_bytes(base + b.off, b.load) << b.lshift;
 	return b.is_signed ? uint64_t(int64_t(v) >> b.rshift) : v >> b.rshift;
+}
+
+// The CO-RE load of a resolved location: byte offset/size and the shift pair.
+inline Bits core_bits(const ResolvedField &r) noexcept
+{
+	Bits b;
+	b.off = uint16_t(r.byte_offset);
+	b.load = uint8_t(r.byte_size);
+	b.lshift = r.lshift;
+	b.rshift = r.rshift;
+	b.is_signed = r.is_signed;
+	return b;
+}
+
+// The field is non-zero (valid bits, software flags).
+inline bool test_bits(const uint8_t *base, const Bits &b) noexcept
+{
+	if (b.load == 8) [[likely]] {
+		uint64_t v;
+		std::memcpy(&v, base + b.off, 8);
+		return (v & b.mask) != 0;
+	}
+	return read_bits(base, b) != 0;
 }
 
 } // namespace detail
@@ -147,8 +182,13 @@ public:
 		if (!t_)
 			return std::nullopt;
 		const detail::FieldRef &r = t_->refs[f.index];
-		if (!r.value.load || (r.valid.load && !detail::read_bits(base_, r.valid)))
+		if (!r.value.load || (r.valid.load && !detail::test_bits(base_, r.valid)))
 			return std::nullopt;
+		if (r.plain_size == sizeof(T)) [[likely]] {
+			T v;
+			std::memcpy(&v, base_ + r.plain_off, sizeof(T));
+			return v;
+		}
 		return T(detail::read_bits(base_, r.value));
 	}
 	template <class T> bool present(Field<T> f) const noexcept
@@ -156,7 +196,7 @@ public:
 		if (!t_)
 			return false;
 		const detail::FieldRef &r = t_->refs[f.index];
-		return r.value.load && (!r.valid.load || detail::read_bits(base_, r.valid));
+		return r.value.load && (!r.valid.load || detail::test_bits(base_, r.valid));
 	}
 	// From status.<hint>. Without a status member: ok when present, else no_data /
 	// missing.
@@ -179,7 +219,7 @@ public:
 		if (!t_)
 			return false;
 		const detail::FieldRef &r = t_->refs[f.index];
-		return r.sw.load && detail::read_bits(base_, r.sw);
+		return r.sw.load && detail::test_bits(base_, r.sw);
 	}
 
 private:
