@@ -55,9 +55,9 @@ std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> p)
 	return {uint16_t(udp[0] << 8 | udp[1]), uint16_t(udp[2] << 8 | udp[3])};
 }
 
-nlohmann::json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h)
+nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h)
 {
-	nlohmann::json j;
+	nlohmann::ordered_json j;
 	j["queue"] = queue;
 	j["len"] = f.len;
 	if (!h.known()) {
@@ -69,8 +69,8 @@ nlohmann::json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h
 	const Layout &l = *h.layout();
 	j["layout"] = l.name;
 	j["id"] = h.id();
-	nlohmann::json hints = nlohmann::json::object();
-	nlohmann::json absent = nlohmann::json::object();
+	nlohmann::ordered_json hints = nlohmann::ordered_json::object();
+	nlohmann::ordered_json absent = nlohmann::ordered_json::object();
 	(void)for_each_hint_field(l, h.struct_start(), [&](const HintValue &v) {
 		const std::string &name = v.field->name;
 		if (!v.present) {
@@ -78,7 +78,7 @@ nlohmann::json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h
 			return;
 		}
 		if (v.integral)
-			hints[name] = v.is_signed ? nlohmann::json(int64_t(v.value)) : nlohmann::json(v.value);
+			hints[name] = v.is_signed ? nlohmann::ordered_json(int64_t(v.value)) : nlohmann::ordered_json(v.value);
 		else
 			hints[name] = std::vector<uint8_t>(v.bytes.begin(), v.bytes.end());
 		if (name == "rx_timestamp")

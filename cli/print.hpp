@@ -14,7 +14,7 @@ namespace xdphints::cli {
 //  "rx_timestamp_source":"software"|"hardware"}, "absent":{member: state}}
 // Keys of "hints" are the layout's BTF member names (nested joined with '.'); absent
 // hints are left out of "hints" and listed in "absent" with the reason.
-nlohmann::json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h);
+nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h);
 
 // One table row for the same packet.
 std::string packet_row(unsigned queue, const afxdp::Frame &f, const Hints &h);

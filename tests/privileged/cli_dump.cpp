@@ -177,3 +177,19 @@ TEST_CASE("demo: decoded hints incl. VLAN 59, exit 0, nothing left behind", "[pr
 	std::string prefix = ns_name.substr(0, ns_name.find('-') + 1);
 	CHECK(list.out().find(prefix) == std::string::npos);
 }
+
+TEST_CASE("dump stops on Ctrl-C: exits 0 and detaches the hook", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("sigint");
+	REQUIRE_OK(tb);
+	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--stats-interval", "0.2"}));
+	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) != 0);
+	REQUIRE(dump.wait_stderr("stats: frames 0", 5000)); // running, printing statistics
+	dump.signal(SIGINT);
+	INFO(dump.err());
+	CHECK(dump.wait(10000) == 0);
+	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0);
+}
