@@ -69,6 +69,9 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_p
  * timestamp layout, all others the hash layout. */
 const volatile __u32 xdp_hints_want = HOOK_HINTS;
 const volatile __u32 xdp_hints_ptp_split = 0;
+/* Call xdp_hints_user() after writing the hints (the loader sets it when a user object is
+ * linked in; otherwise the verifier drops the call). */
+const volatile __u32 xdp_hints_user_enabled = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -83,7 +86,8 @@ enum hook_counter {
 	HOOK_META_FAILED = 1, /* bpf_xdp_adjust_meta refused: passed to the stack, not to AF_XDP */
 	HOOK_REDIRECTED = 2,  /* handed to an AF_XDP socket */
 	HOOK_PTP = 3,         /* PTP event packets (when xdp_hints_ptp_split) */
-	HOOK_COUNTERS = 4,
+	HOOK_USER_VERDICT = 4, /* the user program decided (returned an XDP action) */
+	HOOK_COUNTERS = 5,
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -285,6 +289,24 @@ static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_reco
 	}
 }
 
+/*
+ * The user's XDP logic runs here. This is a weak default: a user object that defines
+ * `int xdp_hints_user(struct xdp_md *ctx)` is statically linked with the hook before load
+ * (libbpf's BPF linker; strong beats weak), so its code runs inside the hook, in the same
+ * device-bound program, and reads the packet's hints through the stable struct of
+ * bpf/include/xdp_hints/helpers.bpf.h, relocated against the layout this hook writes.
+ * Returns an XDP action, or XDP_HINTS_CONTINUE to let the hook redirect or
+ * pass as usual.
+ */
+__attribute__((weak, noinline)) int xdp_hints_user(struct xdp_md *ctx)
+{
+	int verdict = XDP_HINTS_CONTINUE;
+
+	/* Opaque to the compiler, so the caller does not fold the default answer in. */
+	asm volatile("" : "+r"(verdict));
+	return ctx ? verdict : XDP_HINTS_CONTINUE;
+}
+
 SEC("xdp")
 int xdp_hints_hook(struct xdp_md *ctx)
 {
@@ -314,6 +336,15 @@ int xdp_hints_hook(struct xdp_md *ctx)
 	if (hook_write(ctx, &r, mask)) {
 		hook_count(HOOK_META_FAILED);
 		return XDP_PASS;
+	}
+
+	if (xdp_hints_user_enabled) {
+		int verdict = xdp_hints_user(ctx);
+
+		if (verdict >= 0) {
+			hook_count(HOOK_USER_VERDICT);
+			return verdict;
+		}
 	}
 
 	queue = ctx->rx_queue_index;

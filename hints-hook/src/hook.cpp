@@ -5,6 +5,7 @@
 #include "hook_specs.hpp"
 #include "netdev_nl.hpp"
 #include "sys_error.hpp"
+#include "user_link.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -131,7 +132,7 @@ Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, cons
 }
 
 // Sets the specialisation constants in .rodata before load.
-Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split)
+Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_logic)
 {
 	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
 	if (!ro)
@@ -147,11 +148,15 @@ Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split)
 	auto split = datasec_var_offset(btf, ".rodata", "xdp_hints_ptp_split");
 	if (!split)
 		return split.error();
-	if (!data || *want + 4 > size || *split + 4 > size)
+	auto user = datasec_var_offset(btf, ".rodata", "xdp_hints_user_enabled");
+	if (!user)
+		return user.error();
+	if (!data || *want + 4 > size || *split + 4 > size || *user + 4 > size)
 		return Error::from_errno(EINVAL, "the hook's .rodata is smaller than its BTF says", "rebuild");
-	uint32_t w = hints, p = ptp_split ? 1 : 0;
+	uint32_t w = hints, p = ptp_split ? 1 : 0, u = user_logic ? 1 : 0;
 	std::memcpy(data + *want, &w, 4);
 	std::memcpy(data + *split, &p, 4);
+	std::memcpy(data + *user, &u, 4);
 	return {};
 }
 
@@ -414,7 +419,8 @@ Hook::Hook(Hook &&o) noexcept
 	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
 	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
 	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), layout_(std::move(o.layout_)), mode_(o.mode_), hints_(o.hints_),
-	  driver_hints_(o.driver_hints_), ptp_split_(o.ptp_split_), written_(std::move(o.written_))
+	  driver_hints_(o.driver_hints_), ptp_split_(o.ptp_split_), user_logic_(o.user_logic_), written_(std::move(o.written_)),
+	  load_fds_(std::move(o.load_fds_))
 {
 	o.link_fd_ = o.prog_fd_ = o.xsks_map_fd_ = o.stats_map_fd_ = -1;
 }
@@ -440,7 +446,9 @@ Hook &Hook::operator=(Hook &&o) noexcept
 		hints_ = o.hints_;
 		driver_hints_ = o.driver_hints_;
 		ptp_split_ = o.ptp_split_;
+		user_logic_ = o.user_logic_;
 		written_ = std::move(o.written_);
+		load_fds_ = std::move(o.load_fds_);
 	}
 	return *this;
 }
@@ -450,8 +458,22 @@ Hook::~Hook()
 	reset();
 }
 
+void Hook::close_load_fds() noexcept
+{
+	for (int fd : load_fds_)
+		close(fd);
+	load_fds_.clear();
+}
+
+int Hook::map_fd(const std::string &name) const noexcept
+{
+	bpf_map *m = obj_ ? bpf_object__find_map_by_name(obj_.get(), name.c_str()) : nullptr;
+	return m ? bpf_map__fd(m) : -1;
+}
+
 void Hook::reset() noexcept
 {
+	close_load_fds();
 	// Link first: the program leaves the interface before its object is freed.
 	if (link_fd_ >= 0)
 		close(link_fd_);
@@ -499,7 +521,9 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		if (int err = bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY))
 			return sys_error(err, Op::load, "mark hook " + h.hook_name_ + " device-bound", ctx);
 	}
-	if (int err = bpf_object__load(obj))
+	int load_err = bpf_object__load(obj);
+	h.close_load_fds();
+	if (int err = load_err)
 		return sys_error(err, Op::load,
 				 "load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
 					 " (driver " + (driver.empty() ? "unknown" : driver) + ")",
@@ -568,6 +592,7 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 	hints_ = hints;
 	driver_hints_ = spec.hints;
 	ptp_split_ = opt.ptp_split;
+	user_logic_ = !opt.user_object.empty();
 	if (opt.ptp_split) {
 		written_.push_back(detail::layout_name(spec, hints & detail::HINT_TIMESTAMP));
 		if (hints & detail::HINT_HASH)
@@ -580,7 +605,32 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 	const void *elf = spec.elf(&size);
 	std::string obj_name(spec.struct_name);
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = obj_name.c_str());
-	bpf_object *obj = bpf_object__open_mem(elf, size, &oo);
+	bpf_object *obj = nullptr;
+	if (opt.user_object.empty()) {
+		obj = bpf_object__open_mem(elf, size, &oo);
+	} else {
+		if (written_.size() != 1)
+			return Error::from_errno(EINVAL,
+						 "hook " + hook_name_ + " writes " + std::to_string(written_.size()) +
+							 " layouts; user logic is relocated against exactly one",
+						 "drop the PTP layout split when linking user logic");
+		auto hook_btf = Btf::from_elf_bytes(elf, size);
+		if (!hook_btf)
+			return hook_btf.error();
+		auto target = detail::core_target_btf(hook_btf->get(), written_[0]);
+		if (!target)
+			return target.error();
+		load_fds_.push_back(*target);
+		auto linked = detail::link_with_user(elf, size, opt.user_object);
+		if (!linked)
+			return linked.error();
+		load_fds_.push_back(*linked);
+		// libbpf reads the custom BTF at load time: the memfds live until then.
+		std::string target_path = "/proc/self/fd/" + std::to_string(*target);
+		std::string linked_path = "/proc/self/fd/" + std::to_string(*linked);
+		oo.btf_custom_path = target_path.c_str();
+		obj = bpf_object__open_file(linked_path.c_str(), &oo);
+	}
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open the embedded hook " + obj_name, ctx);
 	obj_ = {obj, bpf_object__close};
@@ -588,7 +638,7 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
 	if (!prog)
 		return Error::from_errno(ENOENT, "hook " + obj_name + " has no program " + kProgName, "rebuild");
-	if (auto st = set_rodata(obj, hints, opt.ptp_split); !st)
+	if (auto st = set_rodata(obj, hints, opt.ptp_split, user_logic_); !st)
 		return st.error();
 	return prog;
 }
@@ -691,14 +741,18 @@ Result<HookStats> Hook::stats() const
 	if (ncpu <= 0)
 		return sys_error(ncpu, Op::query, "count possible CPUs");
 	std::vector<uint64_t> v(size_t(ncpu) * 1);
-	uint64_t sums[4] = {};
-	for (uint32_t k = 0; k < 4; k++) {
+	uint64_t sums[5] = {};
+	bpf_map_info mi{};
+	uint32_t mlen = sizeof(mi);
+	if (bpf_obj_get_info_by_fd(stats_map_fd_, &mi, &mlen) != 0)
+		return sys_error(errno, Op::query, "read info of the hook's statistics map");
+	for (uint32_t k = 0; k < 5 && k < mi.max_entries; k++) {
 		if (bpf_map_lookup_elem(stats_map_fd_, &k, v.data()) != 0)
 			return sys_error(errno, Op::map, "read the hook's statistics", {ifname_, driver_, hook_name_, false});
 		for (uint64_t x : v)
 			sums[k] += x;
 	}
-	return HookStats{sums[0], sums[1], sums[2], sums[3]};
+	return HookStats{sums[0], sums[1], sums[2], sums[3], sums[4]};
 }
 
 } // namespace xdphints

@@ -7,10 +7,6 @@
 
 #include <bpf/libbpf.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 
 using namespace xdphints;
@@ -107,29 +103,6 @@ SEC("xdp") int one(struct xdp_md *ctx) { struct my_meta a = {}; WRITE_META(struc
 	return bpf_redirect_map(&xsk, 0, XDP_PASS); }
 )";
 
-// Compiles BPF C sources into a temporary directory, removed on destruction.
-struct Fixtures {
-	std::filesystem::path dir;
-	Fixtures()
-	{
-		char tmpl[] = "/tmp/xh-byo-XXXXXX";
-		REQUIRE(mkdtemp(tmpl));
-		dir = tmpl;
-	}
-	~Fixtures() { std::filesystem::remove_all(dir); }
-	std::string build(const std::string &name, const char *body)
-	{
-		auto src = dir / (name + ".bpf.c");
-		auto obj = dir / (name + ".bpf.o");
-		std::ofstream(src) << kPrelude << body;
-		std::string cmd = "clang-19 -target bpf -g -O2 -I/usr/include/x86_64-linux-gnu -c " + src.string() +
-				  " -o " + obj.string() + " 2>&1";
-		INFO(cmd);
-		REQUIRE(std::system(cmd.c_str()) == 0); // clang-19 is a build requirement
-		return obj.string();
-	}
-};
-
 Status contract_of(const std::string &path, const std::string &layout = "")
 {
 	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj(bpf_object__open_file(path.c_str(), nullptr),
@@ -147,32 +120,32 @@ std::string message_of(const Status &s)
 
 TEST_CASE("bring-your-own hook: the contract check names the rule broken", "[hook][byo][contract]")
 {
-	Fixtures fx;
-	CHECK(contract_of(fx.build("btf_id", kBtfId)));
-	CHECK(contract_of(fx.build("fixed", kFixed), "xdp_meta"));
+	xdphints::test::BpfCompiler fx;
+	CHECK(contract_of(fx.build_text(kPrelude, "btf_id", kBtfId)));
+	CHECK(contract_of(fx.build_text(kPrelude, "fixed", kFixed), "xdp_meta"));
 
-	auto fixed_no_layout = contract_of(fx.build("fixed2", kFixed));
+	auto fixed_no_layout = contract_of(fx.build_text(kPrelude, "fixed2", kFixed));
 	CHECK(message_of(fixed_no_layout).find("rule 3") != std::string::npos);
 	CHECK(message_of(fixed_no_layout).find("--layout STRUCT") != std::string::npos);
 
-	auto two = contract_of(fx.build("two", kTwoProgs));
+	auto two = contract_of(fx.build_text(kPrelude, "two", kTwoProgs));
 	INFO(message_of(two));
 	CHECK(message_of(two).find("rule 1, exactly one SEC(\"xdp\") program; it has one (xdp), two (xdp)") !=
 	      std::string::npos);
 
-	auto noxsk = contract_of(fx.build("noxsk", kNoXsk));
+	auto noxsk = contract_of(fx.build_text(kPrelude, "noxsk", kNoXsk));
 	CHECK(message_of(noxsk).find("rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has 0") != std::string::npos);
 
-	auto notlast = contract_of(fx.build("notlast", kIdNotLast));
+	auto notlast = contract_of(fx.build_text(kPrelude, "notlast", kIdNotLast));
 	INFO(message_of(notlast));
 	CHECK(message_of(notlast).find("rule 4") != std::string::npos);
 	CHECK(message_of(notlast).find("xdp_hints_bad") != std::string::npos);
 
-	auto nohints = contract_of(fx.build("nohints", kNoHints));
+	auto nohints = contract_of(fx.build_text(kPrelude, "nohints", kNoHints));
 	CHECK(message_of(nohints).find("rule 3, hint structs found by the discovery rule; none found") !=
 	      std::string::npos);
 
-	auto nolayout = contract_of(fx.build("nolayout", kNoHints), "no_such_struct");
+	auto nolayout = contract_of(fx.build_text(kPrelude, "nolayout", kNoHints), "no_such_struct");
 	INFO(message_of(nolayout));
 	CHECK(message_of(nolayout).find("rule 3") != std::string::npos);
 	CHECK(message_of(nolayout).find("no_such_struct") != std::string::npos);
@@ -182,12 +155,12 @@ TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by 
 {
 	if (!xdphints::test::privileged())
 		return;
-	Fixtures fx;
+	xdphints::test::BpfCompiler fx;
 	auto bed = RxBed::make("hkb1");
 	REQUIRE(bed);
 	HookOptions o;
 	o.ifname = bed->rx_if();
-	o.object_path = fx.build("btf_id", kBtfId);
+	o.object_path = fx.build_text(kPrelude, "btf_id", kBtfId);
 	auto hook = Hook::attach(o);
 	INFO((hook ? std::string() : hook.error().message));
 	REQUIRE(hook);
@@ -225,12 +198,12 @@ TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decod
 {
 	if (!xdphints::test::privileged())
 		return;
-	Fixtures fx;
+	xdphints::test::BpfCompiler fx;
 	auto bed = RxBed::make("hkb2");
 	REQUIRE(bed);
 	HookOptions o;
 	o.ifname = bed->rx_if();
-	o.object_path = fx.build("fixed", kFixed);
+	o.object_path = fx.build_text(kPrelude, "fixed", kFixed);
 	o.layout = "xdp_meta";
 	auto hook = Hook::attach(o);
 	INFO((hook ? std::string() : hook.error().message));

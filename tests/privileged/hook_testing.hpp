@@ -15,6 +15,9 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -132,5 +135,51 @@ inline std::vector<TappedFrame> send_and_tap(RxBed &bed, MetaTap &tap,
 	CHECK(int(frames.size()) == total);
 	return frames;
 }
+
+// Compiles BPF C with clang-19 (a build requirement) into a temporary directory that is
+// removed on destruction. For objects a test builds itself: other people's hooks, user
+// programs from the source tree.
+struct BpfCompiler {
+	std::filesystem::path dir;
+	BpfCompiler()
+	{
+		char tmpl[] = "/tmp/xh-bpf-XXXXXX";
+		REQUIRE(mkdtemp(tmpl));
+		dir = tmpl;
+	}
+	~BpfCompiler() { std::filesystem::remove_all(dir); }
+	BpfCompiler(const BpfCompiler &) = delete;
+	BpfCompiler &operator=(const BpfCompiler &) = delete;
+
+	// The source tree, from this header's path (tests/privileged/hook_testing.hpp).
+	static std::filesystem::path source_root()
+	{
+		return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+	}
+	// vmlinux.h of the running kernel, made once per compiler.
+	void with_vmlinux_h()
+	{
+		if (std::filesystem::exists(dir / "vmlinux.h"))
+			return;
+		std::string cmd = "bpftool btf dump file /sys/kernel/btf/vmlinux format c > " + (dir / "vmlinux.h").string();
+		REQUIRE(std::system(cmd.c_str()) == 0);
+	}
+	std::string compile(const std::filesystem::path &src, const std::string &name)
+	{
+		auto obj = dir / (name + ".bpf.o");
+		std::string cmd = "clang-19 -target bpf -g -O2 -D__TARGET_ARCH_x86 -I" + dir.string() +
+				  " -I" + (source_root() / "bpf/include").string() +
+				  " -I/usr/include/x86_64-linux-gnu -c " + src.string() + " -o " + obj.string() + " 2>&1";
+		INFO(cmd);
+		REQUIRE(std::system(cmd.c_str()) == 0);
+		return obj.string();
+	}
+	std::string build_text(const char *prelude, const std::string &name, const char *body)
+	{
+		auto src = dir / (name + ".bpf.c");
+		std::ofstream(src) << prelude << body;
+		return compile(src, name);
+	}
+};
 
 } // namespace xdphints::test

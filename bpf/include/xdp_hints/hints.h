@@ -28,6 +28,10 @@ enum xdp_hints_state {
 	XDP_HINTS_STATE_UNSUPPORTED = 3,   /* -EOPNOTSUPP: the driver does not provide it */
 };
 
+/* What a user's xdp_hints_user() replacement returns to let the hook go on (redirect to
+ * the AF_XDP socket or pass); any value >= 0 is an XDP action the hook returns as is. */
+#define XDP_HINTS_CONTINUE (-1)
+
 struct xdp_hints_valid {
 	__u16 rx_timestamp : 1;
 	__u16 rx_hash : 1;

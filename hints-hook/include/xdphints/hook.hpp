@@ -64,6 +64,12 @@ struct HookOptions {
 	// Several layouts: PTP event packets (UDP 319, ethertype 0x88F7) get the timestamp
 	// layout, all other packets the hash layout.
 	bool ptp_split = false;
+	// XDP logic of your own, run inside the hook after the hints are written: a BPF object
+	// defining `int xdp_hints_user(struct xdp_md *ctx)` against the stable struct
+	// xdp_hints (bpf/include/xdp_hints/helpers.bpf.h). It is linked into the hook and its
+	// hint accesses are relocated against the layout the hook writes. Needs one layout
+	// (no ptp_split). Its maps: Hook::map_fd().
+	std::string user_object;
 	// Bring your own hook: a BPF object file used instead of the built-in hooks. It must
 	// keep the contract (check_hook_object); hints/ptp_split do not apply.
 	std::string object_path;
@@ -77,6 +83,7 @@ struct HookStats {
 	uint64_t meta_failed = 0; // no room for the metadata: passed to the stack without hints
 	uint64_t redirected = 0;  // handed to an AF_XDP socket
 	uint64_t ptp = 0;         // PTP event packets (ptp_split)
+	uint64_t user_verdict = 0; // the user's xdp_hints_user() returned an XDP action
 };
 
 class Hook {
@@ -109,6 +116,9 @@ public:
 	unsigned hints() const noexcept { return hints_; }       // groups written (hint::*)
 	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
 	bool ptp_split() const noexcept { return ptp_split_; }
+	bool user_logic() const noexcept { return user_logic_; }
+	// A map of the loaded object (the hook's, or a linked user object's) by name; -1 if none.
+	int map_fd(const std::string &name) const noexcept;
 	// Names of the structs this hook writes as configured (two with ptp_split).
 	const std::vector<std::string> &written_layouts() const noexcept { return written_; }
 
@@ -142,7 +152,10 @@ private:
 	unsigned hints_ = 0;
 	unsigned driver_hints_ = 0;
 	bool ptp_split_ = false;
+	bool user_logic_ = false;
 	std::vector<std::string> written_;
+	std::vector<int> load_fds_; // memfds libbpf reads until load (linked user logic)
+	void close_load_fds() noexcept;
 };
 
 // The bring-your-own hook contract, checked on an opened (not loaded) object; the error
