@@ -37,7 +37,9 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 {
 	if (!umem)
 		return Error(Errc::invalid_argument, "XskSocket::create without a umem");
-	for (auto [name, v, optional] : {std::tuple{"rx", cfg.rx_size, false}, std::tuple{"tx", cfg.tx_size, true},
+	if (cfg.rx_size == 0 && cfg.tx_size == 0)
+		return Error(Errc::invalid_argument, "a socket needs an rx or a tx ring (both sizes are 0)");
+	for (auto [name, v, optional] : {std::tuple{"rx", cfg.rx_size, true}, std::tuple{"tx", cfg.tx_size, true},
 					 std::tuple{"fill", cfg.fill_size, false}, std::tuple{"completion", cfg.comp_size, false}})
 		if (!(optional && v == 0) && !pow2(v))
 			return Error(Errc::invalid_argument, std::string(name) + " ring size " + std::to_string(v) +
@@ -244,7 +246,7 @@ XskSocket::~XskSocket()
 		// Frames in the fill ring, in flight or still held cannot be told apart from here;
 		// they are retired with the socket rather than risk handing one out twice.
 		std::lock_guard lk(umem_->mu_);
-		umem_->retired_ += fill_n_ + tx_n_ + app_n_;
+		umem_->retired_ += uint64_t(fill_n_ + tx_n_ + app_n_);
 		if (umem_->fd_user_ == this)
 			umem_->fd_user_ = nullptr;
 	}
@@ -271,11 +273,11 @@ void XskSocket::kick_tx() noexcept
 
 bool XskSocket::wait(int timeout_ms) noexcept
 {
-	if (rx_.pending())
+	if (rx_.valid() && rx_.pending())
 		return true;
 	refill();
-	pollfd p{fd_, POLLIN, 0};
-	return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & POLLIN);
+	pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
+	return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLOUT));
 }
 
 Result<XdpStatistics> XskSocket::kernel_stats() const
@@ -294,6 +296,25 @@ Result<XdpStatistics> XskSocket::kernel_stats() const
 		r.tx_ring_empty_descs = st.tx_ring_empty_descs;
 	}
 	return r;
+}
+
+Result<SocketStats> XskSocket::stats() const
+{
+	auto k = kernel_stats();
+	if (!k)
+		return k.error();
+	return SocketStats{cfg_.ifindex, cfg_.queue, mode_, *k, counters_, frames()};
+}
+
+std::string SocketStats::to_string() const
+{
+	auto n = [](uint64_t v) { return std::to_string(v); };
+	return "ifindex " + std::to_string(ifindex) + " queue " + n(queue) + " (" + xsk_mode_name(mode) + "): rx " +
+	       n(own.rx_frames) + " frames, " + n(own.rx_with_hints) + " with hints, " + n(own.rx_unknown_layout) +
+	       " unknown layout; tx " + n(own.tx_frames) + " sent, " + n(own.tx_completed) + " completed; kernel: rx_dropped " +
+	       n(kernel.rx_dropped) + ", rx_ring_full " + n(kernel.rx_ring_full) + ", fill_ring_empty " +
+	       n(kernel.rx_fill_ring_empty_descs) + ", rx_invalid " + n(kernel.rx_invalid_descs) + ", tx_invalid " +
+	       n(kernel.tx_invalid_descs) + ", tx_ring_empty " + n(kernel.tx_ring_empty_descs);
 }
 
 } // namespace xdphints::afxdp

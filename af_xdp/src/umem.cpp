@@ -192,10 +192,10 @@ FrameAccounting Umem::accounting() const
 	a.free_list = pool_.size();
 	for (auto *s : sockets_) {
 		SocketFrames f = s->frames();
-		a.free_list += f.free_list;
-		a.fill_ring += f.fill_ring;
-		a.kernel += f.kernel;
-		a.application += f.application;
+		a.free_list += uint64_t(f.free_list); // per-socket counts may be negative (frames
+		a.fill_ring += uint64_t(f.fill_ring); // moved between sockets); the sums are not
+		a.kernel += uint64_t(f.kernel);
+		a.application += uint64_t(f.application);
 	}
 	a.retired = retired_;
 	a.ledger_violations = ledger_.violations();

@@ -56,7 +56,7 @@ struct BusyPoll {
 struct SocketConfig {
 	int ifindex = 0;
 	uint32_t queue = 0;
-	uint32_t rx_size = 2048;   // descriptors, power of two
+	uint32_t rx_size = 2048;   // descriptors, power of two; 0 = transmit only
 	uint32_t tx_size = 0;      // 0 = receive only
 	uint32_t fill_size = 2048;
 	uint32_t comp_size = 2048; // the kernel requires one even without TX
@@ -116,13 +116,27 @@ struct SocketCounters {
 	uint64_t release_overflow = 0;  // releases beyond the frames this socket can own (double release)
 };
 
-// Frames this socket owns right now, by owner.
+// Frames this socket owns right now, by owner. Signed: a frame received on one socket
+// and forwarded (or released) through another moves between their counts, so one count
+// can dip below zero; the umem's sum over its sockets stays exact.
 struct SocketFrames {
-	uint64_t free_list = 0;
-	uint64_t fill_ring = 0;
-	uint64_t kernel = 0;
-	uint64_t application = 0;
-	uint64_t total() const noexcept { return free_list + fill_ring + kernel + application; }
+	int64_t free_list = 0;
+	int64_t fill_ring = 0;
+	int64_t kernel = 0;
+	int64_t application = 0;
+	int64_t total() const noexcept { return free_list + fill_ring + kernel + application; }
+};
+
+// Everything a tool prints about a socket (e.g. `xdp-hints dump` every second).
+struct SocketStats {
+	int ifindex = 0;
+	uint32_t queue = 0;
+	XskMode mode = XskMode::copy;
+	XdpStatistics kernel;
+	SocketCounters own;
+	SocketFrames frames;
+	// One line: "queue 0 (copy): rx 1000 frames, 1000 with hints, 0 unknown layout; ..."
+	std::string to_string() const;
 };
 
 // Per-frame TX offload request, written as struct xsk_tx_metadata in front of the frame's
@@ -191,6 +205,8 @@ public:
 	uint32_t receive(Frame *out, uint32_t max) noexcept
 	{
 		refill();
+		if (!rx_.valid())
+			return 0;
 		uint32_t idx;
 		uint32_t n = rx_.peek(max, idx);
 		if (n == 0) {
@@ -361,10 +377,34 @@ public:
 		return complete([](const TxCompletion &) {}, max);
 	}
 
+	// As complete(), but the frames go to `home`'s free list: forwarding from home's RX
+	// to this socket's TX (two devices, one umem) sends frames back where they refill the
+	// fill ring. Both sockets must be used by the calling thread.
+	uint32_t complete_to(XskSocket &home, uint32_t max = kMaxBatch) noexcept
+	{
+		flush_tx();
+		uint32_t idx;
+		uint32_t n = comp_.peek(max, idx);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t chunk = comp_.slot(idx + i) & chunk_mask_;
+			if (ledger_)
+				ledger_->move(chunk, FrameOwner::kernel, FrameOwner::free_list);
+			home.free_[home.free_n_++] = chunk;
+		}
+		if (n) {
+			comp_.release();
+			tx_n_ -= n;
+			counters_.tx_completed += n;
+		}
+		return n;
+	}
+
 	// ---- accounting and statistics ------------------------------------------------
 
 	const SocketCounters &counters() const noexcept { return counters_; }
-	SocketFrames frames() const noexcept { return {free_n_, fill_n_, tx_n_, app_n_}; }
+	SocketFrames frames() const noexcept { return {int64_t(free_n_), fill_n_, tx_n_, app_n_}; }
+	// Kernel statistics + own counters + frame counts.
+	Result<SocketStats> stats() const;
 	// XDP_STATISTICS from the kernel.
 	Result<XdpStatistics> kernel_stats() const;
 
@@ -455,9 +495,9 @@ private:
 
 	std::vector<uint64_t> free_; // capacity = umem frame count; never grows on the data path
 	uint64_t free_n_ = 0;
-	uint64_t fill_n_ = 0;
-	uint64_t app_n_ = 0;
-	uint64_t tx_n_ = 0;
+	int64_t fill_n_ = 0;
+	int64_t app_n_ = 0;
+	int64_t tx_n_ = 0;
 	uint32_t tx_unpublished_ = 0;
 	uint32_t tx_meta_len_ = 0;  // umem's tx_metadata_len
 	uint32_t tx_data_off_ = 0;  // where send_copy() puts data in a chunk (as RX: headroom + 256)

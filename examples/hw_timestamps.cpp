@@ -1,0 +1,142 @@
+// hw_timestamps: per packet, the RX timestamp from the hints -> the application's receive
+// time, as a latency histogram with p50/p99/p999 at exit; says whether the timestamps are
+// the NIC's (hardware) or the hook's software fallback (CLOCK_TAI at the XDP hook).
+//
+//   hw_timestamps IFNAME [--queue N] [--count N]   on a device: hook attached, detached at exit
+//   hw_timestamps [--count N]                      self-contained: a veth pair in its own
+//                                                  namespaces, traffic from the live-frames generator
+//
+// Hardware timestamps are in the NIC's clock (PHC): the latency is meaningful when the PHC
+// is synchronised to CLOCK_TAI (phc2sys). Ctrl-C stops early and still prints the summary.
+#include "example_env.hpp"
+
+#include <xdphints/af_xdp/socket.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace ax = xdphints::afxdp;
+namespace tb = xdphints::testbed;
+using xdphints::Error;
+using xdphints::Errc;
+using xdphints::Status;
+
+namespace {
+
+struct Args {
+	std::string ifname;
+	uint32_t queue = 0;
+	uint64_t count = 100000;
+};
+
+void print_summary(std::vector<uint64_t> &lat, uint64_t hw, uint64_t sw, uint64_t none)
+{
+	std::printf("packets with a timestamp: %zu (hardware %lu, software %lu), without: %lu\n", lat.size(),
+		    (unsigned long)hw, (unsigned long)sw, (unsigned long)none);
+	if (hw && !sw)
+		std::printf("timestamps: HARDWARE (the NIC's clock; latency assumes its PHC follows CLOCK_TAI)\n");
+	else if (sw && !hw)
+		std::printf("timestamps: SOFTWARE (the driver gave none; the hook's CLOCK_TAI fallback at XDP time)\n");
+	else if (sw && hw)
+		std::printf("timestamps: MIXED hardware and software\n");
+	if (lat.empty())
+		return;
+	std::sort(lat.begin(), lat.end());
+	auto pct = [&](double q) { return double(lat[std::min(lat.size() - 1, size_t(q * double(lat.size())))]) / 1e3; };
+	std::printf("latency hint timestamp -> application: p50 %.1f us, p99 %.1f us, p999 %.1f us, max %.1f us\n",
+		    pct(0.50), pct(0.99), pct(0.999), double(lat.back()) / 1e3);
+	// log2 histogram in microseconds
+	uint64_t buckets[32] = {};
+	for (uint64_t v : lat) {
+		uint64_t us = v / 1000;
+		unsigned b = 0;
+		while (us >> b && b < 31)
+			b++;
+		buckets[b]++;
+	}
+	uint64_t peak = *std::max_element(std::begin(buckets), std::end(buckets));
+	for (unsigned b = 0; b < 32; b++) {
+		if (!buckets[b])
+			continue;
+		uint64_t lo = b ? 1ull << (b - 1) : 0, hi = 1ull << b;
+		int bar = int(50 * buckets[b] / peak);
+		std::printf("  [%7lu, %7lu) us %9lu %.*s\n", (unsigned long)lo, (unsigned long)hi, (unsigned long)buckets[b], bar,
+			    "##################################################");
+	}
+}
+
+Status run(const Args &a)
+{
+	std::unique_ptr<example::Veths> veths; // self-contained mode
+	int ifindex;
+	if (a.ifname.empty()) {
+		EX_TRY(v, example::Veths::make("hwts", false));
+		veths = std::move(v);
+		ifindex = veths->bed.rx().ifindex;
+	} else {
+		EX_TRY(i, example::ifindex_of(a.ifname));
+		ifindex = i;
+	}
+
+	EX_TRY(dev, example::HookedDevice::attach(ifindex));
+	xdphints::Query q;
+	auto ts = q.add<uint64_t>("rx_timestamp");
+	EX_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
+	EX_TRY(umem, ax::Umem::create({}));
+	ax::SocketConfig sc;
+	sc.ifindex = ifindex;
+	sc.queue = a.queue;
+	sc.xsks_map_fd = dev.hook.xsks_map_fd();
+	EX_TRY(xsk, ax::XskSocket::create(umem, sc));
+	std::printf("hw_timestamps: %s queue %u, %s mode, hook '%s'\n", dev.hook.ifname().c_str(), a.queue,
+		    ax::xsk_mode_name(xsk->mode()), dev.hook.hook_name().c_str());
+
+	// Self-contained mode: paced bursts, so the latency is the path's, not a full ring's.
+	example::Background gen;
+	std::optional<tb::LiveGen> lg;
+	if (veths) {
+		auto &bed = veths->bed;
+		EX_TRY(g, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
+		lg.emplace(std::move(g));
+		gen.start([&] { example::paced({{&*lg, 32}}, a.count, std::chrono::microseconds(50)); });
+	}
+
+	std::vector<uint64_t> lat;
+	lat.reserve(a.count); // no allocation per packet
+	uint64_t hw = 0, sw = 0, none = 0, got = 0;
+	while (got < a.count && !example::stop_flag()) {
+		uint32_t n = xsk->poll_hints(dec, [&](const ax::Frame &, const xdphints::Hints &h) {
+			uint64_t now = example::now_tai();
+			auto t = h.get(ts);
+			if (!t) {
+				none++;
+				return;
+			}
+			(h.software(ts) ? sw : hw)++;
+			if (lat.size() < lat.capacity())
+				lat.push_back(now > *t ? now - *t : 0);
+		});
+		got += n;
+		if (!n && !xsk->wait(veths ? 1000 : 100) && veths)
+			break; // generator done and nothing more came
+	}
+	gen.stop();
+	print_summary(lat, hw, sw, none);
+	return example::print_stats({xsk.get()});
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	Args a;
+	uint64_t queue = 0;
+	if (int rc = example::parse_args(argc, argv, "hw_timestamps [IFNAME [--queue N]] [--count N]", {&a.ifname},
+					 {{"--queue", &queue}, {"--count", &a.count}});
+	    rc >= 0)
+		return rc;
+	a.queue = uint32_t(queue);
+	return example::report(run(a));
+}
