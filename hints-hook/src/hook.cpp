@@ -415,7 +415,7 @@ std::vector<std::string_view> hook_names()
 }
 
 Hook::Hook(Hook &&o) noexcept
-	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
+	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), hwts_(std::move(o.hwts_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
 	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
 	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
 	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), layout_(std::move(o.layout_)), mode_(o.mode_), hints_(o.hints_),
@@ -431,6 +431,7 @@ Hook &Hook::operator=(Hook &&o) noexcept
 		reset();
 		obj_ = std::move(o.obj_);
 		btf_ = std::move(o.btf_);
+		hwts_ = std::move(o.hwts_);
 		link_fd_ = std::exchange(o.link_fd_, -1);
 		prog_fd_ = std::exchange(o.prog_fd_, -1);
 		xsks_map_fd_ = std::exchange(o.xsks_map_fd_, -1);
@@ -478,6 +479,7 @@ void Hook::reset() noexcept
 	if (link_fd_ >= 0)
 		close(link_fd_);
 	link_fd_ = -1;
+	hwts_.reset(); // the interface's timestamping setting as it was before
 	obj_.reset();
 	prog_fd_ = xsks_map_fd_ = stats_map_fd_ = -1;
 }
@@ -702,6 +704,13 @@ Result<Hook> Hook::attach(const HookOptions &opt)
 			return sys_error(err, Op::detach,
 					 "detach XDP program id " + std::to_string(cur->prog_id) + " from " + ifc->name,
 					 ctx);
+	}
+
+	if (opt.hwtstamp) {
+		auto hw = HwTimestamping::enable(ifc->name);
+		if (!hw)
+			return hw.error();
+		h->hwts_ = std::make_unique<HwTimestamping>(std::move(*hw));
 	}
 
 	uint32_t flags = h->mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;

@@ -13,6 +13,7 @@
 // Kernel: device-bound XDP and the timestamp/hash kfuncs need Linux >= 6.3, the VLAN kfunc
 // >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
 #include <xdphints/btf.hpp>
+#include <xdphints/hwtstamp.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/result.hpp>
 
@@ -64,6 +65,9 @@ struct HookOptions {
 	// Several layouts: PTP event packets (UDP 319, ethertype 0x88F7) get the timestamp
 	// layout, all other packets the hash layout.
 	bool ptp_split = false;
+	// Enable hardware RX timestamping (SIOCSHWTSTAMP) while the hook is attached and
+	// restore the previous setting afterwards; without it the setting is left alone.
+	bool hwtstamp = false;
 	// XDP logic of your own, run inside the hook after the hints are written: a BPF object
 	// defining `int xdp_hints_user(struct xdp_md *ctx)` against the stable struct
 	// xdp_hints (bpf/include/xdp_hints/helpers.bpf.h). It is linked into the hook and its
@@ -117,6 +121,8 @@ public:
 	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
 	bool ptp_split() const noexcept { return ptp_split_; }
 	bool user_logic() const noexcept { return user_logic_; }
+	// Hardware timestamping this hook turned on (HookOptions::hwtstamp), else nullptr.
+	const HwTimestamping *hw_timestamping() const noexcept { return hwts_.get(); }
 	// A map of the loaded object (the hook's, or a linked user object's) by name; -1 if none.
 	int map_fd(const std::string &name) const noexcept;
 	// Names of the structs this hook writes as configured (two with ptp_split).
@@ -137,6 +143,7 @@ private:
 
 	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj_{nullptr, nullptr};
 	std::unique_ptr<Btf> btf_;
+	std::unique_ptr<HwTimestamping> hwts_; // restored after the link is closed
 	int link_fd_ = -1;
 	int prog_fd_ = -1;     // owned by obj_
 	int xsks_map_fd_ = -1; // owned by obj_
