@@ -163,6 +163,12 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 
 	if (n == 0)
 		return d;
+	for (const Layout &l : d.layouts_) {
+		if (!l.btf.get())
+			return Error(Errc::invalid_argument,
+				     fmt::format("layout {} (type id {}) has no BTF: build layouts with discover()",
+						 l.name, l.type_id));
+	}
 	size_t fixed = 0;
 	for (const Layout &l : d.layouts_)
 		fixed += l.id_kind == IdKind::none;

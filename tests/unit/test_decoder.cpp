@@ -211,6 +211,32 @@ TEST_CASE("Decoder: build refuses what it cannot read correctly")
 		CHECK(dec.error().code == r.code);
 		CHECK_THAT(dec.error().message, Catch::Contains("xdp_hints_t") || Catch::Contains(r.path));
 	}
+	// A hand-made Layout without its BTF.
+	Layout orphan;
+	orphan.name = "orphan";
+	orphan.type_id = 1;
+	orphan.size = 16;
+	Query oq;
+	oq.add<uint64_t>("ts");
+	auto od = Decoder::build(oq, std::span<const Layout>(&orphan, 1));
+	REQUIRE_FALSE(od);
+	CHECK(od.error().code == Errc::invalid_argument);
+	// A stored u8 read as bool goes through the shifts, never a byte copy into a bool.
+	{
+		Query bq;
+		auto flags = bq.add<bool>("flags");
+		auto bd = Decoder::build(bq, *layouts);
+		REQUIRE(bd);
+		std::vector<uint8_t> buf(128, 0);
+		uint8_t *data = buf.data() + 64;
+		uint8_t *m = data - 44;
+		m[38] = 2; // flags
+		uint32_t id = uint32_t(f.hints);
+		std::memcpy(m + 40, &id, 4);
+		Hints h = bd->decode(data, 64);
+		REQUIRE(h.known());
+		CHECK(h.get(flags) == std::optional<bool>(true));
+	}
 	// Mixed id conventions in one Decoder.
 	unit::BtfBuilder b2;
 	int u64 = b2.integer("unsigned long long", 8);

@@ -184,10 +184,13 @@ public:
 		const detail::FieldRef &r = t_->refs[f.index];
 		if (!r.value.load || (r.valid.load && !detail::test_bits(base_, r.valid)))
 			return std::nullopt;
-		if (r.plain_size == sizeof(T)) [[likely]] {
-			T v;
-			std::memcpy(&v, base_ + r.plain_off, sizeof(T));
-			return v;
+		// bool is excluded: a stored byte of 2 copied into a bool is not a bool.
+		if constexpr (!std::is_same_v<T, bool>) {
+			if (r.plain_size == sizeof(T)) [[likely]] {
+				T v;
+				std::memcpy(&v, base_ + r.plain_off, sizeof(T));
+				return v;
+			}
 		}
 		return T(detail::read_bits(base_, r.value));
 	}
