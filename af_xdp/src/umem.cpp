@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 
 namespace xdphints::afxdp {
 
@@ -62,6 +64,21 @@ std::string FrameAccounting::to_string() const
 
 // ---- umem -----------------------------------------------------------------------------
 
+namespace {
+
+bool kernel_at_least(int major, int minor)
+{
+	utsname u{};
+	if (uname(&u) != 0)
+		return true; // cannot tell: let the kernel decide
+	int ma = 0, mi = 0;
+	if (std::sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return true;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+} // namespace
+
 Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 {
 	if (cfg.frame_size != 2048 && cfg.frame_size != 4096)
@@ -78,6 +95,12 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 		return Error(Errc::invalid_argument, "tx_metadata_len " + std::to_string(cfg.tx_metadata_len) +
 							     " must be a multiple of 8 and at most 256 (sizeof(struct xsk_tx_metadata) = " +
 							     std::to_string(sizeof(uapi::xsk_tx_metadata)) + ")");
+
+	if (cfg.tx_metadata_len && !kernel_at_least(6, 8))
+		// Older kernels take the v3 XDP_UMEM_REG without complaint and ignore the length;
+		// their TX path then rejects every descriptor asking for metadata.
+		return Error(Errc::invalid_argument, "TX metadata (tx_metadata_len " + std::to_string(cfg.tx_metadata_len) +
+							     ") needs Linux >= 6.8; set tx_metadata_len = 0");
 
 	std::shared_ptr<Umem> u(new Umem());
 	u->cfg_ = cfg;
