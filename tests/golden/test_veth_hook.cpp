@@ -19,6 +19,11 @@ TEST_CASE("veth hook: discover xdp_hints_veth, resolve, decode a hand-built fram
 
 	auto btf = Btf::from_elf(obj);
 	REQUIRE(btf);
+	// The same object held in memory (as an embedded skeleton would be).
+	auto image = golden::read_file(obj);
+	auto from_mem = Btf::from_elf_bytes(image.data(), image.size());
+	REQUIRE(from_mem);
+	CHECK(from_mem->type_count() == btf->type_count());
 	auto disc = discover(*btf);
 	REQUIRE(disc);
 	// The hook carries one layout per specialisation; bpftool tells which structs qualify.

@@ -2,6 +2,7 @@
 #include "fixture.hpp"
 
 #include <algorithm>
+#include <unistd.h>
 #include <xdphints/layout.hpp>
 #include <xdphints/layout_json.hpp>
 
@@ -132,4 +133,36 @@ TEST_CASE("layout leaves and JSON: dotted names, anonymous members transparent, 
 	std::string text = layouts_to_text(std::span<const Layout>(&*l, 1));
 	CHECK_THAT(text, Catch::Contains("struct xdp_hints_t {") && Catch::Contains("b:5;") &&
 				 Catch::Contains("/* size: 44 */"));
+}
+
+TEST_CASE("Btf sources: bytes, raw file and adopt() give the same layouts")
+{
+	unit::Fixture f;
+	std::vector<uint8_t> raw = f.b.bytes();
+	char path[] = "/tmp/xdphints-unit-XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, raw.data(), raw.size()) == ssize_t(raw.size()));
+	close(fd);
+	auto from_file = Btf::from_raw_file(path);
+	unlink(path);
+	REQUIRE(from_file);
+	CHECK_THAT(from_file->origin(), Catch::Contains(path));
+	CHECK(from_file->kernel_object_id() == 0);
+
+	struct btf *b = btf__new(raw.data(), uint32_t(raw.size()));
+	REQUIRE(b);
+	Btf adopted = Btf::adopt(b, 42); // owns b from here on
+	CHECK(adopted.kernel_object_id() == 42);
+
+	auto from_bytes = Btf::from_bytes(raw.data(), raw.size());
+	REQUIRE(from_bytes);
+	for (const Btf *src : {&*from_file, &adopted, &*from_bytes}) {
+		auto l = discover_layouts(*src);
+		REQUIRE(l);
+		REQUIRE(l->size() == 1);
+		CHECK((*l)[0].type_id == uint32_t(f.hints));
+		CHECK((*l)[0].object_id == src->kernel_object_id());
+		CHECK(layouts_to_json(*l)["layouts"][0]["fields"].size() == 15);
+	}
 }
