@@ -43,12 +43,16 @@ std::string layouts_to_text(std::span<const Layout> layouts)
 		out += fmt::format("struct {} {{ /* type id {}, id {:#x}, {} */\n", l.name, l.type_id, l.id(),
 				   id_kind_name(l.id_kind));
 		for (const LayoutField &f : l.fields) {
-			std::string decl = f.bitfield ? fmt::format("{}:{};", f.name, f.bit_size) : f.name + ";";
+			// C declarator order, as pahole prints it: "__u8 queue[2];".
+			size_t br = f.type.find('[');
+			std::string type = br == std::string::npos ? f.type : f.type.substr(0, br);
+			std::string dims = br == std::string::npos ? std::string() : f.type.substr(br);
+			std::string decl = f.bitfield ? fmt::format("{}:{};", f.name, f.bit_size) : f.name + dims + ";";
 			// pahole prints "offset size" and, for bitfields, "offset:bit size".
 			std::string where = f.bitfield ? fmt::format("{:5}:{:2} {:4}", f.offset, f.bit_offset - f.offset * 8,
 								     f.size)
 						       : fmt::format("{:5}    {:4}", f.offset, f.size);
-			out += fmt::format("\t{:<26} {:<32} /* {} */\n", f.type, decl, where);
+			out += fmt::format("\t{:<26} {:<32} /* {} */\n", type, decl, where);
 		}
 		out += fmt::format("}}; /* size: {} */\n\n", l.size);
 	}
