@@ -66,6 +66,8 @@ Status XskSocket::setup(const SocketConfig &cfg)
 	const Sys &s = sys();
 	{
 		std::lock_guard lk(umem_->mu_);
+		if (umem_->fd_ < 0)
+			return Error(Errc::system, "the umem lost its registration after a failed bind; create a new umem");
 		if (!umem_->fd_bound_ && !umem_->fd_user_) {
 			fd_ = umem_->fd_;
 			owns_fd_ = false;
@@ -247,8 +249,13 @@ XskSocket::~XskSocket()
 		// they are retired with the socket rather than risk handing one out twice.
 		std::lock_guard lk(umem_->mu_);
 		umem_->retired_ += uint64_t(fill_n_ + tx_n_ + app_n_);
-		if (umem_->fd_user_ == this)
+		if (umem_->fd_user_ == this) {
 			umem_->fd_user_ = nullptr;
+			// Never bound (setup failed): the fd carries this socket's rings for good, so
+			// the next socket gets a fresh registration instead.
+			if (!umem_->fd_bound_)
+				(void)umem_->reregister();
+		}
 	}
 	for (auto &m : maps_)
 		if (m.addr)

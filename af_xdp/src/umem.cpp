@@ -122,38 +122,8 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 	u->size_ = size;
 	u->huge_ = cfg.huge_pages;
 
-	u->fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (u->fd_ < 0)
-		return Error::from_errno(errno, "socket(AF_XDP)",
-					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
-							       : "run as root (CAP_NET_RAW)");
-
-	uapi::xdp_umem_reg reg{};
-	reg.addr = uint64_t(uintptr_t(area));
-	reg.len = size_t(cfg.frame_size) * cfg.frame_count;
-	reg.chunk_size = cfg.frame_size;
-	reg.headroom = cfg.headroom;
-	reg.flags = 0;
-	socklen_t len = uapi::kUmemRegV1Size;
-	if (cfg.tx_metadata_len) {
-		reg.tx_metadata_len = cfg.tx_metadata_len;
-		// Linux >= 6.11 wants XDP_UMEM_TX_METADATA_LEN to honour the length; 6.8-6.10 do not
-		// know the flag and take the length alone.
-		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
-		len = sizeof(reg);
-	}
-	int rc = s.setsockopt(u->fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
-	if (rc != 0 && errno == EINVAL && cfg.tx_metadata_len) {
-		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
-		rc = s.setsockopt(u->fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
-		if (rc != 0 && errno == EINVAL)
-			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg.tx_metadata_len),
-						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
-	}
-	if (rc != 0)
-		return Error::from_errno(errno, "XDP_UMEM_REG (" + std::to_string(cfg.frame_count) + " frames of " + std::to_string(cfg.frame_size) + " bytes)",
-					 errno == ENOMEM || errno == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
-									     : "check frame size, count and headroom");
+	if (auto st = u->reregister(); !st)
+		return std::move(st).error();
 
 	u->pool_.resize(cfg.frame_count);
 	for (uint32_t i = 0; i < cfg.frame_count; i++)
@@ -161,6 +131,52 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 	if (cfg.check_ownership)
 		u->ledger_.init(cfg.frame_count, cfg.frame_size == 4096 ? 12 : 11);
 	return u;
+}
+
+// A socket with the area registered (XDP_UMEM_REG), in fd_. Also after a first socket
+// failed to bind on fd_: its rings are set on that fd for good, so the area is registered
+// again on a fresh socket.
+Status Umem::reregister()
+{
+	const Sys &s = sys();
+	if (fd_ >= 0) {
+		s.close(fd_);
+		fd_ = -1;
+	}
+	fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd_ < 0)
+		return Error::from_errno(errno, "socket(AF_XDP)",
+					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
+							       : "run as root (CAP_NET_RAW)");
+
+	uapi::xdp_umem_reg reg{};
+	reg.addr = uint64_t(uintptr_t(area_));
+	reg.len = size_t(cfg_.frame_size) * cfg_.frame_count;
+	reg.chunk_size = cfg_.frame_size;
+	reg.headroom = cfg_.headroom;
+	reg.flags = 0;
+	socklen_t len = uapi::kUmemRegV1Size;
+	if (cfg_.tx_metadata_len) {
+		reg.tx_metadata_len = cfg_.tx_metadata_len;
+		// Linux >= 6.11 wants XDP_UMEM_TX_METADATA_LEN to honour the length; 6.8-6.10 do not
+		// know the flag and take the length alone.
+		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
+		len = sizeof(reg);
+	}
+	int rc = s.setsockopt(fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
+	if (rc != 0 && errno == EINVAL && cfg_.tx_metadata_len) {
+		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
+		rc = s.setsockopt(fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
+		if (rc != 0 && errno == EINVAL)
+			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len),
+						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
+	}
+	if (rc != 0)
+		return Error::from_errno(errno, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " + std::to_string(cfg_.frame_size) + " bytes)",
+					 errno == ENOMEM || errno == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
+									     : "check frame size, count and headroom");
+
+	return {};
 }
 
 Umem::~Umem()
@@ -223,6 +239,29 @@ FrameAccounting Umem::accounting() const
 	a.retired = retired_;
 	a.ledger_violations = ledger_.violations();
 	return a;
+}
+
+Status Umem::verify(bool expect_none_held) const
+{
+	FrameAccounting a = accounting();
+	std::string problems;
+	if (!a.balanced())
+		problems += "frame counts do not add up; ";
+	if (expect_none_held && a.application)
+		problems += std::to_string(a.application) + " frames still held by the application (not released: a leak); ";
+	if (a.ledger_violations) {
+		FrameLedger::Violation v = ledger_.first_violation();
+		char addr[32];
+		std::snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)v.addr);
+		problems += std::to_string(a.ledger_violations) + " ownership violations, the first: frame " + addr +
+			    (v.out_of_range ? " is outside the umem"
+					    : std::string(" moved to ") + frame_owner_name(v.to) + " expecting " +
+						      frame_owner_name(v.expected) + " but was in " + frame_owner_name(v.actual)) +
+			    " (a double release, or a frame released by the wrong socket); ";
+	}
+	if (problems.empty())
+		return {};
+	return Error(Errc::system, "umem frame accounting: " + problems + a.to_string());
 }
 
 } // namespace xdphints::afxdp

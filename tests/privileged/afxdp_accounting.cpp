@@ -8,8 +8,6 @@
 
 using namespace xdphints;
 using namespace xdphints::test;
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
 
 namespace {
 

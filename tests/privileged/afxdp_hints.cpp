@@ -10,8 +10,6 @@
 
 using namespace xdphints;
 using namespace xdphints::test;
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
 
 namespace {
 

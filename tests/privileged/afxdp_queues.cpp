@@ -9,8 +9,6 @@
 
 using namespace xdphints;
 using namespace xdphints::test;
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
 
 namespace {
 

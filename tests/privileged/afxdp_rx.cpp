@@ -7,8 +7,6 @@
 
 using namespace xdphints;
 using namespace xdphints::test;
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
 
 TEST_CASE("afxdp: 1000 generated frames all arrive on queue 0, contents intact, frames accounted", "[afxdp][privileged]")
 {

@@ -18,12 +18,8 @@
 
 namespace xdphints::test {
 
-#define AX_REQUIRE_OK(expr)                                                                                            \
-	do {                                                                                                           \
-		auto &&r_ = (expr);                                                                                    \
-		if (!r_)                                                                                               \
-			FAIL(#expr << ": " << r_.error().to_string());                                                 \
-	} while (0)
+namespace ax = xdphints::afxdp;
+namespace tb = xdphints::testbed;
 
 template <class T> T take(Result<T> r, const char *what)
 {

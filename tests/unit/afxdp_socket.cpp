@@ -219,6 +219,22 @@ TEST_CASE("afxdp setup: failures name cause and fix, and leave no fd or mapping 
 	CHECK(f.k.open_fds.empty());
 }
 
+TEST_CASE("afxdp setup: after a failed first socket the umem is registered afresh and the next socket binds", "[afxdp][unit]")
+{
+	WithFakeKernel f;
+	auto umem = Umem::create({.frame_count = 64});
+	REQUIRE(umem);
+	auto c = small();
+	c.mode = BindMode::zero_copy;
+	REQUIRE_FALSE(XskSocket::create(*umem, c));
+	CHECK(f.k.open_fds.size() == 1); // the old registration closed, a new one open
+	c.mode = BindMode::automatic;
+	auto s = XskSocket::create(*umem, c);
+	REQUIRE(s);
+	CHECK((*s)->mode() == XskMode::copy);
+	CHECK((*umem)->verify());
+}
+
 TEST_CASE("afxdp umem: invalid configurations and old kernels are refused clearly", "[afxdp][unit]")
 {
 	WithFakeKernel f;

@@ -138,6 +138,11 @@ public:
 	size_t pool_frames() const;
 	// Sums the pool and every socket's counts. Exact when no thread is receiving.
 	FrameAccounting accounting() const;
+	// The ownership invariant as a verdict, for tests and debug builds: an error naming
+	// unbalanced counts, frames still held by the application (a leak when the
+	// application thinks it is done) and the first ledger violation (double release, a
+	// frame received that was never in the fill ring).
+	Status verify(bool expect_none_held = true) const;
 
 private:
 	friend class XskSocket;
@@ -148,6 +153,7 @@ private:
 	void give(const uint64_t *addrs, size_t n);
 	void attach(XskSocket *s);
 	void detach(XskSocket *s);
+	Status reregister(); // fd_ := a fresh socket with the area registered
 
 	UmemConfig cfg_;
 	uint8_t *area_ = nullptr;
