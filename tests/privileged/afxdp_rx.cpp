@@ -118,3 +118,47 @@ TEST_CASE("afxdp: a double release is caught by the ledger, not turned into a du
 	CHECK(v.expected == ax::FrameOwner::application);
 	CHECK(v.actual == ax::FrameOwner::free_list);
 }
+
+TEST_CASE("afxdp: the generator's VLAN-tagged PTP frames arrive byte for byte", "[afxdp][privileged][livegen]")
+{
+	if (!privileged())
+		return;
+	auto b = AfxdpBed::make("axptp");
+	b->open({.frame_count = 1024}, {.rx_size = 512, .fill_size = 512});
+	auto go = b->gen_options();
+	go.vlan_tci = 59;
+	go.ptp = true;
+	go.flows = 2;
+	go.frame_len = 120;
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, go), "generator");
+	CHECK(gen.payload_offset() == 18 + 20 + 8);
+	CHECK(gen.stamp_offset() == gen.payload_offset() + 44);
+	REQUIRE(take(gen.send(200), "send") == 200);
+
+	auto be16 = [](const uint8_t *p) { return uint16_t(p[0] << 8 | p[1]); };
+	uint64_t bad_vlan = 0, bad_ptp = 0, seq_mismatch = 0, n = 0;
+	std::set<uint16_t> sports;
+	uint64_t got = drain(*b->xsk, 200, [&](const ax::Frame &f) {
+		const uint8_t *p = f.data;
+		bad_vlan += !(be16(p + 12) == 0x8100 && be16(p + 14) == 59 && be16(p + 16) == 0x0800);
+		const uint8_t *udp = p + 18 + 20;
+		sports.insert(be16(udp));
+		const uint8_t *ptp = udp + 8;
+		bad_ptp += !(be16(udp + 2) == 319 && ptp[0] == 0x00 && ptp[1] == 0x02 && be16(ptp + 2) == 44);
+		tb::GenStamp st;
+		std::memcpy(&st, p + gen.stamp_offset(), sizeof(st));
+		// sequenceId is the low 16 bits of the generator's per-CPU sequence number.
+		seq_mismatch += be16(ptp + 30) != uint16_t(st.seq >> 8);
+		// originTimestamp (48-bit seconds, 32-bit ns) is the stamp's TAI time.
+		uint64_t sec = uint64_t(be16(ptp + 34)) << 32 | uint32_t(ptp[36] << 24 | ptp[37] << 16 | ptp[38] << 8 | ptp[39]);
+		uint32_t nsec = uint32_t(ptp[40] << 24 | ptp[41] << 16 | ptp[42] << 8 | ptp[43]);
+		seq_mismatch += sec * 1000000000ull + nsec != st.tai_ns;
+		n++;
+	});
+	CHECK(got == 200);
+	CHECK(bad_vlan == 0);
+	CHECK(bad_ptp == 0);
+	CHECK(seq_mismatch == 0);
+	CHECK(sports == std::set<uint16_t>{10000, 10001});
+	CHECK(gen.generated() == 200);
+}
