@@ -231,12 +231,8 @@ Result<const HookSpec *> select_spec(const HookOptions &opt, int ifindex, const 
 				     const ErrContext &ctx)
 {
 	if (opt.hook.empty()) {
-		if (const HookSpec *s = detail::hook_spec_for_driver(driver))
-			return s;
-		return detail::find_hook_spec("generic") ? detail::find_hook_spec("generic")
-							: Result<const HookSpec *>(Error::from_errno(
-								  EOPNOTSUPP, "no hook for driver " + driver,
-								  "name a hook with --hook (veth)"));
+		const HookSpec *s = detail::hook_spec_for_driver(driver);
+		return s ? s : detail::find_hook_spec("generic");
 	}
 	const HookSpec *s = detail::find_hook_spec(opt.hook);
 	if (!s) {
@@ -285,67 +281,6 @@ bool uses_metadata_kfuncs(const struct btf *btf)
 }
 
 } // namespace
-
-Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout)
-{
-	const std::string what = "hook object " + path + " breaks the hook contract: ";
-	std::vector<std::string> progs;
-	bpf_program *p;
-	bpf_object__for_each_program(p, obj)
-		progs.push_back(std::string(bpf_program__name(p)) + " (" + bpf_program__section_name(p) + ")");
-	bpf_object__for_each_program(p, obj)
-		if (progs.size() != 1 || bpf_program__type(p) != BPF_PROG_TYPE_XDP)
-			return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has " + join(progs),
-						 "keep one XDP program in the object");
-	if (progs.empty())
-		return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has none",
-					 "add the XDP program");
-	int xskmaps = 0;
-	bpf_map *m;
-	bpf_object__for_each_map(m, obj)
-		xskmaps += bpf_map__type(m) == BPF_MAP_TYPE_XSKMAP;
-	if (xskmaps != 1)
-		return Error::from_errno(EINVAL, what + "rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has " + std::to_string(xskmaps),
-					 "declare one XSKMAP (key: RX queue index) and redirect to it; the library "
-					 "inserts its AF_XDP sockets there");
-	const struct btf *raw = bpf_object__btf(obj);
-	if (!raw)
-		return Error::from_errno(EINVAL, what + "rule 3, hint structs described by BTF; it has no BTF",
-					 "compile with clang -g");
-	auto btf = Btf::from_elf(path);
-	if (!btf)
-		return Error(btf.error().code, what + "rule 3, hint structs described by BTF: " + btf.error().message,
-			     btf.error().sys_errno);
-	DiscoverOptions d;
-	if (!layout.empty()) {
-		d.auto_discover = false;
-		d.structs = {layout};
-	}
-	auto disc = discover(*btf, d);
-	constexpr const char *rule4 = "rule 4, the id (btf_id u32 or btf_full_id u64) is the last member and ends "
-				      "the struct: ";
-	if (!disc) {
-		const char *rule = disc.error().code == Errc::bad_layout ? rule4
-									 : "rule 3, hint structs found by the discovery rule: ";
-		return Error(disc.error().code, what + rule + disc.error().message, disc.error().sys_errno);
-	}
-	if (!disc->layouts.empty())
-		return {};
-	// Candidates that were passed over say why (helper structs such as xdp_hints_valid
-	// are candidates too, but never alone).
-	std::string why;
-	for (const auto &sk : disc->skipped)
-		if (sk.name != "xdp_hints_valid" && sk.name != "xdp_hints_status")
-			why += (why.empty() ? "" : "; ") + sk.name + ": " + sk.reason;
-	if (!why.empty())
-		return Error::from_errno(EINVAL, what + rule4 + why,
-					 "make the id the struct's last member, with no padding after it");
-	return Error::from_errno(ENOENT,
-				 what + "rule 3, hint structs found by the discovery rule; none found (a struct "
-					"named xdp_hints* or tagged btf_decl_tag(\"xdp_hints\"), whose last member is "
-					"btf_id or btf_full_id)",
-				 "name the struct xdp_hints_*, or for a fixed layout without id pass --layout STRUCT");
-}
 
 Result<std::string> driver_of(std::string_view ifname)
 {
@@ -647,6 +582,9 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 
 Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext &ctx)
 {
+	if (opt.hints || opt.ptp_split || !opt.user_object.empty())
+		return Error::from_errno(EINVAL, "hint selection, the PTP split and user logic apply to the built-in hooks",
+					 "drop them with --hook-object, or use a built-in hook");
 	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
