@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (const auto &s : specs) {
 		(void)resolve_field(*btf, std::string_view("xdp_hints___fuzz"), s.path, s.want);
-		for (uint32_t id = 1; id < std::min<uint32_t>(btf->type_count(), 16); id++) {
+		// A few ids reach every kind the seeds have; more only multiplies error formatting.
+		for (uint32_t id = 1; id < std::min<uint32_t>(btf->type_count(), 6); id++) {
 			(void)resolve_field(*btf, id, s.path, s.want);
 			(void)enum_value(*btf, id, s.path);
 		}
