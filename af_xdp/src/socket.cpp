@@ -100,8 +100,9 @@ Status XskSocket::setup(const SocketConfig &cfg)
 		return st;
 
 	uint32_t want = cfg.frames ? cfg.frames : cfg.fill_size + cfg.tx_size;
-	free_.assign(umem_->frame_count(), 0);
-	free_n_ = umem_->take(free_.data(), want);
+	free_cap_ = umem_->frame_count();
+	free_ = std::make_unique<uint64_t[]>(free_cap_);
+	free_n_ = umem_->take(free_.get(), want);
 	if (free_n_ == 0)
 		return Error(Errc::invalid_argument, "the umem has no free frames left for " + where(cfg) +
 							     "; create it with more frames (UmemConfig::frame_count)");
@@ -244,7 +245,7 @@ XskSocket::~XskSocket()
 	if (umem_) {
 		umem_->detach(this);
 		if (free_n_)
-			umem_->give(free_.data(), free_n_);
+			umem_->give(free_.get(), free_n_);
 		// Frames in the fill ring, in flight or still held cannot be told apart from here;
 		// they are retired with the socket rather than risk handing one out twice.
 		std::lock_guard lk(umem_->mu_);

@@ -428,7 +428,7 @@ private:
 		// least XDP_PACKET_HEADROOM, so these bytes are inside this frame.
 		std::memset(area_ + addr - 8, 0, 8);
 		uint64_t chunk = addr & chunk_mask_;
-		if (free_n_ == free_.size()) {
+		if (free_n_ == free_cap_) {
 			counters_.release_overflow++;
 			return;
 		}
@@ -493,7 +493,8 @@ private:
 	};
 	Mapping maps_[4];
 
-	std::vector<uint64_t> free_; // capacity = umem frame count; never grows on the data path
+	std::unique_ptr<uint64_t[]> free_; // umem frame count entries; never grows
+	uint64_t free_cap_ = 0;
 	uint64_t free_n_ = 0;
 	int64_t fill_n_ = 0;
 	int64_t app_n_ = 0;
