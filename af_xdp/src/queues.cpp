@@ -5,6 +5,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -79,9 +80,20 @@ Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketCon
 			      const std::vector<uint32_t> &queues)
 {
 	RxGroup g;
+	if (queues.empty())
+		return Error(Errc::invalid_argument, "no queues given");
+	uint32_t per = base.frames;
+	if (per == 0) {
+		per = uint32_t(std::min<size_t>(base.fill_size + base.tx_size, umem->pool_frames() / queues.size()));
+		if (per < 64)
+			return Error(Errc::invalid_argument, "the umem has " + std::to_string(umem->pool_frames()) + " free frames for " +
+								     std::to_string(queues.size()) + " queues; create it with at least " +
+								     std::to_string(64 * queues.size()) + " (UmemConfig::frame_count)");
+	}
 	for (uint32_t q : queues) {
 		SocketConfig c = base;
 		c.queue = q;
+		c.frames = per;
 		auto s = XskSocket::create(umem, c);
 		if (!s)
 			return s.error();

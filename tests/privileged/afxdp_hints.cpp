@@ -6,7 +6,11 @@
 #include <xdphints/hook.hpp>
 #include <xdphints/query.hpp>
 
+#include <xdphints/af_xdp/queues.hpp>
+
+#include <atomic>
 #include <ctime>
+#include <thread>
 
 using namespace xdphints;
 using namespace xdphints::test;
@@ -96,4 +100,60 @@ TEST_CASE("afxdp: generated frames through the veth hints hook carry a software 
 	INFO(acc.to_string());
 	CHECK(acc.balanced());
 	CHECK(acc.ledger_violations == 0);
+}
+
+TEST_CASE("afxdp: hints on every queue of a 2-queue veth, a receive thread per queue", "[afxdp][hook][privileged]")
+{
+	if (!privileged())
+		return;
+	auto b = AfxdpBed::make("axhkmq", {.queues = 2}, false);
+	HookOptions ho;
+	ho.ifindex = b->bed.rx().ifindex;
+	auto hook = take(Hook::attach(ho), "hook");
+	auto layouts = take(hook.layouts(), "layouts");
+	Query q;
+	auto ts = q.add<uint64_t>("rx_timestamp");
+	auto dec = take(Decoder::build(q, layouts), "decoder");
+
+	b->umem = take(ax::Umem::create({.frame_count = 4096, .check_ownership = true}), "umem");
+	ax::SocketConfig base;
+	base.ifindex = b->bed.rx().ifindex;
+	base.xsks_map_fd = hook.xsks_map_fd();
+	auto group = take(ax::RxGroup::open(b->umem, base, take(ax::parse_queues("all", base.ifindex), "queues")), "group");
+	REQUIRE(group.size() == 2);
+
+	auto go = b->gen_options();
+	go.cpus = {0, 1};
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, go), "generator");
+	std::atomic<uint64_t> with_ts[2] = {0, 0}, frames[2] = {0, 0};
+	std::atomic<bool> stop{false};
+	std::thread rx([&] {
+		CHECK(group.run_hints(stop, {}, dec, [&](ax::XskSocket &s, const ax::Frame &, const Hints &h) {
+			frames[s.queue()]++;
+			with_ts[s.queue()] += h.get(ts).has_value();
+		}));
+	});
+	const uint64_t sent = take(gen.send(4000), "send");
+	auto drops = [&] {
+		uint64_t d = 0;
+		for (auto &s : group.sockets())
+			if (auto k = s->kernel_stats())
+				d += k->rx_ring_full + k->rx_dropped;
+		return d;
+	};
+	for (int i = 0; i < 300 && frames[0] + frames[1] + drops() < sent; i++)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	stop = true;
+	rx.join();
+	INFO("queue 0: " << frames[0] << ", queue 1: " << frames[1] << ", dropped " << drops());
+	CHECK(frames[0] > 0);
+	CHECK(frames[1] > 0);
+	CHECK(with_ts[0] == frames[0]);
+	CHECK(with_ts[1] == frames[1]);
+	CHECK(frames[0] + frames[1] + drops() == sent);
+	for (auto &s : group.sockets())
+		CHECK(s->counters().rx_with_hints == frames[s->queue()]);
+	auto v = b->umem->verify();
+	INFO((v ? std::string("ok") : v.error().message));
+	CHECK(v);
 }

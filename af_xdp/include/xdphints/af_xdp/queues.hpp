@@ -32,7 +32,8 @@ Status pin_thread(int cpu);
 
 class RxGroup {
 public:
-	// One socket per queue; base.queue is ignored, base.frames is per socket.
+	// One socket per queue; base.queue is ignored. base.frames is per socket; 0 = the
+	// umem's free frames split evenly (at most fill_size + tx_size each).
 	static Result<RxGroup> open(const std::shared_ptr<Umem> &umem, const SocketConfig &base,
 				    const std::vector<uint32_t> &queues);
 
@@ -44,6 +45,22 @@ public:
 	// have stopped. A pinning failure stops nothing; it is returned after the run.
 	template <class Fn> Status run(const std::atomic<bool> &stop, const std::vector<int> &cpus, Fn &&fn)
 	{
+		return run_loop(stop, cpus, [&](XskSocket &s) { return s.poll([&](const Frame &f) { return fn(s, f); }); });
+	}
+
+	// As run(), with typed hints: fn(XskSocket &, const Frame &, const Hints &). The decoder
+	// is shared read-only by the threads.
+	template <class Decoder, class Fn>
+	Status run_hints(const std::atomic<bool> &stop, const std::vector<int> &cpus, const Decoder &dec, Fn &&fn)
+	{
+		return run_loop(stop, cpus, [&](XskSocket &s) {
+			return s.poll_hints(dec, [&](const Frame &f, const auto &h) { return fn(s, f, h); });
+		});
+	}
+
+private:
+	template <class PollOnce> Status run_loop(const std::atomic<bool> &stop, const std::vector<int> &cpus, PollOnce &&once)
+	{
 		std::vector<std::thread> threads;
 		std::vector<Status> pinned(sockets_.size());
 		for (size_t i = 0; i < sockets_.size(); i++) {
@@ -51,9 +68,8 @@ public:
 				if (!cpus.empty())
 					pinned[i] = pin_thread(cpus[i % cpus.size()]);
 				XskSocket &s = *sockets_[i];
-				auto one = [&](const Frame &f) { return fn(s, f); };
 				while (!stop.load(std::memory_order_relaxed))
-					if (s.poll(one) == 0)
+					if (once(s) == 0)
 						s.wait(10);
 			});
 		}
@@ -64,6 +80,8 @@ public:
 				return p;
 		return {};
 	}
+
+public:
 
 private:
 	std::vector<std::unique_ptr<XskSocket>> sockets_;
