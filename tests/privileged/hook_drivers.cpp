@@ -182,24 +182,18 @@ TEST_CASE("a specialised veth hook writes the smaller struct, decoded by its own
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkx");
-	REQUIRE(bed);
-	auto hook = Hook::attach(opts(bed->rx_if(), "", hint::hash));
-	REQUIRE(hook);
-	REQUIRE(hook->written_layouts() == std::vector<std::string>{"xdp_hints_veth_hash"});
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook->layouts();
-	REQUIRE(layouts);
-	const Layout *l = find_layout(*layouts, "xdp_hints_veth_hash");
+	auto t = xdphints::test::tapped_hook("hkx", opts("", "", hint::hash));
+	REQUIRE(t);
+	REQUIRE(t->hook.written_layouts() == std::vector<std::string>{"xdp_hints_veth_hash"});
+	const Layout *l = t->layout("xdp_hints_veth_hash");
 	REQUIRE(l);
 
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
 	auto hash = q.add<uint32_t>("rx_hash");
-	auto dec = Decoder::build(q, *layouts);
+	auto dec = Decoder::build(q, t->layouts);
 	REQUIRE(dec);
-	auto frames = xdphints::test::send_and_tap(*bed, *tap, {{42001, 5}});
+	auto frames = xdphints::test::send_and_tap(t->bed, t->tap, {{42001, 5}});
 	for (const auto &f : frames) {
 		REQUIRE(f.meta.size() == l->size);
 		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
@@ -216,26 +210,20 @@ TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][gener
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkw");
-	REQUIRE(bed);
-	auto hook = Hook::attach(opts(bed->rx_if(), "generic"));
-	REQUIRE(hook);
-	CHECK(hook->mode() == AttachMode::skb);
-	auto q = xdphints::test::xdp_query(bed->rx_index());
+	auto t = xdphints::test::tapped_hook("hkw", opts("", "generic"));
+	REQUIRE(t);
+	CHECK(t->hook.mode() == AttachMode::skb);
+	auto q = xdphints::test::xdp_query(t->bed.rx_index());
 	CHECK(q.attach_mode == XDP_ATTACHED_SKB);
-	CHECK(q.skb_prog_id == hook->prog_id());
-	CHECK(xlated(hook->prog_fd()).kfunc_calls == 0);
+	CHECK(q.skb_prog_id == t->hook.prog_id());
+	CHECK(xlated(t->hook.prog_fd()).kfunc_calls == 0);
 
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook->layouts();
-	REQUIRE(layouts);
 	Query qu;
 	auto ts = qu.add<uint64_t>("rx_timestamp");
 	auto hash = qu.add<uint32_t>("rx_hash");
-	auto dec = Decoder::build(qu, *layouts);
+	auto dec = Decoder::build(qu, t->layouts);
 	REQUIRE(dec);
-	auto frames = xdphints::test::send_and_tap(*bed, *tap, {{42002, 3}});
+	auto frames = xdphints::test::send_and_tap(t->bed, t->tap, {{42002, 3}});
 	for (const auto &f : frames) {
 		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
 		REQUIRE(h.known());
@@ -245,7 +233,7 @@ TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][gener
 		CHECK(h.get(ts));
 		CHECK(h.state(hash) == HintState::missing);
 	}
-	auto st = hook->stats();
+	auto st = t->hook.stats();
 	REQUIRE(st);
 	CHECK(st->rx == frames.size());
 }
@@ -254,26 +242,20 @@ TEST_CASE("several layouts: PTP event packets get the timestamp layout, others t
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkp");
-	REQUIRE(bed);
-	auto hook = Hook::attach(opts(bed->rx_if(), "", 0, true));
-	REQUIRE(hook);
-	CHECK(hook->written_layouts() == std::vector<std::string>{"xdp_hints_veth_ts", "xdp_hints_veth_hash"});
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook->layouts();
-	REQUIRE(layouts);
-	const Layout *lts = find_layout(*layouts, "xdp_hints_veth_ts");
-	const Layout *lhash = find_layout(*layouts, "xdp_hints_veth_hash");
+	auto t = xdphints::test::tapped_hook("hkp", opts("", "", 0, true));
+	REQUIRE(t);
+	CHECK(t->hook.written_layouts() == std::vector<std::string>{"xdp_hints_veth_ts", "xdp_hints_veth_hash"});
+	const Layout *lts = t->layout("xdp_hints_veth_ts");
+	const Layout *lhash = t->layout("xdp_hints_veth_hash");
 	REQUIRE(lts);
 	REQUIRE(lhash);
 
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
 	auto hash = q.add<uint32_t>("rx_hash");
-	auto dec = Decoder::build(q, *layouts);
+	auto dec = Decoder::build(q, t->layouts);
 	REQUIRE(dec);
-	auto frames = xdphints::test::send_and_tap(*bed, *tap, {{319, 4}, {42003, 6}});
+	auto frames = xdphints::test::send_and_tap(t->bed, t->tap, {{319, 4}, {42003, 6}});
 	std::map<uint64_t, int> by_id;
 	for (const auto &f : frames) {
 		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
@@ -290,7 +272,7 @@ TEST_CASE("several layouts: PTP event packets get the timestamp layout, others t
 	}
 	CHECK(by_id[lts->id()] == 4);
 	CHECK(by_id[lhash->id()] == 6);
-	auto st = hook->stats();
+	auto st = t->hook.stats();
 	REQUIRE(st);
 	CHECK(st->ptp == 4);
 	CHECK(st->rx == 10);

@@ -39,24 +39,16 @@ TEST_CASE("redirected frames: every veth hint is NODATA, the timestamp is softwa
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkr");
-	REQUIRE(bed);
-	HookOptions o;
-	o.ifname = bed->rx_if();
-	auto hook = Hook::attach(o);
-	REQUIRE(hook);
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook->layouts();
-	REQUIRE(layouts);
+	auto t = xdphints::test::tapped_hook("hkr");
+	REQUIRE(t);
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
 	auto hash = q.add<uint32_t>("rx_hash");
 	auto tci = q.add<uint16_t>("rx_vlan_tci");
-	auto dec = Decoder::build(q, *layouts);
+	auto dec = Decoder::build(q, t->layouts);
 	REQUIRE(dec);
 
-	auto frames = generate_and_tap(*bed, *tap, testbed::GenOptions::between(bed->bed.tx(), bed->bed.rx()), 32);
+	auto frames = generate_and_tap(t->bed, t->tap, testbed::GenOptions::between(t->bed.bed.tx(), t->bed.bed.rx()), 32);
 	for (const auto &f : frames) {
 		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
 		REQUIRE(h.known());
@@ -68,7 +60,7 @@ TEST_CASE("redirected frames: every veth hint is NODATA, the timestamp is softwa
 		CHECK_FALSE(h.get(hash));
 		CHECK(h.state(tci) == HintState::no_data);
 	}
-	auto st = hook->stats();
+	auto st = t->hook.stats();
 	REQUIRE(st);
 	CHECK(st->rx == frames.size());
 }
@@ -77,32 +69,25 @@ TEST_CASE("redirected PTP frames get the timestamp layout under the PTP split", 
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hks");
-	REQUIRE(bed);
 	HookOptions o;
-	o.ifname = bed->rx_if();
 	o.ptp_split = true;
-	auto hook = Hook::attach(o);
-	REQUIRE(hook);
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook->layouts();
-	REQUIRE(layouts);
+	auto t = xdphints::test::tapped_hook("hks", o);
+	REQUIRE(t);
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
-	auto dec = Decoder::build(q, *layouts);
+	auto dec = Decoder::build(q, t->layouts);
 	REQUIRE(dec);
 
-	auto g = testbed::GenOptions::between(bed->bed.tx(), bed->bed.rx());
+	auto g = testbed::GenOptions::between(t->bed.bed.tx(), t->bed.bed.rx());
 	g.ptp = true;
-	auto frames = generate_and_tap(*bed, *tap, g, 16);
+	auto frames = generate_and_tap(t->bed, t->tap, g, 16);
 	for (const auto &f : frames) {
 		Hints h = dec->decode(f.meta.data() + f.meta.size(), f.meta.size());
 		REQUIRE(h.known());
 		CHECK(h.layout()->name == "xdp_hints_veth_ts");
 		CHECK(h.software(ts));
 	}
-	auto st = hook->stats();
+	auto st = t->hook.stats();
 	REQUIRE(st);
 	CHECK(st->ptp == frames.size());
 }

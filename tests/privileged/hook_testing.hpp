@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the hook_*.cpp privileged tests: a testbed with the thread inside its rx
 // namespace, and a few kernel-side checks that do not go through the code under test.
+#include <xdphints/hook.hpp>
 #include <xdphints/meta_tap.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
@@ -56,6 +57,41 @@ struct RxBed {
 	const std::string &rx_if() const { return bed.rx().ifname; }
 	int rx_index() const { return bed.rx().ifindex; }
 };
+
+// A testbed with a hook attached on its rx end (HookOptions::ifname filled in), a tap on
+// what the hook writes, and the layouts from the hook's kernel BTF. Members go in reverse:
+// tap, hook, then the namespaces.
+struct TappedHook {
+	RxBed bed;
+	Hook hook;
+	MetaTap tap;
+	std::vector<Layout> layouts;
+
+	const Layout *layout(const std::string &name) const
+	{
+		for (const auto &l : layouts)
+			if (l.name == name)
+				return &l;
+		return nullptr;
+	}
+};
+
+inline std::optional<TappedHook> tapped_hook(std::string_view tag, HookOptions o = {})
+{
+	auto bed = RxBed::make(tag);
+	if (!bed)
+		return std::nullopt;
+	o.ifname = bed->rx_if();
+	auto hook = Hook::attach(o);
+	INFO((hook ? std::string() : hook.error().message));
+	REQUIRE(hook);
+	auto tap = MetaTap::attach(bed->rx_index());
+	INFO((tap ? std::string() : tap.error().message));
+	REQUIRE(tap);
+	auto layouts = hook->layouts();
+	REQUIRE(layouts);
+	return TappedHook{std::move(*bed), std::move(*hook), std::move(*tap), std::move(*layouts)};
+}
 
 // What the kernel says is attached to `ifindex` (in the calling thread's namespace).
 inline bpf_xdp_query_opts xdp_query(int ifindex)

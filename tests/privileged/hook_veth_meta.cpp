@@ -38,17 +38,6 @@ Sent send_and_tap(RxBed &bed, MetaTap &tap, uint16_t dport, int n)
 	return s;
 }
 
-Hook attach_veth(const RxBed &bed)
-{
-	HookOptions o;
-	o.ifname = bed.rx_if();
-	auto hook = Hook::attach(o);
-	INFO((hook ? std::string() : hook.error().message));
-	REQUIRE(hook);
-	REQUIRE(hook->hook_name() == "veth");
-	return std::move(*hook);
-}
-
 struct Fields {
 	Query q;
 	Field<uint64_t> ts = q.add<uint64_t>("rx_timestamp");
@@ -64,29 +53,25 @@ TEST_CASE("veth hook writes its struct ending at the packet data, decoded by mem
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkm");
-	REQUIRE(bed);
-	auto hook = attach_veth(*bed);
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
-	auto layouts = hook.layouts();
-	REQUIRE(layouts);
-	auto veth = std::find_if(layouts->begin(), layouts->end(), [](const Layout &l) { return l.name == "xdp_hints_veth"; });
-	REQUIRE(veth != layouts->end());
+	auto t = xdphints::test::tapped_hook("hkm");
+	REQUIRE(t);
+	REQUIRE(t->hook.hook_name() == "veth");
+	const Layout *veth = t->layout("xdp_hints_veth");
+	REQUIRE(veth);
 
 	Fields f;
-	auto dec = Decoder::build(f.q, *layouts);
+	auto dec = Decoder::build(f.q, t->layouts);
 	REQUIRE(dec);
 
 	constexpr int n = 8;
-	Sent s = send_and_tap(*bed, *tap, 41001, n);
+	Sent s = send_and_tap(t->bed, t->tap, 41001, n);
 	REQUIRE(s.frames.size() == size_t(n));
 	for (const auto &fr : s.frames) {
 		REQUIRE(fr.meta.size() == veth->size); // exactly one struct, ending at data
 		Hints h = dec->decode(fr.meta.data() + fr.meta.size(), fr.meta.size());
 		REQUIRE(h.known());
 		CHECK(h.id() == veth->id());
-		CHECK(uint32_t(h.id() >> 32) == hook.btf_obj_id());
+		CHECK(uint32_t(h.id() >> 32) == t->hook.btf_obj_id());
 
 		// veth has no timestamp for stack-sent frames (success with 0): software, TAI.
 		CHECK(h.software(f.ts));
@@ -112,7 +97,7 @@ TEST_CASE("veth hook writes its struct ending at the packet data, decoded by mem
 	// One flow, one hash.
 	CHECK(std::all_of(s.frames.begin(), s.frames.end(),
 			  [&](const TappedFrame &x) { return x.skb_hash == s.frames[0].skb_hash; }));
-	auto st = hook.stats();
+	auto st = t->hook.stats();
 	REQUIRE(st);
 	CHECK(st->rx == uint64_t(n));
 	CHECK(st->meta_failed == 0);
@@ -122,24 +107,19 @@ TEST_CASE("veth hook reports the VLAN tag of tagged frames", "[hook][veth][meta]
 {
 	if (!xdphints::test::privileged())
 		return;
-	auto bed = RxBed::make("hkv");
-	REQUIRE(bed);
-	auto hook = attach_veth(*bed);
-	auto tap = MetaTap::attach(bed->rx_index());
-	REQUIRE(tap);
+	auto t = xdphints::test::tapped_hook("hkv");
+	REQUIRE(t);
 	constexpr uint16_t tci = (5 << 13) | 42; // PCP 5, VID 42
 	constexpr uint16_t dport = 41002;
-	auto tagger = testbed::VlanTagger::attach(bed->bed.tx_ns, bed->bed.tx().ifindex, tci, dport);
+	auto tagger = testbed::VlanTagger::attach(t->bed.bed.tx_ns, t->bed.bed.tx().ifindex, tci, dport);
 	REQUIRE(tagger);
 
-	auto layouts = hook.layouts();
-	REQUIRE(layouts);
 	Fields f;
-	auto dec = Decoder::build(f.q, *layouts);
+	auto dec = Decoder::build(f.q, t->layouts);
 	REQUIRE(dec);
 
 	constexpr int n = 4;
-	Sent s = send_and_tap(*bed, *tap, dport, n);
+	Sent s = send_and_tap(t->bed, t->tap, dport, n);
 	CHECK(tagger->tagged() == uint64_t(n));
 	REQUIRE(s.frames.size() == size_t(n));
 	for (const auto &fr : s.frames) {
