@@ -3,6 +3,7 @@
 // the NIC's (hardware) or the hook's software fallback (CLOCK_TAI at the XDP hook).
 //
 //   hw_timestamps IFNAME [--queue N] [--count N]   on a device: hook attached, detached at exit
+//                 [--spin 1]                       busy-poll the ring instead of sleeping in poll(2)
 //   hw_timestamps [--count N]                      self-contained: a veth pair in its own
 //                                                  namespaces, traffic from the live-frames generator
 //
@@ -29,6 +30,7 @@ struct Args {
 	std::string ifname;
 	uint32_t queue = 0;
 	uint64_t count = 100000;
+	uint64_t spin = 0; // 1: poll without sleeping (a core for lower, steadier latency)
 };
 
 void print_summary(std::vector<uint64_t> &lat, uint64_t hw, uint64_t sw, uint64_t none)
@@ -105,7 +107,7 @@ Status run(const Args &a)
 
 	std::vector<uint64_t> lat;
 	lat.reserve(a.count); // no allocation per packet
-	uint64_t hw = 0, sw = 0, none = 0, got = 0;
+	uint64_t hw = 0, sw = 0, none = 0, got = 0, idle_since = 0;
 	while (got < a.count && !example::stop_flag()) {
 		uint32_t n = xsk->poll_hints(dec, [&](const ax::Frame &, const xdphints::Hints &h) {
 			uint64_t now = example::now_tai();
@@ -119,8 +121,16 @@ Status run(const Args &a)
 				lat.push_back(now > *t ? now - *t : 0);
 		});
 		got += n;
-		if (!n && !xsk->wait(veths ? 1000 : 100) && veths)
-			break; // generator done and nothing more came
+		if (n) {
+			idle_since = 0;
+		} else if (a.spin) {
+			if (!idle_since)
+				idle_since = example::now_tai();
+			else if (veths && example::now_tai() - idle_since > 1000000000ull)
+				break; // generator done and nothing more came
+		} else if (!xsk->wait(veths ? 1000 : 100) && veths) {
+			break;
+		}
 	}
 	gen.stop();
 	print_summary(lat, hw, sw, none);
@@ -133,8 +143,8 @@ int main(int argc, char **argv)
 {
 	Args a;
 	uint64_t queue = 0;
-	if (int rc = example::parse_args(argc, argv, "hw_timestamps [IFNAME [--queue N]] [--count N]", {&a.ifname},
-					 {{"--queue", &queue}, {"--count", &a.count}});
+	if (int rc = example::parse_args(argc, argv, "hw_timestamps [IFNAME [--queue N]] [--count N] [--spin 1]", {&a.ifname},
+					 {{"--queue", &queue}, {"--count", &a.count}, {"--spin", &a.spin}});
 	    rc >= 0)
 		return rc;
 	a.queue = uint32_t(queue);
