@@ -29,6 +29,9 @@ struct DumpArgs {
 	std::string hook;              // driver hook override ("veth", "generic", ...)
 	std::string hook_object;       // bring-your-own hook
 	std::string layout;            // fixed-layout struct name
+	std::vector<std::string> fields; // specialise the hook to these hints ("" = all)
+	bool ptp_split = false;        // PTP event packets: timestamp layout; others: hash layout
+	std::string user_object;       // XDP logic of the user's, run inside the hook
 	bool replace = false;
 	bool hwtstamp = false;
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy

@@ -31,6 +31,19 @@ int cmd_dump(const DumpArgs &a)
 	so.all_queues = a.all_queues;
 	so.hook.hook = a.hook;
 	so.hook.replace = a.replace;
+	so.hook.hwtstamp = a.hwtstamp;
+	so.hook.object_path = a.hook_object;
+	so.hook.layout = a.layout;
+	so.hook.ptp_split = a.ptp_split;
+	so.hook.user_object = a.user_object;
+	if (!a.fields.empty()) {
+		auto h = hints_from_fields(a.fields);
+		if (!h) {
+			std::fprintf(stderr, "xdp-hints dump: %s\n", h.error().message.c_str());
+			return 2;
+		}
+		so.hook.hints = *h;
+	}
 	if (a.zero_copy)
 		so.bind = *a.zero_copy ? afxdp::BindMode::zero_copy : afxdp::BindMode::copy;
 

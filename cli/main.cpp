@@ -60,6 +60,12 @@ int main(int argc, char **argv)
 	d->add_option("--hook", dump.hook, "hook to use instead of the one chosen from the driver (e.g. veth, generic)");
 	d->add_option("--hook-object", dump.hook_object, "bring your own hook: a BPF object with one SEC(\"xdp\") program and one XSKMAP");
 	d->add_option("--layout", dump.layout, "decode every packet with this struct (hooks that write no id)");
+	d->add_option("--fields", dump.fields, "specialise the hook to these hints (e.g. rx_timestamp,rx_hash): "
+					      "the verifier drops the other kfunc calls and a smaller layout is written")
+		->delimiter(',');
+	d->add_flag("--ptp-split", dump.ptp_split, "PTP event packets get the timestamp layout, others the hash layout");
+	d->add_option("--user-object", dump.user_object, "your XDP logic (xdp_hints_user) run inside the hook, "
+							 "CO-RE-relocated against the layout it writes");
 	d->add_flag("--replace", dump.replace, "replace an XDP program already attached to IFNAME");
 	d->add_flag("--hwtstamp", dump.hwtstamp, "enable RX hardware timestamping (SIOCSHWTSTAMP), restored on exit");
 	d->add_flag("--copy", copy, "force copy mode");

@@ -1,50 +1,90 @@
-// xdp-hints probe IFNAME: the driver, the hook that would be chosen, the hint fields it
-// writes (by the names in the hint structs, from the hook's BTF after the verifier accepted
-// it on this interface).
+// xdp-hints probe IFNAME: the driver, the hook that would be chosen and the hint fields it
+// writes (by the names in the hint structs), what the kernel reports for the device (RX
+// metadata, native XDP, AF_XDP zero-copy), the timestamp clock (PHC index), and whether
+// the chosen hook passes the verifier on this very interface (loaded, not attached).
 #include "commands.hpp"
 
 #include <xdphints/hook.hpp>
-#include <xdphints/layout.hpp>
+#include <xdphints/probe.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <set>
 
 namespace xdphints::cli {
 
+namespace {
+
+template <class T> nlohmann::ordered_json opt(const std::optional<T> &v)
+{
+	return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+std::string tri(const std::optional<bool> &v)
+{
+	return v ? (*v ? "yes" : "no") : "unknown (kernel does not say)";
+}
+
+std::string join(const std::vector<std::string> &v)
+{
+	std::string s;
+	for (auto &x : v)
+		s += (s.empty() ? "" : " ") + x;
+	return s.empty() ? "-" : s;
+}
+
+} // namespace
+
 int cmd_probe(const ProbeArgs &a)
 {
-	auto drv = driver_of(a.ifname);
-	if (!drv) {
-		std::fprintf(stderr, "xdp-hints probe: %s\n", drv.error().message.c_str());
+	auto p = probe(a.ifname);
+	if (!p) {
+		std::fprintf(stderr, "xdp-hints probe: %s\n", p.error().message.c_str());
 		return 1;
 	}
-	std::string hook = std::string(hook_for_driver(*drv));
 	HookOptions ho;
 	ho.ifname = a.ifname;
 	auto loaded = Hook::load(ho);
-	nlohmann::json j{{"ifname", a.ifname}, {"driver", *drv}, {"hook", hook}};
-	std::set<std::string> fields;
-	if (loaded) {
-		if (auto ls = loaded->layouts())
-			for (auto &l : *ls)
-				for (auto &f : l.fields)
-					if (f.name.rfind("rx_", 0) == 0)
-						fields.insert(f.name);
-		j["verifier"] = "accepted";
-	} else {
-		j["verifier"] = loaded.error().message;
-	}
-	j["fields"] = fields;
+	std::string verifier = loaded ? "accepted" : loaded.error().message;
+
 	if (a.json) {
+		nlohmann::ordered_json j;
+		j["ifname"] = p->ifname;
+		j["ifindex"] = p->ifindex;
+		j["driver"] = p->driver;
+		j["hook"] = p->hook;
+		j["hook_struct"] = p->hook_struct;
+		j["hook_uses_kfuncs"] = p->hook_uses_kfuncs;
+		j["hook_min_kernel"] = p->hook_min_kernel;
+		j["fields"] = p->fields;
+		j["verifier"] = verifier;
+		j["kernel_rx_metadata"] = opt(p->kernel_rx_metadata);
+		j["native_xdp"] = opt(p->native_xdp);
+		j["zero_copy"] = opt(p->zero_copy);
+		j["phc_index"] = p->phc_index;
+		j["hw_rx_timestamping"] = p->hw_rx_timestamping;
+		j["hw_rx_filters"] = p->hw_rx_filters;
+		j["attached_prog_id"] = p->attached_prog_id;
+		if (p->attached_prog_id)
+			j["attached_prog_name"] = p->attached_prog_name;
 		std::printf("%s\n", j.dump().c_str());
 	} else {
-		std::printf("interface %s\ndriver    %s\nhook      %s\nverifier  %s\nfields   ", a.ifname.c_str(),
-			    drv->c_str(), hook.c_str(), j["verifier"].get<std::string>().c_str());
-		for (auto &f : fields)
-			std::printf(" %s", f.c_str());
-		std::printf("\n");
+		std::printf("interface      %s (ifindex %d)\n", p->ifname.c_str(), p->ifindex);
+		std::printf("driver         %s\n", p->driver.empty() ? "-" : p->driver.c_str());
+		std::printf("hook           %s (struct %s, %s, Linux >= %s)\n", p->hook.c_str(), p->hook_struct.c_str(),
+			    p->hook_uses_kfuncs ? "device-bound, kfuncs" : "generic, no kfuncs", p->hook_min_kernel.c_str());
+		std::printf("fields         %s\n", join(p->fields).c_str());
+		std::printf("verifier       %s\n", verifier.c_str());
+		std::printf("kernel says    rx metadata: %s\n",
+			    p->kernel_rx_metadata ? join(*p->kernel_rx_metadata).c_str() : "unknown (Linux < 6.8)");
+		std::printf("native XDP     %s\n", tri(p->native_xdp).c_str());
+		std::printf("AF_XDP zc      %s\n", tri(p->zero_copy).c_str());
+		std::printf("PHC            %s\n",
+			    p->phc_index >= 0 ? ("/dev/ptp" + std::to_string(p->phc_index)).c_str() : "none");
+		std::printf("HW RX tstamp   %s\n", p->hw_rx_timestamping ? "supported" : "not supported");
+		if (p->attached_prog_id)
+			std::printf("attached       XDP program id %u (%s): dump refuses unless --replace\n",
+				    p->attached_prog_id, p->attached_prog_name.c_str());
 	}
 	return loaded ? 0 : 1;
 }
