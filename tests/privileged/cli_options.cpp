@@ -1,0 +1,180 @@
+// `xdp-hints dump` options as a user runs them: a hook specialised to one field, several
+// layouts in one hook (PTP split), bring-your-own hooks (prototype btf_id, fixed layout),
+// and XDP logic of the user's running inside the hook.
+#include "child.hpp"
+#include "privileges.hpp"
+
+#include <xdphints/testbed/netns.hpp>
+#include <xdphints/testbed/traffic.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <set>
+#include <sstream>
+
+using namespace xdphints;
+using test::Child;
+
+namespace {
+
+const std::string kBpf = XDPHINTS_BPF_EXAMPLES_DIR;
+
+struct Bed {
+	testbed::Testbed tb;
+	std::vector<testbed::UdpFlow> flows;
+};
+
+Bed bed(const char *tag, std::initializer_list<uint16_t> dports)
+{
+	auto tb = testbed::Testbed::create(tag);
+	REQUIRE_OK(tb);
+	Bed b{std::move(*tb), {}};
+	uint16_t sport = 43000;
+	for (uint16_t dp : dports) {
+		auto f = testbed::UdpFlow::open(b.tb.tx_ns, b.tb.tx().ipv4, sport++, b.tb.rx().ipv4, dp);
+		REQUIRE_OK(f);
+		b.flows.push_back(std::move(*f));
+	}
+	return b;
+}
+
+// Runs dump with `args` in the receiving namespace until `count` packets, sending `per_flow`
+// packets on every flow once it is ready. Returns the JSON lines.
+std::vector<nlohmann::json> dump(Bed &b, std::vector<std::string> args, unsigned per_flow)
+{
+	std::vector<std::string> argv{"ip", "netns", "exec", b.tb.rx_ns.name(), XDP_HINTS_CLI, "dump", b.tb.rx().ifname,
+				      "--json", "--stats-interval", "0"};
+	argv.insert(argv.end(), args.begin(), args.end());
+	Child c(argv);
+	REQUIRE(c.wait_stderr("AF_XDP socket on queue 0", 15000));
+	uint8_t payload[44] = {0}; // PTP-sized: a PTP event message header is 34+ bytes
+	for (unsigned i = 0; i < per_flow; i++)
+		for (auto &f : b.flows)
+			REQUIRE(f.send(payload));
+	int rc = c.wait(15000);
+	INFO("stderr: " << c.err());
+	REQUIRE(rc == 0);
+	std::vector<nlohmann::json> v;
+	std::istringstream in(c.out());
+	for (std::string line; std::getline(in, line);)
+		v.push_back(nlohmann::json::parse(line));
+	return v;
+}
+
+} // namespace
+
+TEST_CASE("dump --fields rx_timestamp: the hook writes the smaller timestamp-only layout", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("spec", {7001, 7002});
+	auto lines = dump(b, {"--fields", "rx_timestamp", "--count", "6"}, 3);
+	REQUIRE(lines.size() == 6);
+	for (auto &j : lines) {
+		INFO(j.dump());
+		CHECK(j["layout"] != "xdp_hints_veth"); // a specialised struct, with its own id
+		CHECK(j["hints"].contains("rx_timestamp"));
+		CHECK(j["hints"]["rx_timestamp_source"] == "software");
+		CHECK(!j["hints"].contains("rx_hash"));
+		CHECK(!j["hints"].contains("rx_vlan_tci"));
+		CHECK(j["id"] == lines[0]["id"]);
+	}
+}
+
+TEST_CASE("dump --ptp-split: PTP event packets get the timestamp layout, others the hash layout", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("ptp", {319, 7001});
+	auto lines = dump(b, {"--ptp-split", "--count", "8"}, 4);
+	REQUIRE(lines.size() == 8);
+	std::set<uint64_t> ts_ids, hash_ids;
+	for (auto &j : lines) {
+		INFO(j.dump());
+		const auto &h = j["hints"];
+		if (h.contains("rx_timestamp")) {
+			CHECK(!h.contains("rx_hash"));
+			ts_ids.insert(j["id"].get<uint64_t>());
+		} else {
+			CHECK(h.contains("rx_hash"));
+			hash_ids.insert(j["id"].get<uint64_t>());
+		}
+	}
+	// Four of each, told apart by id alone: one id per layout, and they differ.
+	CHECK(ts_ids.size() == 1);
+	CHECK(hash_ids.size() == 1);
+	CHECK(*ts_ids.begin() != *hash_ids.begin());
+	unsigned n_ts = 0;
+	for (auto &j : lines)
+		n_ts += j["hints"].contains("rx_timestamp");
+	CHECK(n_ts == 4);
+}
+
+TEST_CASE("dump --hook-object: a prototype-style hook with a u32 btf_id, decoded by BTF member name",
+	  "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("byo", {7001});
+	auto lines = dump(b, {"--hook-object", kBpf + "/byo_btf_id.bpf.o", "--count", "3"}, 3);
+	REQUIRE(lines.size() == 3);
+	for (auto &j : lines) {
+		INFO(j.dump());
+		CHECK(j["layout"] == "xdp_hints_rx_time");
+		CHECK((j["id"].get<uint64_t>() >> 32) != 0); // the source's BTF object id, added by the library
+		CHECK(j["hints"]["xdp_rxq_index"] == 0);
+		CHECK(j["hints"]["rx_ktime"].get<uint64_t>() > 0);
+		CHECK(!j["hints"].contains("btf_id"));
+	}
+}
+
+TEST_CASE("dump --hook-object --layout: a fixed-layout hook (selftest xdp_hw_metadata style)", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("fixed", {7001, 7002});
+	auto lines = dump(b, {"--hook-object", kBpf + "/byo_fixed.bpf.o", "--layout", "xdp_meta", "--count", "4"}, 2);
+	REQUIRE(lines.size() == 4);
+	std::set<uint64_t> hashes;
+	for (auto &j : lines) {
+		INFO(j.dump());
+		CHECK(j["layout"] == "xdp_meta");
+		CHECK(j["hints"]["xdp_timestamp"].get<uint64_t>() > 0);
+		hashes.insert(j["hints"]["rx_hash"].get<uint64_t>());
+	}
+	CHECK(hashes.size() == 2); // two flows, two RSS hashes from veth's kfunc
+}
+
+TEST_CASE("dump --hook-object that breaks the contract says which rule", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("badbyo", {7001});
+	// vlan_stats is XDP logic for inside a hook, not a hook: it has no SEC("xdp") program
+	// with an XSKMAP.
+	Child c({"ip", "netns", "exec", b.tb.rx_ns.name(), XDP_HINTS_CLI, "dump", b.tb.rx().ifname, "--hook-object",
+		 kBpf + "/vlan_stats.bpf.o", "--count", "1"});
+	CHECK(c.wait(15000) == 1);
+	INFO(c.err());
+	CHECK(c.err().find("vlan_stats.bpf.o") != std::string::npos);
+	CHECK(c.err().find("contract") != std::string::npos);
+}
+
+TEST_CASE("dump --user-object: the user's XDP logic runs inside the hook (vlan_stats drops VLAN 42)",
+	  "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("user", {7001, 5942});
+	auto tagger = testbed::VlanTagger::attach(b.tb.tx_ns, b.tb.tx().ifindex, 42, 5942);
+	REQUIRE_OK(tagger);
+	auto lines = dump(b, {"--user-object", kBpf + "/vlan_stats.bpf.o", "--count", "4"}, 4);
+	REQUIRE(lines.size() == 4);
+	for (auto &j : lines) {
+		INFO(j.dump());
+		CHECK(!j["hints"].contains("rx_vlan_tci")); // the VLAN 42 packets were dropped in XDP
+	}
+	CHECK(tagger->tagged() == 4);
+}
