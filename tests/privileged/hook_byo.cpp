@@ -32,49 +32,10 @@ char LICENSE[] SEC("license") = "GPL";
 	*m = var; } while (0)
 )";
 
-// The AF_XDP-interaction prototype's convention: u32 btf_id last, no kfuncs.
-const char *kBtfId = R"(
-XSKMAP(my_sockets);
-struct xdp_hints_rx_time {
-	__u64 rx_ktime;
-	__u32 xdp_rxq_index;
-	__u32 btf_id;
-} __attribute__((aligned(4)));
-SEC("xdp") int byo_btf_id(struct xdp_md *ctx)
-{
-	struct xdp_hints_rx_time h = {};
-	h.rx_ktime = bpf_ktime_get_ns();
-	h.xdp_rxq_index = ctx->rx_queue_index;
-	h.btf_id = bpf_core_type_id_local(struct xdp_hints_rx_time);
-	WRITE_META(struct xdp_hints_rx_time, h);
-	return bpf_redirect_map(&my_sockets, ctx->rx_queue_index, XDP_PASS);
-}
-)";
-
-// Fixed layout, no id, like the kernel selftest xdp_hw_metadata's struct xdp_meta; calls a
-// kfunc, so it must be loaded device-bound.
-const char *kFixed = R"(
-XSKMAP(xsk);
-struct xdp_meta {
-	__u64 rx_timestamp;
-	__u64 xdp_timestamp;
-	__u32 rx_hash;
-	__u32 rx_hash_type;
-};
-/* A function taking the struct puts it into BTF (clang omits types only locals use). */
-static __attribute__((noinline)) int fill(struct xdp_meta *meta, struct xdp_md *ctx)
-{
-	meta->xdp_timestamp = bpf_ktime_get_tai_ns();
-	return bpf_xdp_metadata_rx_hash(ctx, &meta->rx_hash, (enum xdp_rss_hash_type *)&meta->rx_hash_type);
-}
-SEC("xdp") int byo_fixed(struct xdp_md *ctx)
-{
-	struct xdp_meta meta = {};
-	fill(&meta, ctx);
-	WRITE_META(struct xdp_meta, meta);
-	return bpf_redirect_map(&xsk, ctx->rx_queue_index, XDP_PASS);
-}
-)";
+// The two working hooks live in bpf/examples/ (byo_btf_id.bpf.c: the AF_XDP-interaction
+// prototype's u32 btf_id, no kfuncs; byo_fixed.bpf.c: a fixed struct xdp_meta like the
+// selftest xdp_hw_metadata, calling kfuncs) and are built into build/bpf/.
+const std::string kExamples = XDPHINTS_BPF_EXAMPLES_DIR;
 
 const char *kTwoProgs = R"(
 XSKMAP(xsk);
@@ -121,10 +82,10 @@ std::string message_of(const Status &s)
 TEST_CASE("bring-your-own hook: the contract check names the rule broken", "[hook][byo][contract]")
 {
 	xdphints::test::BpfCompiler fx;
-	CHECK(contract_of(fx.build_text(kPrelude, "btf_id", kBtfId)));
-	CHECK(contract_of(fx.build_text(kPrelude, "fixed", kFixed), "xdp_meta"));
+	CHECK(contract_of(kExamples + "/byo_btf_id.bpf.o"));
+	CHECK(contract_of(kExamples + "/byo_fixed.bpf.o", "xdp_meta"));
 
-	auto fixed_no_layout = contract_of(fx.build_text(kPrelude, "fixed2", kFixed));
+	auto fixed_no_layout = contract_of(kExamples + "/byo_fixed.bpf.o");
 	CHECK(message_of(fixed_no_layout).find("rule 3") != std::string::npos);
 	CHECK(message_of(fixed_no_layout).find("--layout STRUCT") != std::string::npos);
 
@@ -155,12 +116,11 @@ TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by 
 {
 	if (!xdphints::test::privileged())
 		return;
-	xdphints::test::BpfCompiler fx;
 	auto bed = RxBed::make("hkb1");
 	REQUIRE(bed);
 	HookOptions o;
 	o.ifname = bed->rx_if();
-	o.object_path = fx.build_text(kPrelude, "btf_id", kBtfId);
+	o.object_path = kExamples + "/byo_btf_id.bpf.o";
 	auto hook = Hook::attach(o);
 	INFO((hook ? std::string() : hook.error().message));
 	REQUIRE(hook);
@@ -198,12 +158,11 @@ TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decod
 {
 	if (!xdphints::test::privileged())
 		return;
-	xdphints::test::BpfCompiler fx;
 	auto bed = RxBed::make("hkb2");
 	REQUIRE(bed);
 	HookOptions o;
 	o.ifname = bed->rx_if();
-	o.object_path = fx.build_text(kPrelude, "fixed", kFixed);
+	o.object_path = kExamples + "/byo_fixed.bpf.o";
 	o.layout = "xdp_meta";
 	auto hook = Hook::attach(o);
 	INFO((hook ? std::string() : hook.error().message));
