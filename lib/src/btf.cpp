@@ -34,6 +34,25 @@ struct ElfCloser {
 	void operator()(Elf *e) const noexcept { elf_end(e); }
 };
 
+// libbpf 1.1 accepts a header whose hdr_len + type_off is not a multiple of 4 and then
+// hands out misaligned struct btf_type pointers (its copy of the data is malloc-aligned,
+// the type section inside it is not). Reading them is undefined behaviour, so such BTF is
+// refused here. Types are 4-byte multiples: if the first is aligned, all are.
+Status check_type_alignment(const struct btf *b, const std::string &what)
+{
+	const struct btf *base = btf__base_btf(b);
+	uint32_t first = base ? btf__type_cnt(base) : 1;
+	if (btf__type_cnt(b) <= first)
+		return {};
+	auto addr = reinterpret_cast<uintptr_t>(btf__type_by_id(b, first));
+	if (addr % alignof(struct btf_type))
+		return Error(Errc::malformed_btf,
+			     fmt::format("{}: the type section is not 4-byte aligned (header length + type_off "
+					 "must be a multiple of 4)",
+					 what));
+	return {};
+}
+
 } // namespace
 
 Btf Btf::adopt(struct btf *b, uint32_t kernel_obj_id, const Btf *base)
@@ -69,6 +88,8 @@ Result<Btf> Btf::from_bytes(const void *data, size_t size)
 		return btf_parse_error(last_libbpf_err(), fmt::format("parsing {} bytes of BTF", size));
 	Btf r = adopt(b, 0);
 	r.origin_ = "BTF in memory";
+	if (auto st = check_type_alignment(b, fmt::format("parsing {} bytes of BTF", size)); !st)
+		return std::move(st).error();
 	return r;
 }
 
@@ -108,6 +129,8 @@ Result<Btf> Btf::from_raw_file(const std::string &path)
 		return btf_parse_error(last_libbpf_err(), "reading raw BTF file " + path);
 	Btf r = adopt(b, 0);
 	r.origin_ = "raw BTF file " + path;
+	if (auto st = check_type_alignment(b, r.origin_); !st)
+		return std::move(st).error();
 	return r;
 }
 
@@ -120,6 +143,8 @@ Result<Btf> Btf::from_raw_file_split(const std::string &path, const Btf &base)
 				       "reading raw split BTF file " + path + " on " + base.origin_);
 	Btf r = adopt(b, 0, &base);
 	r.origin_ = "raw BTF file " + path;
+	if (auto st = check_type_alignment(b, r.origin_); !st)
+		return std::move(st).error();
 	return r;
 }
 
@@ -132,6 +157,8 @@ Result<Btf> Btf::from_elf(const std::string &path)
 				       "reading the .BTF section of " + path + " (compile with clang -g)");
 	Btf r = adopt(b, 0);
 	r.origin_ = "ELF file " + path;
+	if (auto st = check_type_alignment(b, r.origin_); !st)
+		return std::move(st).error();
 	return r;
 }
 

@@ -37,6 +37,15 @@ TEST_CASE("Btf::from_bytes: truncated, garbled and lying BTF is an error")
 	auto huge_strs = good;
 	std::memcpy(huge_strs.data() + 20, &big, 4);
 	cases.push_back({"str_len beyond the data", huge_strs});
+	// hdr_len 26: libbpf accepts it, but every struct btf_type would be misaligned (found
+	// by the fuzzer as UBSan "misaligned address").
+	auto misaligned = good;
+	uint32_t hdr_len;
+	std::memcpy(&hdr_len, misaligned.data() + 4, 4);
+	misaligned.insert(misaligned.begin() + hdr_len, {0, 0});
+	uint32_t hdr_len2 = hdr_len + 2;
+	std::memcpy(misaligned.data() + 4, &hdr_len2, 4);
+	cases.push_back({"type section not 4-byte aligned", misaligned});
 	for (const Case &c : cases) {
 		INFO(c.what << " (" << c.bytes.size() << " bytes)");
 		auto r = Btf::from_bytes(c.bytes.data(), c.bytes.size());
