@@ -22,8 +22,9 @@ struct LayoutArgs {
 
 struct DumpArgs {
 	std::string ifname;
-	std::vector<unsigned> queues{0};
-	bool all_queues = false;
+	std::string queues = "0";      // "N", "a,b,c" or "all": one socket and thread per queue
+	std::vector<int> pin_cpus;     // pin queue i's thread to pin_cpus[i % size]
+	bool busy_poll = false;        // SO_PREFER_BUSY_POLL + SO_BUSY_POLL(_BUDGET)
 	uint64_t count = 0;            // 0: until Ctrl-C
 	bool json = false;
 	std::string hook;              // driver hook override ("veth", "generic", ...)

@@ -62,7 +62,7 @@ int cmd_demo(const DemoArgs &a)
 		return fail("attaching the hints hook", s.error());
 	std::fprintf(stderr, "xdp-hints demo: hook '%s' (prog id %u) on %s, AF_XDP on queue 0 (%s mode)\n",
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), tb->rx().ifname.c_str(),
-		     afxdp::xsk_mode_name(s->sockets[0]->mode()));
+		     afxdp::xsk_mode_name(s->group.sockets()[0]->mode()));
 
 	auto tagger = testbed::VlanTagger::attach(tb->tx_ns, tb->tx().ifindex, kVlan, kTaggedPort);
 	if (!tagger)
@@ -90,7 +90,7 @@ int cmd_demo(const DemoArgs &a)
 	std::map<uint16_t, FlowSummary> per_port;
 	uint64_t got = 0, other = 0;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-	auto &sock = *s->sockets[0];
+	auto &sock = *s->group.sockets()[0];
 	const auto &fld = s->fields;
 	while (got < expected && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		uint32_t n = sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
@@ -146,7 +146,7 @@ int cmd_demo(const DemoArgs &a)
 	}
 	std::fprintf(stderr, "  veth gives no hardware timestamp for stack-sent frames (0): the hook wrote CLOCK_TAI "
 			     "software timestamps, flagged as such.\n");
-	std::fprintf(stderr, "%s\n", stats_line(s->sockets, s->hook).c_str());
+	std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook).c_str());
 
 	if (g_stop) {
 		std::fprintf(stderr, "xdp-hints demo: interrupted; cleaned up\n");

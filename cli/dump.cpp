@@ -1,12 +1,15 @@
-// xdp-hints dump IFNAME: attach the hook, receive with AF_XDP, print every packet's hints.
+// xdp-hints dump IFNAME: attach the hook, receive with AF_XDP (one socket and one thread per
+// queue, on one umem), print every packet's hints; statistics on stderr every interval and
+// at exit. Ctrl-C (or --count) stops the threads; the sockets, umem and hook go in that
+// order.
 #include "commands.hpp"
 #include "print.hpp"
 #include "session.hpp"
 
-#include <poll.h>
-
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace xdphints::cli {
 
@@ -28,7 +31,6 @@ int cmd_dump(const DumpArgs &a)
 	SessionOptions so;
 	so.ifname = a.ifname;
 	so.queues = a.queues;
-	so.all_queues = a.all_queues;
 	so.hook.hook = a.hook;
 	so.hook.replace = a.replace;
 	so.hook.hwtstamp = a.hwtstamp;
@@ -36,6 +38,9 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.layout = a.layout;
 	so.hook.ptp_split = a.ptp_split;
 	so.hook.user_object = a.user_object;
+	so.busy_poll.enabled = a.busy_poll;
+	if (a.zero_copy)
+		so.bind = *a.zero_copy ? afxdp::BindMode::zero_copy : afxdp::BindMode::copy;
 	if (!a.fields.empty()) {
 		auto h = hints_from_fields(a.fields);
 		if (!h) {
@@ -44,8 +49,6 @@ int cmd_dump(const DumpArgs &a)
 		}
 		so.hook.hints = *h;
 	}
-	if (a.zero_copy)
-		so.bind = *a.zero_copy ? afxdp::BindMode::zero_copy : afxdp::BindMode::copy;
 
 	auto s = Session::open(so);
 	if (!s) {
@@ -58,47 +61,51 @@ int cmd_dump(const DumpArgs &a)
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);
-	for (auto &sock : s->sockets)
-		std::fprintf(stderr, "xdp-hints: AF_XDP socket on queue %u, %s mode%s\n", sock->queue(),
-			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "");
+	for (auto &sock : s->group.sockets())
+		std::fprintf(stderr, "xdp-hints: AF_XDP socket on queue %u, %s mode%s%s\n", sock->queue(),
+			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "",
+			     a.busy_poll ? ", busy poll" : "");
 	if (!a.json)
 		std::printf("%s\n", packet_header().c_str());
 	std::fflush(stdout);
 
-	std::vector<pollfd> pfds;
-	for (auto &sock : s->sockets)
-		pfds.push_back({sock->fd(), POLLIN, 0});
+	// Receive threads print whole lines (stdio locks each call) and count; this thread
+	// stops them on Ctrl-C or when --count packets have been printed.
+	std::atomic<bool> stop{false};
+	std::atomic<uint64_t> seen{0};
+	Status run_status;
+	std::thread rx([&] {
+		run_status = s->group.run_hints(stop, a.pin_cpus, s->decoder,
+						[&](afxdp::XskSocket &sock, const afxdp::Frame &f, const Hints &h) {
+			if (a.count && seen.fetch_add(1, std::memory_order_relaxed) >= a.count)
+				return; // over the count: another thread got there first
+			if (!a.count)
+				seen.fetch_add(1, std::memory_order_relaxed);
+			if (a.json)
+				std::printf("%s\n", packet_json(sock.queue(), f, h).dump().c_str());
+			else
+				std::printf("%s\n", packet_row(sock.queue(), f, h).c_str());
+			std::fflush(stdout);
+		});
+	});
 
 	using clock = std::chrono::steady_clock;
 	auto next_stats = clock::now() + std::chrono::duration<double>(a.stats_interval);
-	uint64_t seen = 0;
-	while (!g_stop.load(std::memory_order_relaxed) && (a.count == 0 || seen < a.count)) {
-		uint32_t got = 0;
-		for (auto &sock : s->sockets) {
-			uint64_t left = a.count ? a.count - seen : 64;
-			uint32_t max = uint32_t(left < 64 ? left : 64);
-			if (max == 0)
-				break;
-			unsigned q = sock->queue();
-			uint32_t n = sock->poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
-				if (a.json)
-					std::printf("%s\n", packet_json(q, f, h).dump().c_str());
-				else
-					std::printf("%s\n", packet_row(q, f, h).c_str());
-			}, max);
-			got += n;
-			seen += n;
-		}
-		if (got)
-			std::fflush(stdout);
-		else
-			(void)::poll(pfds.data(), pfds.size(), 100);
+	while (!g_stop.load(std::memory_order_relaxed) && (a.count == 0 || seen.load() < a.count)) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		if (a.stats_interval > 0 && clock::now() >= next_stats) {
-			std::fprintf(stderr, "%s\n", stats_line(s->sockets, s->hook).c_str());
+			std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook, seen.load()).c_str());
 			next_stats = clock::now() + std::chrono::duration<double>(a.stats_interval);
 		}
 	}
-	std::fprintf(stderr, "%s\n", stats_line(s->sockets, s->hook).c_str());
+	stop.store(true);
+	rx.join();
+	// The threads are gone: every counter can be read now.
+	std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook).c_str());
+	if (!run_status) {
+		std::fprintf(stderr, "xdp-hints dump: %s\n", run_status.error().message.c_str());
+		return 1;
+	}
 	return 0;
 }
 

@@ -50,11 +50,12 @@ int main(int argc, char **argv)
 	l->add_flag("--json", layout.json, "JSON");
 
 	DumpArgs dump;
-	std::vector<std::string> queue_list;
 	bool copy = false, zc = false;
 	auto *d = app.add_subcommand("dump", "Attach the hints hook, receive with AF_XDP, print each packet's hints");
 	d->add_option("IFNAME", dump.ifname, "interface")->required();
-	d->add_option("--queue", queue_list, "queue id(s), or 'all'")->delimiter(',');
+	d->add_option("--queue", dump.queues, "queue id, a list (0,2) or 'all': one AF_XDP socket and thread per queue");
+	d->add_option("--pin", dump.pin_cpus, "pin the receive threads to these CPUs (queue i -> CPU i mod n)")->delimiter(',');
+	d->add_flag("--busy-poll", dump.busy_poll, "busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET)");
 	d->add_option("--count", dump.count, "stop after N packets (default: until Ctrl-C)");
 	d->add_flag("--json", dump.json, "one JSON object per packet per line");
 	d->add_option("--hook", dump.hook, "hook to use instead of the one chosen from the driver (e.g. veth, generic)");
@@ -98,21 +99,6 @@ int main(int argc, char **argv)
 			dump.zero_copy = false;
 		if (zc)
 			dump.zero_copy = true;
-		if (!queue_list.empty()) {
-			dump.queues.clear();
-			for (auto &q : queue_list) {
-				if (q == "all") {
-					dump.all_queues = true;
-					continue;
-				}
-				try {
-					dump.queues.push_back(unsigned(std::stoul(q)));
-				} catch (...) {
-					std::fprintf(stderr, "xdp-hints dump: --queue takes numbers or 'all', not '%s'\n", q.c_str());
-					return 2;
-				}
-			}
-		}
 		return cmd_dump(dump);
 	}
 	if (*m)

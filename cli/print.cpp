@@ -135,14 +135,17 @@ std::string packet_row(unsigned queue, const afxdp::Frame &f, const Hints &h)
 			   src, hash, htype, vlan);
 }
 
-std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const Hook &hook)
+std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const Hook &hook,
+		       std::optional<uint64_t> running_frames)
 {
 	uint64_t frames = 0, hints = 0, unknown = 0;
 	afxdp::XdpStatistics k{};
 	for (auto &s : socks) {
-		frames += s->counters().rx_frames;
-		hints += s->counters().rx_with_hints;
-		unknown += s->counters().rx_unknown_layout;
+		if (!running_frames) {
+			frames += s->counters().rx_frames;
+			hints += s->counters().rx_with_hints;
+			unknown += s->counters().rx_unknown_layout;
+		}
 		if (auto ks = s->kernel_stats()) {
 			k.rx_dropped += ks->rx_dropped;
 			k.rx_invalid_descs += ks->rx_invalid_descs;
@@ -155,9 +158,11 @@ std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &soc
 	std::string hs;
 	if (auto h = hook.stats())
 		hs = fmt::format(" | hook: rx {} redirected {} meta_failed {}", h->rx, h->redirected, h->meta_failed);
-	return fmt::format("stats: frames {} with_hints {} unknown_layout {} | kernel: rx_dropped {} rx_invalid {} "
+	std::string ours = running_frames ? fmt::format("stats: frames {}", *running_frames)
+					  : fmt::format("stats: frames {} with_hints {} unknown_layout {}", frames, hints, unknown);
+	return fmt::format("{} | kernel: rx_dropped {} rx_invalid {} "
 			   "rx_ring_full {} fill_ring_empty {} tx_invalid {} tx_ring_empty {}{}",
-			   frames, hints, unknown, k.rx_dropped, k.rx_invalid_descs, k.rx_ring_full,
+			   ours, k.rx_dropped, k.rx_invalid_descs, k.rx_ring_full,
 			   k.rx_fill_ring_empty_descs, k.tx_invalid_descs, k.tx_ring_empty_descs, hs);
 }
 

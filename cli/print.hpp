@@ -20,8 +20,11 @@ nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const 
 std::string packet_row(unsigned queue, const afxdp::Frame &f, const Hints &h);
 std::string packet_header();
 
-// Statistics line for stderr.
-std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const Hook &hook);
+// Statistics line for stderr: XDP_STATISTICS, the hook's counters, and ours. While receive
+// threads run, pass `frames` (counted by the caller): the sockets' own counters belong to
+// their threads and are read only after they stop.
+std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const Hook &hook,
+		       std::optional<uint64_t> frames = std::nullopt);
 
 // The enumerator of enum `enum_name` with value v in `btf`, or "" (e.g. XDP_RSS_TYPE_L4_IPV4_UDP).
 std::string enum_value_name(const Btf &btf, const char *enum_name, uint64_t v);

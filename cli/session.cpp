@@ -1,34 +1,9 @@
 #include "session.hpp"
 
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstring>
 
 namespace xdphints::cli {
-
-unsigned rx_queue_count(const std::string &ifname)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 1;
-	ethtool_channels ch{};
-	ch.cmd = ETHTOOL_GCHANNELS;
-	ifreq ifr{};
-	std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-	ifr.ifr_data = reinterpret_cast<char *>(&ch);
-	unsigned n = 1;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
-		n = std::max({unsigned(ch.rx_count), unsigned(ch.combined_count), 1u});
-	close(fd);
-	return n;
-}
 
 uint64_t tai_now_ns() noexcept
 {
@@ -58,34 +33,25 @@ Result<Session> Session::open(const SessionOptions &opt)
 	if (!dec)
 		return dec.error();
 
-	std::vector<unsigned> queues = opt.queues;
-	if (opt.all_queues) {
-		queues.clear();
-		for (unsigned i = 0, n = rx_queue_count(opt.ifname); i < n; i++)
-			queues.push_back(i);
-	}
-	if (queues.empty())
-		queues.push_back(0);
+	auto queues = afxdp::parse_queues(opt.queues, hook->ifindex());
+	if (!queues)
+		return queues.error();
 
 	afxdp::UmemConfig uc;
-	uc.frame_count = uint32_t(4096 * queues.size());
+	uc.frame_count = uint32_t(4096 * queues->size());
 	auto umem = afxdp::Umem::create(uc);
 	if (!umem)
 		return umem.error();
 
-	std::vector<std::unique_ptr<afxdp::XskSocket>> sockets;
-	for (unsigned q : queues) {
-		afxdp::SocketConfig sc;
-		sc.ifindex = hook->ifindex();
-		sc.queue = q;
-		sc.mode = opt.bind;
-		sc.xsks_map_fd = hook->xsks_map_fd();
-		auto s = afxdp::XskSocket::create(*umem, sc);
-		if (!s)
-			return s.error();
-		sockets.push_back(std::move(*s));
-	}
-	return Session{std::move(*hook), std::move(*umem), std::move(sockets), std::move(*dec), f};
+	afxdp::SocketConfig sc;
+	sc.ifindex = hook->ifindex();
+	sc.mode = opt.bind;
+	sc.busy_poll = opt.busy_poll;
+	sc.xsks_map_fd = hook->xsks_map_fd();
+	auto group = afxdp::RxGroup::open(*umem, sc, *queues);
+	if (!group)
+		return group.error();
+	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f};
 }
 
 } // namespace xdphints::cli

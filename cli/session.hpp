@@ -1,6 +1,7 @@
 #pragma once
 // What `dump` and `demo` share: the hints hook on an interface, one AF_XDP socket per
 // queue on one umem, and a decoder for every layout the loaded hook describes.
+#include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
 #include <xdphints/hook.hpp>
@@ -14,10 +15,10 @@ namespace xdphints::cli {
 
 struct SessionOptions {
 	std::string ifname;
-	std::vector<unsigned> queues{0};
-	bool all_queues = false;
+	std::string queues = "0"; // "N", "a,b,c" or "all"
 	HookOptions hook;
 	afxdp::BindMode bind = afxdp::BindMode::automatic;
+	afxdp::BusyPoll busy_poll{};
 };
 
 // Standard hint fields every command asks for; resolved once per layout.
@@ -29,20 +30,17 @@ struct StdFields {
 	Field<uint16_t> rx_vlan_proto;
 };
 
-// Members are destroyed in reverse order: sockets leave the XSKMAP and close before the
-// umem is unmapped, and the hook detaches last.
+// Members are destroyed in reverse order: the sockets (in `group`) leave the XSKMAP and
+// close before the umem is unmapped, and the hook detaches last.
 struct Session {
 	Hook hook;
 	std::shared_ptr<afxdp::Umem> umem;
-	std::vector<std::unique_ptr<afxdp::XskSocket>> sockets;
+	afxdp::RxGroup group; // one socket per queue on `umem`
 	Decoder decoder;
 	StdFields fields;
 
 	static Result<Session> open(const SessionOptions &opt);
 };
-
-// Number of RX queues of `ifname` (ETHTOOL_GCHANNELS; 1 when the driver does not say).
-unsigned rx_queue_count(const std::string &ifname);
 
 // CLOCK_TAI now, in ns: the clock of the hook's software timestamps.
 uint64_t tai_now_ns() noexcept;

@@ -26,9 +26,11 @@ struct Bed {
 	std::vector<testbed::UdpFlow> flows;
 };
 
-Bed bed(const char *tag, std::initializer_list<uint16_t> dports)
+Bed bed(const char *tag, std::initializer_list<uint16_t> dports, unsigned queues = 1)
 {
-	auto tb = testbed::Testbed::create(tag);
+	testbed::VethOptions vo;
+	vo.queues = queues;
+	auto tb = testbed::Testbed::create(tag, vo);
 	REQUIRE_OK(tb);
 	Bed b{std::move(*tb), {}};
 	uint16_t sport = 43000;
@@ -177,4 +179,21 @@ TEST_CASE("dump --user-object: the user's XDP logic runs inside the hook (vlan_s
 		CHECK(!j["hints"].contains("rx_vlan_tci")); // the VLAN 42 packets were dropped in XDP
 	}
 	CHECK(tagger->tagged() == 4);
+}
+
+TEST_CASE("dump --queue all on a 2-queue veth: a socket and a thread per queue, packets on both", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	// 16 flows: the sender picks a TX queue per flow (and veth delivers to the matching RX
+	// queue), so both queues see traffic unless all 16 hash alike (2^-15).
+	auto b = bed("mq", {7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009, 7010, 7011, 7012, 7013, 7014, 7015, 7016}, 2);
+	auto lines = dump(b, {"--queue", "all", "--pin", "0,1", "--count", "32"}, 2);
+	REQUIRE(lines.size() == 32);
+	std::set<unsigned> queues;
+	for (auto &j : lines) {
+		queues.insert(j["queue"].get<unsigned>());
+		CHECK(j["layout"] == "xdp_hints_veth");
+	}
+	CHECK(queues == std::set<unsigned>{0, 1});
 }
