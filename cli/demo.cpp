@@ -39,6 +39,73 @@ int fail(const char *what, const Error &e)
 	return 1;
 }
 
+// Part 2: several layouts in one hook. The hook is re-attached split: PTP event packets
+// (UDP 319) get the timestamp layout, all others the hash layout; the application tells
+// them apart by the id in front of each packet alone.
+int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
+{
+	Result<Session> s = [&]() -> Result<Session> {
+		auto in = testbed::NetnsScope::enter(tb.rx_ns);
+		if (!in)
+			return in.error();
+		SessionOptions so;
+		so.ifname = tb.rx().ifname;
+		so.hook.ptp_split = true;
+		return Session::open(so);
+	}();
+	if (!s)
+		return fail("attaching the PTP-split hook", s.error());
+	std::fprintf(stderr, "\nxdp-hints demo, part 2: one hook, several layouts (--ptp-split):\n");
+	for (auto &l : s->decoder.layouts())
+		for (auto &w : s->hook.written_layouts())
+			if (w == l.name)
+				std::fprintf(stderr, "  writes %-22s id %#llx size %u\n", l.name.c_str(),
+					     (unsigned long long)l.id(), l.size);
+
+	std::vector<testbed::UdpFlow> flows;
+	for (auto [sp, dp] : {std::pair<uint16_t, uint16_t>{40319, 319}, {40102, 5102}}) {
+		auto f = testbed::UdpFlow::open(tb.tx_ns, tb.tx().ipv4, sp, tb.rx().ipv4, dp);
+		if (!f)
+			return fail("opening a UDP flow", f.error());
+		flows.push_back(std::move(*f));
+	}
+	const unsigned per_flow = std::max(1u, a.packets_per_flow / 2);
+	uint8_t ptp[44] = {0x00, 0x02}; // a PTP Sync header's size; content does not matter here
+	for (unsigned i = 0; i < per_flow; i++)
+		for (auto &f : flows)
+			if (auto r = f.send(ptp); !r)
+				return fail("sending", r.error());
+
+	if (!a.json)
+		std::printf("%s\n", packet_header().c_str());
+	std::map<std::string, uint64_t> per_layout;
+	uint64_t got = 0;
+	auto &sock = *s->group.sockets()[0];
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+	while (got < per_flow * flows.size() && !g_stop && std::chrono::steady_clock::now() < deadline) {
+		if (sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
+			    if (a.json)
+				    std::printf("%s\n", packet_json(0, f, h).dump().c_str());
+			    else
+				    std::printf("%s\n", packet_row(0, f, h).c_str());
+			    auto [sp, dp] = udp_ports(f.bytes());
+			    if (sp != 40319 && sp != 40102)
+				    return;
+			    got++;
+			    per_layout[fmt::format("{} (id {:#x}) <- udp {}", h.layout() ? h.layout()->name : "?", h.id(),
+						   dp)]++;
+		    }) == 0)
+			sock.wait(50);
+	}
+	std::fflush(stdout);
+	for (auto &[k, n] : per_layout)
+		std::fprintf(stderr, "  %llu packets: %s\n", (unsigned long long)n, k.c_str());
+	if (got < per_flow * flows.size())
+		return fail("part 2", Error{Errc::system, fmt::format("received {} of {} packets within 5 s", got,
+								       per_flow * flows.size())});
+	return per_layout.size() == 2 ? 0 : 1;
+}
+
 } // namespace
 
 int cmd_demo(const DemoArgs &a)
@@ -161,7 +228,9 @@ int cmd_demo(const DemoArgs &a)
 		std::fprintf(stderr, "xdp-hints demo: the VLAN %u flow did not arrive with rx_vlan_tci %u\n", kVlan, kVlan);
 		return 1;
 	}
-	return 0;
+	// Part 1's sockets and hook go before part 2 attaches to the same interface.
+	s = Error{Errc::system, "part 1 done"};
+	return demo_layouts(*tb, a);
 }
 
 } // namespace xdphints::cli
