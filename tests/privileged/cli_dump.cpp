@@ -168,6 +168,9 @@ TEST_CASE("demo: decoded hints incl. VLAN 59, exit 0, nothing left behind", "[pr
 	}
 	CHECK(rows >= 10);
 	CHECK(vlan_rows >= 1);
+	// Part 2: one hook writing two layouts, told apart by id.
+	CHECK(demo.err().find("packets: xdp_hints_veth_ts (id 0x") != std::string::npos);
+	CHECK(demo.err().find("packets: xdp_hints_veth_hash (id 0x") != std::string::npos);
 	// The demo's namespaces are named after its pid ("xh<pid>-..."): none may remain.
 	auto list = Child({"ip", "netns", "list"});
 	(void)list.wait(5000);
