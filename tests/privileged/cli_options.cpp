@@ -197,3 +197,25 @@ TEST_CASE("dump --queue all on a 2-queue veth: a socket and a thread per queue, 
 	}
 	CHECK(queues == std::set<unsigned>{0, 1});
 }
+
+TEST_CASE("probe --json on veth: driver, hook, fields by hint-struct names, verifier, zero-copy, PHC", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto b = bed("probe", {});
+	Child c({"ip", "netns", "exec", b.tb.rx_ns.name(), XDP_HINTS_CLI, "probe", b.tb.rx().ifname, "--json"});
+	REQUIRE(c.wait(15000) == 0);
+	INFO(c.out() << c.err());
+	auto j = nlohmann::json::parse(c.out());
+	CHECK(j["driver"] == "veth");
+	CHECK(j["hook"] == "veth");
+	CHECK(j["hook_struct"] == "xdp_hints_veth");
+	CHECK(j["verifier"] == "accepted");
+	const std::vector<std::string> all{"rx_timestamp", "rx_hash", "rx_hash_type", "rx_vlan_tci", "rx_vlan_proto"};
+	CHECK(j["fields"].get<std::vector<std::string>>() == all);
+	CHECK(j["kernel_rx_metadata"].get<std::vector<std::string>>() == all); // what the kernel itself says
+	CHECK(j["zero_copy"] == false);
+	CHECK(j["native_xdp"] == true);
+	CHECK(j["phc_index"] == -1);
+	CHECK(j["attached_prog_id"] == 0); // probing attaches nothing
+}
