@@ -9,6 +9,8 @@
 // receive loop runs on CPU 1. With two queues both CPUs do both.
 #include <xdphints/result.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -46,6 +48,9 @@ private:
 	std::string name_;
 	std::string what_; // one line for the table legend
 };
+
+// CPUs, rings and batch sizes every variant uses (for latest.json).
+nlohmann::json setup_description();
 
 // Knows how to build every variant by name; the names are the keys of latest.json.
 struct VariantInfo {

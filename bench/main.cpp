@@ -151,6 +151,9 @@ int main(int argc, char **argv)
 	Report rep;
 	rep.rounds = rounds;
 	rep.packets = packets;
+	rep.setup = setup_description();
+	rep.setup["nice"] = nice;
+	rep.setup["autogroup_nice_set"] = group_nice && group_nice->set();
 	for (auto &v : vars)
 		rep.variants.push_back({v->name(), v->what(), {}});
 	for (unsigned r = 0; r < rounds && !g_stop; r++) {

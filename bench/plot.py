@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main(src, dst):
     with open(src) as f:
         j = json.load(f)
-    names = list(j["mpps"].keys())
+    names = [n for n in j.get("order", []) if n in j["mpps"]] or list(j["mpps"].keys())
     med = [j["mpps"][n]["median"] for n in names]
     lo = [j["mpps"][n]["median"] - j["mpps"][n]["min"] for n in names]
     hi = [j["mpps"][n]["max"] - j["mpps"][n]["median"] for n in names]
@@ -36,7 +36,7 @@ def main(src, dst):
     for i, n in enumerate(names):
         pts = j.get("per_round_mpps", {}).get(n, [])
         ax.scatter([i] * len(pts), pts, s=8, color="black", zorder=3)
-        ax.text(i, med[i], f"{med[i]:.2f}", ha="center", va="bottom", fontsize=8)
+        ax.text(i + 0.05, med[i] + hi[i] + 0.03, f"{med[i]:.2f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(x))
     ax.set_xticklabels(names, rotation=35, ha="right")
     ax.set_ylabel("received Mpps (median; dots = rounds)")

@@ -128,6 +128,7 @@ nlohmann::json machine(const std::string &source_dir)
 	m["cpus"] = std::thread::hardware_concurrency();
 	std::string virt = first_line("systemd-detect-virt 2>/dev/null");
 	m["virtualization"] = virt.empty() ? "unknown" : virt;
+	m["hypervisor_cpu_flag"] = first_line("grep -c -m1 -w hypervisor /proc/cpuinfo") == "1";
 	m["compiler"] = __VERSION__;
 	m["git"] = first_line("git -C '" + source_dir + "' describe --always --dirty 2>/dev/null");
 	m["date"] = first_line("date -u +%Y-%m-%dT%H:%M:%SZ");
@@ -202,6 +203,10 @@ nlohmann::json Report::to_json(const std::string &source_dir) const
 				{"socket_drops", sum(v, &RoundResult::socket_drops)}};
 		what[v.name] = v.what;
 	}
+	json order = json::array();
+	for (const auto &v : variants)
+		order.push_back(v.name);
+	j["order"] = order; // the run's variant order (JSON objects are sorted by key)
 	j["mpps"] = mpps;
 	j["per_round_mpps"] = per_round;
 	j["loss"] = loss;
@@ -246,6 +251,7 @@ nlohmann::json Report::to_json(const std::string &source_dir) const
 					     {"samples_thinned", thin}};
 	}
 	j["latency_ns"] = lat;
+	j["setup"] = setup;
 	j["machine"] = machine(source_dir);
 	return j;
 }

@@ -47,6 +47,7 @@ struct Report {
 	std::vector<LatencySeries> latency;
 	LatencyOptions latency_opt;
 	uint64_t latency_packets = 0;
+	nlohmann::json setup = nlohmann::json::object(); // how the run was made (CPUs, rings, priority)
 
 	const VariantRounds *find(const std::string &n) const;
 	// Median over rounds of num/den, nullopt when either is missing.

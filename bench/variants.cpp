@@ -892,6 +892,20 @@ const char *rx_mode_name(RxMode m) noexcept
 
 Result<std::unique_ptr<LatencyRig>> LatencyRig::create(RxMode mode) { return XskLatencyRig::create(mode); }
 
+nlohmann::json setup_description()
+{
+	return {{"generator_cpu", kGenCpu},
+		{"rx_napi_cpu", kGenCpu},
+		{"app_cpu", kAppCpu},
+		{"queues_2", "generator, NAPI and receive loop of queue i on CPU i"},
+		{"afxdp_ring_entries", kRing},
+		{"afxdp_frame_size", 2048},
+		{"receive_batch", kBatch},
+		{"af_packet_ring", {{"block_size", 1 << 18}, {"blocks", 256}, {"retire_ms", 1}}},
+		{"flows", kFlows},
+		{"frame_bytes", 64}};
+}
+
 const std::vector<VariantInfo> &variant_names()
 {
 	static const std::vector<VariantInfo> v = {
