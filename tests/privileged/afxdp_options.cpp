@@ -32,22 +32,54 @@ TEST_CASE("afxdp: frame size 2048/4096 and umem headroom place the data where th
 	CHECK(v);
 }
 
+namespace {
+
+// Sets vm.nr_hugepages for the test's lifetime and puts the old value back, on every path.
+struct HugePages {
+	unsigned long saved = 0;
+	bool ok = false;
+	static unsigned long read()
+	{
+		unsigned long n = 0;
+		std::ifstream("/proc/sys/vm/nr_hugepages") >> n;
+		return n;
+	}
+	static bool write(unsigned long n)
+	{
+		std::ofstream f("/proc/sys/vm/nr_hugepages");
+		f << n;
+		f.close();
+		return bool(f);
+	}
+	HugePages() : saved(read()) {}
+	bool set(unsigned long n) { return write(n) && read() == n; }
+	~HugePages() { write(saved); }
+};
+
+} // namespace
+
 TEST_CASE("afxdp: huge pages work when reserved, and fail with the fix when not", "[afxdp][privileged]")
 {
 	if (!privileged())
 		return;
-	unsigned long reserved = 0;
-	std::ifstream("/proc/sys/vm/nr_hugepages") >> reserved;
-	auto u = ax::Umem::create({.frame_count = 1024, .huge_pages = true});
-	if (reserved >= 2) {
-		REQUIRE(u);
-		CHECK((*u)->huge_pages());
-		CHECK((*u)->area_size() % (2u << 20) == 0);
-	} else {
-		REQUIRE_FALSE(u);
-		INFO(u.error().message);
-		CHECK(u.error().message.find("vm.nr_hugepages") != std::string::npos);
-	}
+	HugePages hp;
+	// None reserved: a clear error that names the sysctl.
+	REQUIRE(hp.set(0));
+	auto none = ax::Umem::create({.frame_count = 1024, .huge_pages = true});
+	REQUIRE_FALSE(none);
+	INFO(none.error().message);
+	CHECK(none.error().message.find("vm.nr_hugepages") != std::string::npos);
+
+	// Reserved: the umem lives on 2 MiB pages and frames flow through it.
+	REQUIRE(hp.set(4));
+	auto b = AfxdpBed::make("axhp");
+	b->open({.frame_count = 1024, .huge_pages = true, .check_ownership = true}, {.rx_size = 512, .fill_size = 512});
+	CHECK(b->umem->huge_pages());
+	CHECK(b->umem->area_size() % (2u << 20) == 0);
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
+	REQUIRE(take(gen.send(300), "send") == 300);
+	CHECK(drain(*b->xsk, 300, [](const ax::Frame &) {}) == 300);
+	CHECK(b->umem->verify());
 }
 
 TEST_CASE("afxdp: forcing zero-copy on veth fails clearly; forcing copy works", "[afxdp][privileged]")
