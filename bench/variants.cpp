@@ -4,6 +4,7 @@
 // variants can be interleaved and an error or Ctrl-C anywhere leaves nothing behind.
 #include "bench.hpp"
 
+#include <xdphints/clock.hpp>
 #include "bench_xdp.skel.h"
 
 #include <xdphints/af_xdp/queues.hpp>
@@ -58,13 +59,6 @@ uint64_t mono_ns() noexcept
 {
 	timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
-}
-
-uint64_t tai_ns() noexcept
-{
-	timespec ts;
-	clock_gettime(CLOCK_TAI, &ts);
 	return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
 }
 
@@ -822,7 +816,7 @@ public:
 					return sock_->poll_hints(
 						*dec_,
 						[&](const afxdp::Frame &, const Hints &h) {
-							uint64_t now = tai_ns();
+							uint64_t now = software_clock_ns();
 							auto t = h.get(ts_);
 							if (!t)
 								return;

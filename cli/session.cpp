@@ -1,16 +1,6 @@
 #include "session.hpp"
 
-#include <time.h>
-
-
 namespace xdphints::cli {
-
-uint64_t tai_now_ns() noexcept
-{
-	timespec ts{};
-	clock_gettime(CLOCK_TAI, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 Result<Session> Session::open(const SessionOptions &opt)
 {

@@ -42,7 +42,4 @@ struct Session {
 	static Result<Session> open(const SessionOptions &opt);
 };
 
-// CLOCK_TAI now, in ns: the clock of the hook's software timestamps.
-uint64_t tai_now_ns() noexcept;
-
 } // namespace xdphints::cli

@@ -14,12 +14,6 @@
 #include <map>
 #include <thread>
 
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
-using xdphints::Error;
-using xdphints::Errc;
-using xdphints::Status;
-
 namespace {
 
 struct Args {

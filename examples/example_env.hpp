@@ -1,5 +1,5 @@
 #pragma once
-// Small things the examples share: CLOCK_TAI now, Ctrl-C, and a self-contained veth setup
+// Small things the examples share: Ctrl-C, and a self-contained veth setup
 // (namespaces, hints hook, live-frames traffic) for running an example without a NIC.
 // Not part of the library; examples return errors from run() so that every RAII object
 // (namespaces, hooks, sockets) is cleaned up before the process exits.
@@ -24,14 +24,14 @@
 #include <utility>
 #include <vector>
 
-namespace example {
+// The names every example uses.
+namespace ax = xdphints::afxdp;
+namespace tb = xdphints::testbed;
+using xdphints::Error;
+using xdphints::Errc;
+using xdphints::Status;
 
-inline uint64_t now_tai() noexcept
-{
-	timespec t;
-	clock_gettime(CLOCK_TAI, &t);
-	return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
-}
+namespace example {
 
 inline std::atomic<bool> &stop_flag()
 {

@@ -16,12 +16,6 @@
 #include <thread>
 #include <utility>
 
-namespace ax = xdphints::afxdp;
-namespace tb = xdphints::testbed;
-using xdphints::Error;
-using xdphints::Errc;
-using xdphints::Status;
-
 namespace {
 
 struct Args {

@@ -3,6 +3,7 @@
 // layout ids.
 #include "afxdp_testing.hpp"
 
+#include <xdphints/clock.hpp>
 #include <xdphints/hook.hpp>
 #include <xdphints/query.hpp>
 
@@ -14,17 +15,6 @@
 
 using namespace xdphints;
 using namespace xdphints::test;
-
-namespace {
-
-uint64_t now_tai()
-{
-	timespec t;
-	clock_gettime(CLOCK_TAI, &t);
-	return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_nsec);
-}
-
-} // namespace
 
 TEST_CASE("afxdp: generated frames through the veth hints hook carry a software rx_timestamp between send and receive",
 	  "[afxdp][hook][privileged]")
@@ -60,7 +50,7 @@ TEST_CASE("afxdp: generated frames through the veth hints hook carry a software 
 			tb::GenStamp st;
 			std::memcpy(&st, f.data + gen.stamp_offset(), sizeof(st));
 			// Generated (tai_ns) before the hook ran, which was before now.
-			if (t && st.tai_ns <= *t && *t <= now_tai())
+			if (t && st.tai_ns <= *t && *t <= software_clock_ns())
 				in_window++;
 			hash_present += h.present(hash);
 		});

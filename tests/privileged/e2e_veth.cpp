@@ -3,6 +3,7 @@
 // the BTF the kernel holds for the loaded hook -> typed values.
 #include "privileges.hpp"
 
+#include <xdphints/clock.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
 #include <xdphints/hook.hpp>
@@ -21,13 +22,6 @@
 using namespace xdphints;
 
 namespace {
-
-uint64_t tai_ns()
-{
-	timespec ts{};
-	clock_gettime(CLOCK_TAI, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 std::pair<uint16_t, uint16_t> ports(std::span<const uint8_t> p)
 {
@@ -105,7 +99,7 @@ TEST_CASE("veth end to end: hash, VLAN and software timestamp arrive typed throu
 	}
 
 	constexpr unsigned kPerFlow = 8;
-	const uint64_t t_send = tai_ns();
+	const uint64_t t_send = software_clock_ns();
 	for (unsigned i = 0; i < kPerFlow; i++)
 		for (auto &f : flows) {
 			uint8_t payload[32] = {uint8_t(i)};
@@ -117,7 +111,7 @@ TEST_CASE("veth end to end: hash, VLAN and software timestamp arrive typed throu
 	while (got.size() < kPerFlow * flows.size() && std::chrono::steady_clock::now() < deadline) {
 		uint32_t n = sock->poll_hints(*dec, [&](const afxdp::Frame &fr, const Hints &h) {
 			Rx r;
-			r.t_recv = tai_ns();
+			r.t_recv = software_clock_ns();
 			std::tie(r.sport, r.dport) = ports(fr.bytes());
 			r.status = h.status();
 			r.id = h.id();

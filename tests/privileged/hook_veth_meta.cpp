@@ -7,6 +7,7 @@
 
 #include "hook_testing.hpp"
 
+#include <xdphints/clock.hpp>
 #include <time.h>
 
 #include <algorithm>
@@ -15,13 +16,6 @@ using namespace xdphints;
 using xdphints::test::RxBed;
 
 namespace {
-
-uint64_t tai_now()
-{
-	timespec ts{};
-	clock_gettime(CLOCK_TAI, &ts);
-	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
 
 struct Sent {
 	std::vector<TappedFrame> frames;
@@ -32,9 +26,9 @@ struct Sent {
 Sent send_and_tap(RxBed &bed, MetaTap &tap, uint16_t dport, int n)
 {
 	Sent s;
-	s.t0 = tai_now();
+	s.t0 = software_clock_ns();
 	s.frames = xdphints::test::send_and_tap(bed, tap, {{dport, n}});
-	s.t1 = tai_now();
+	s.t1 = software_clock_ns();
 	return s;
 }
 
