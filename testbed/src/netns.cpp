@@ -168,13 +168,18 @@ void Netns::sweep_stale() noexcept
 
 Result<NetnsScope> NetnsScope::enter(const Netns &ns)
 {
+	return enter(ns.fd(), ns.name());
+}
+
+Result<NetnsScope> NetnsScope::enter(int ns_fd, const std::string &name)
+{
 	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (saved < 0)
 		return Error::from_errno(errno, "open /proc/thread-self/ns/net", "is /proc mounted?");
-	if (setns(ns.fd(), CLONE_NEWNET) != 0) {
+	if (setns(ns_fd, CLONE_NEWNET) != 0) {
 		int e = errno;
 		close(saved);
-		return Error::from_errno(e, "setns into " + ns.name(), "run as root (CAP_SYS_ADMIN)");
+		return Error::from_errno(e, "setns into " + name, "run as root (CAP_SYS_ADMIN)");
 	}
 	return NetnsScope(saved);
 }

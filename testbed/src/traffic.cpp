@@ -7,31 +7,12 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace xdphints::testbed {
 
 namespace {
-
-// Enters the namespace behind `ns_fd` for the calling thread until destroyed.
-struct FdScope {
-	int saved = -1;
-	bool ok = false;
-	explicit FdScope(int ns_fd)
-	{
-		saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		ok = saved >= 0 && setns(ns_fd, CLONE_NEWNET) == 0;
-	}
-	~FdScope()
-	{
-		if (saved >= 0) {
-			(void)setns(saved, CLONE_NEWNET);
-			close(saved);
-		}
-	}
-};
 
 bpf_tc_hook egress_hook(int ifindex)
 {
@@ -59,9 +40,9 @@ Result<VlanTagger> VlanTagger::attach(const Netns &ns, int ifindex, uint16_t tci
 	if (int err = vlan_push__load(t.skel_))
 		return Error::from_errno(-err, "load the tc vlan_push program",
 					 "run as root (CAP_BPF, CAP_NET_ADMIN); see the libbpf log above");
-	FdScope in(t.ns_fd_);
-	if (!in.ok)
-		return Error::from_errno(errno, "enter namespace " + ns.name(), "run as root (CAP_SYS_ADMIN)");
+	auto in = NetnsScope::enter(t.ns_fd_, ns.name());
+	if (!in)
+		return in.error();
 	auto hook = egress_hook(ifindex);
 	int err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
@@ -84,10 +65,9 @@ VlanTagger::VlanTagger(VlanTagger &&o) noexcept : ns_fd_(o.ns_fd_), ifindex_(o.i
 VlanTagger::~VlanTagger()
 {
 	if (ns_fd_ >= 0) {
-		FdScope in(ns_fd_);
-		if (in.ok) {
+		// The namespace may be gone already (and the clsact with it): then nothing to do.
+		if (auto in = NetnsScope::enter(ns_fd_, "the tagger's namespace")) {
 			auto hook = egress_hook(ifindex_);
-			hook.attach_point = BPF_TC_EGRESS;
 			(void)bpf_tc_hook_destroy(&hook);
 		}
 		close(ns_fd_);

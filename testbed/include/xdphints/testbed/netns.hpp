@@ -48,6 +48,9 @@ private:
 class NetnsScope {
 public:
 	static Result<NetnsScope> enter(const Netns &ns);
+	// The namespace behind `ns_fd` (e.g. a dup of Netns::fd() kept by an object that may
+	// outlive its Netns); `name` is for messages.
+	static Result<NetnsScope> enter(int ns_fd, const std::string &name);
 	NetnsScope(NetnsScope &&o) noexcept : saved_(o.saved_) { o.saved_ = -1; }
 	NetnsScope(const NetnsScope &) = delete;
 	NetnsScope &operator=(const NetnsScope &) = delete;
