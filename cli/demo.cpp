@@ -6,6 +6,7 @@
 #include "print.hpp"
 #include "session.hpp"
 
+#include <xdphints/clock.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -106,39 +107,33 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
 	return per_layout.size() == 2 ? 0 : 1;
 }
 
-} // namespace
-
-int cmd_demo(const DemoArgs &a)
+// Part 1: the full veth layout. UDP flows through the sender's stack, one of them tagged
+// VLAN 59; every packet's hints, then a per-flow summary. Its hook, sockets and tagger are
+// gone when it returns, so part 2 can attach to the same interface.
+int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 {
-	auto tb = testbed::Testbed::create("demo");
-	if (!tb)
-		return fail("creating namespaces and veth", tb.error());
-	std::fprintf(stderr, "xdp-hints demo: namespaces %s (receiver, %s %s) and %s (sender, %s %s)\n",
-		     tb->rx_ns.name().c_str(), tb->rx().ifname.c_str(), tb->rx().ipv4.c_str(), tb->tx_ns.name().c_str(),
-		     tb->tx().ifname.c_str(), tb->tx().ipv4.c_str());
-
 	Result<Session> s = [&]() -> Result<Session> {
-		auto in = testbed::NetnsScope::enter(tb->rx_ns);
+		auto in = testbed::NetnsScope::enter(tb.rx_ns);
 		if (!in)
 			return in.error();
 		SessionOptions so;
-		so.ifname = tb->rx().ifname;
+		so.ifname = tb.rx().ifname;
 		return Session::open(so);
 	}();
 	if (!s)
 		return fail("attaching the hints hook", s.error());
 	std::fprintf(stderr, "xdp-hints demo: hook '%s' (prog id %u) on %s, AF_XDP on queue 0 (%s mode)\n",
-		     s->hook.hook_name().c_str(), s->hook.prog_id(), tb->rx().ifname.c_str(),
+		     s->hook.hook_name().c_str(), s->hook.prog_id(), tb.rx().ifname.c_str(),
 		     afxdp::xsk_mode_name(s->group.sockets()[0]->mode()));
 
-	auto tagger = testbed::VlanTagger::attach(tb->tx_ns, tb->tx().ifindex, kVlan, kTaggedPort);
+	auto tagger = testbed::VlanTagger::attach(tb.tx_ns, tb.tx().ifindex, kVlan, kTaggedPort);
 	if (!tagger)
 		return fail("tagging VLAN traffic on the sender", tagger.error());
 
 	std::vector<testbed::UdpFlow> flows;
 	for (auto [sp, dp] : {std::pair<uint16_t, uint16_t>{40001, 5001}, {40002, 5002}, {40003, 5003},
 			      {40959, kTaggedPort}}) {
-		auto f = testbed::UdpFlow::open(tb->tx_ns, tb->tx().ipv4, sp, tb->rx().ipv4, dp);
+		auto f = testbed::UdpFlow::open(tb.tx_ns, tb.tx().ipv4, sp, tb.rx().ipv4, dp);
 		if (!f)
 			return fail("opening a UDP flow", f.error());
 		flows.push_back(std::move(*f));
@@ -161,7 +156,7 @@ int cmd_demo(const DemoArgs &a)
 	const auto &fld = s->fields;
 	while (got < expected && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		uint32_t n = sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
-			uint64_t now = tai_now_ns();
+			uint64_t now = software_clock_ns();
 			if (a.json)
 				std::printf("%s\n", packet_json(0, f, h).dump().c_str());
 			else
@@ -228,8 +223,22 @@ int cmd_demo(const DemoArgs &a)
 		std::fprintf(stderr, "xdp-hints demo: the VLAN %u flow did not arrive with rx_vlan_tci %u\n", kVlan, kVlan);
 		return 1;
 	}
-	// Part 1's sockets and hook go before part 2 attaches to the same interface.
-	s = Error{Errc::system, "part 1 done"};
+	return 0;
+}
+
+} // namespace
+
+int cmd_demo(const DemoArgs &a)
+{
+	auto tb = testbed::Testbed::create("demo");
+	if (!tb)
+		return fail("creating namespaces and veth", tb.error());
+	std::fprintf(stderr, "xdp-hints demo: namespaces %s (receiver, %s %s) and %s (sender, %s %s)\n",
+		     tb->rx_ns.name().c_str(), tb->rx().ifname.c_str(), tb->rx().ipv4.c_str(), tb->tx_ns.name().c_str(),
+		     tb->tx().ifname.c_str(), tb->tx().ipv4.c_str());
+
+	if (int rc = demo_flows(*tb, a))
+		return rc;
 	return demo_layouts(*tb, a);
 }
 
