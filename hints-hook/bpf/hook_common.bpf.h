@@ -13,8 +13,10 @@
  * The generic hook defines HOOK_SW_TIMESTAMP 1 instead: no kfuncs, a software timestamp.
  *
  * Per packet the hook writes one hint layout so that it ends exactly at ctx->data (its
- * last member is the id, at data - 8), then redirects to the AF_XDP socket of the
- * packet's RX queue, else passes the packet on.
+ * last member is the id, at data - 8), or, when there is no hint to write, the id slot
+ * alone with id 0; then it redirects to the AF_XDP socket of the packet's RX queue, else
+ * passes the packet on. A packet whose metadata cannot be written is passed, never
+ * redirected (docs/DESIGN.md, "The wire rule").
  *
  * Specialisation: the loader sets the read-only constants below before load. The
  * verifier sees them as known values, so the kfunc calls and stores of the hint groups
@@ -255,11 +257,31 @@ static __always_inline int hook_is_ptp_event(struct xdp_md *ctx)
 #define LAYOUT_SUFFIX _ts_hash_vlan
 #include "hook_layout.bpf.h"
 
+/* The wire rule: every frame the hook redirects carries metadata written for that frame.
+ * A frame with no hint to write (PTP split: a non-PTP packet when the hook writes only the
+ * timestamp) still gets the id slot, id 0: "no hints for this frame" (type id 0 is void).
+ * A bare frame would be read with whatever its headroom held: the kernel recycles buffers
+ * without telling user space (copy mode, RX ring full), so that can be an earlier
+ * packet's metadata, and user space cannot clear what it never saw. */
+static __always_inline int hook_write_none(struct xdp_md *ctx)
+{
+	__u64 *m;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return -1;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data)
+		return -1;
+	*m = 0;
+	return 0;
+}
+
 #define HOOK_CASE(m)                                                                    \
 	case m:                                                                         \
 		return HOOK_PASTE(hook_write_, m)(ctx, r);
 
-/* Writes the layout for `mask`; 0 when nothing is to be written. */
+/* Writes the layout for `mask` (the id slot alone, id 0, when mask is 0); non-zero when
+ * the metadata could not be written: then the frame must not be redirected. */
 static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_record *r, __u32 mask)
 {
 	switch (mask) {
@@ -285,7 +307,7 @@ static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_reco
 	HOOK_CASE(7)
 #endif
 	default:
-		return 0;
+		return hook_write_none(ctx);
 	}
 }
 
