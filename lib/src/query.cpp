@@ -169,6 +169,18 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 				     fmt::format("layout {} (type id {}) has no BTF: build layouts with discover()",
 						 l.name, l.type_id));
 	}
+	for (const Layout &l : d.layouts_) {
+		if (l.size > opts.metadata_limit)
+			return Error(Errc::bad_layout,
+				     fmt::format("struct {} (type id {}) is {} bytes, more than the {} bytes of XDP "
+						 "metadata a hook can write (bpf_xdp_adjust_meta refuses more; the kernel "
+						 "allows {} from Linux 6.8, {} before): an id naming it could only be "
+						 "stale or foreign; fix: shrink the struct to at most {} bytes, or leave "
+						 "it out of the layouts given to the Decoder (DecoderOptions::metadata_limit "
+						 "is the limit)",
+						 l.name, l.type_id, l.size, opts.metadata_limit, kMetadataLimitMax,
+						 kMetadataLimitBefore68, opts.metadata_limit));
+	}
 	size_t fixed = 0;
 	for (const Layout &l : d.layouts_)
 		fixed += l.id_kind == IdKind::none;

@@ -237,17 +237,29 @@ private:
 	DecodeStatus st_ = DecodeStatus::no_metadata;
 };
 
+// The XDP metadata area a hook can reserve in front of a packet (bpf_xdp_adjust_meta; the
+// kernel's xdp_metalen_invalid(): a multiple of 4 bytes, at most 255 from Linux 6.8, 32
+// before). No hook can write a layout larger than that.
+inline constexpr uint32_t kMetadataLimitMax = 252;    // the largest any kernel allows (6.8+)
+inline constexpr uint32_t kMetadataLimitBefore68 = 32; // Linux < 6.8
+
 struct DecoderOptions {
 	// The kernel BTF object id of the source of btf_id (u32) layouts; default: the
 	// layouts' own object_id. Ignored for btf_full_id layouts (the id carries it).
 	std::optional<uint32_t> object_id;
+	// The metadata limit in bytes: build() refuses a layout larger than this, since no
+	// hook could have written it, and an id naming it could only be stale or foreign (the
+	// Decoder would read headroom no hook wrote). Default: the largest any kernel allows;
+	// the running kernel's is xdphints::kernel_metadata_limit() (hints-hook/, probed).
+	uint32_t metadata_limit = kMetadataLimitMax;
 };
 
 class Decoder {
 public:
 	// Resolve every Query field in every layout. Errors: narrowing, type mismatch,
 	// ambiguous, layouts with different id conventions, duplicate ids, a field whose
-	// load would leave the struct. A field simply missing from a layout is not an error.
+	// load would leave the struct, a layout larger than opts.metadata_limit. A field
+	// simply missing from a layout is not an error.
 	static Result<Decoder> build(const Query &q, std::span<const Layout> layouts,
 				     const DecoderOptions &opts = {});
 
