@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <xdphints/meta_limit.hpp>
+
 namespace xdphints::cli {
 
 Result<Session> Session::open(const SessionOptions &opt)
@@ -19,7 +21,12 @@ Result<Session> Session::open(const SessionOptions &opt)
 	Query q;
 	StdFields f{q.add<uint64_t>("rx_timestamp"), q.add<uint32_t>("rx_hash"), q.add<uint32_t>("rx_hash_type"),
 		    q.add<uint16_t>("rx_vlan_tci"), q.add<uint16_t>("rx_vlan_proto")};
-	auto dec = Decoder::build(q, *layouts);
+	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
+	// write them. A failed probe keeps the default (the largest limit of any kernel).
+	DecoderOptions dopt;
+	if (auto lim = kernel_metadata_limit())
+		dopt.metadata_limit = *lim;
+	auto dec = Decoder::build(q, *layouts, dopt);
 	if (!dec)
 		return dec.error();
 

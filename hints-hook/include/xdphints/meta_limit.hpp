@@ -1,0 +1,28 @@
+#pragma once
+// The XDP metadata limit of the running kernel: how many bytes a program can reserve in
+// front of a packet with bpf_xdp_adjust_meta (252 from Linux 6.8, 32 before). The Decoder
+// takes it as DecoderOptions::metadata_limit and refuses layouts no hook could write here.
+//
+//   xdphints::DecoderOptions o;
+//   if (auto lim = xdphints::kernel_metadata_limit())
+//       o.metadata_limit = *lim;
+//   auto dec = xdphints::Decoder::build(q, layouts, o);
+#include <xdphints/result.hpp>
+
+#include <cstdint>
+
+namespace xdphints {
+
+// Measured, not looked up by version: a tiny XDP program run once by BPF_PROG_TEST_RUN
+// grows the metadata area 4 bytes at a time until bpf_xdp_adjust_meta refuses with
+// -EACCES (the length check, xdp_metalen_invalid()); the area it reached is the limit.
+// It first moves the packet start forward so headroom is never what stops it. Helpers
+// and the test-run context it uses exist since Linux 5.13 (so on 6.1). Needs CAP_BPF +
+// CAP_NET_ADMIN (or root). A kernel that allowed more than 512 bytes would report 512.
+Result<uint32_t> probe_metadata_limit();
+
+// probe_metadata_limit(), run once per process; later calls return the cached answer (a
+// failed probe is not cached).
+Result<uint32_t> kernel_metadata_limit();
+
+} // namespace xdphints
