@@ -8,7 +8,9 @@
  *
  * The contract (README, "Bring your own hook"): one SEC("xdp") program, one XSKMAP (the
  * library inserts its sockets, key = queue id), hint structs by the discovery rule, the id
- * as the last member, ending the struct.
+ * as the last member, ending the struct; and the wire rule: every frame it redirects
+ * carries metadata written for it (here the struct, always), a frame it cannot write is
+ * passed, not redirected.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

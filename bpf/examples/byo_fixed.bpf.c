@@ -2,7 +2,9 @@
 /*
  * A fixed-layout hook in the style of the kernel selftest xdp_hw_metadata: it writes one
  * struct xdp_meta and no id, so every packet is decoded with that struct, named on the
- * command line. It calls the RX metadata kfuncs, so it is loaded device-bound.
+ * command line. It calls the RX metadata kfuncs, so it is loaded device-bound. With no id
+ * nothing tells a frame written for this packet from a stale one, so it writes the struct
+ * into every frame it redirects (the wire rule) and passes a frame it cannot write.
  *
  *   xdp-hints dump eth1 --hook-object build/bpf/byo_fixed.bpf.o --layout xdp_meta --json
  */

@@ -51,7 +51,7 @@ struct xdp_hints {
 } __attribute__((preserve_access_index));
 
 /* The packet's hints (ending at ctx->data), or NULL when the metadata area does not hold
- * the active layout (e.g. the hook could not write it). */
+ * the active layout (the hook wrote only the id slot, id 0: no hints for this frame). */
 static __always_inline struct xdp_hints *xdp_hints_get(struct xdp_md *ctx)
 {
 	void *meta = (void *)(long)ctx->data_meta;
