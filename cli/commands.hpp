@@ -37,6 +37,7 @@ struct DumpArgs {
 	bool hwtstamp = false;
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
+	size_t buffer_size = 4u << 20; // bytes of output queued for stdout; records beyond are dropped, counted
 };
 
 struct ProbeArgs {

@@ -72,6 +72,9 @@ int main(int argc, char **argv)
 	d->add_flag("--copy", copy, "force copy mode");
 	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
 	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");
+	d->add_option("--buffer-size", dump.buffer_size, "bytes of output queued for a slow reader; records beyond "
+							"are dropped and counted (default 4 MiB)")
+		->check(CLI::Range(size_t(4096), size_t(1) << 32));
 
 	DemoArgs demo;
 	auto *m = app.add_subcommand("demo", "Self-contained demo: own namespaces + veth, real traffic, decoded hints");
