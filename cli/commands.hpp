@@ -45,6 +45,10 @@ struct ProbeArgs {
 	bool json = false;
 };
 
+struct ResetArgs {
+	std::string ifname;
+};
+
 struct DemoArgs {
 	unsigned packets_per_flow = 4;
 	bool json = false;
@@ -54,5 +58,6 @@ int cmd_layout(const LayoutArgs &a);
 int cmd_dump(const DumpArgs &a);
 int cmd_probe(const ProbeArgs &a);
 int cmd_demo(const DemoArgs &a);
+int cmd_reset(const ResetArgs &a);
 
 } // namespace xdphints::cli

@@ -3,6 +3,7 @@
 // at exit. Ctrl-C (or --count) stops the threads; the sockets, umem and hook go in that
 // order.
 #include "commands.hpp"
+#include "guardian.hpp"
 #include "output.hpp"
 #include "print.hpp"
 #include "session.hpp"
@@ -87,13 +88,37 @@ int cmd_dump(const DumpArgs &a)
 		so.hook.hints = *h;
 	}
 
+	// What outlives dump (a netlink-attached hook, the timestamping setting) gets a
+	// guardian first, forked while this process has one thread.
+	std::optional<Guardian> guardian;
+	if (a.replace || a.hwtstamp) {
+		auto g = Guardian::start(a.ifname);
+		if (!g) {
+			std::fprintf(stderr, "xdp-hints dump: %s\n", g.error().message.c_str());
+			return 1;
+		}
+		guardian.emplace(std::move(*g));
+	}
 	std::optional<Session> s;
-	if (auto r = Session::open(so); r) {
-		s.emplace(std::move(*r));
-	} else {
-		std::fprintf(stderr, "xdp-hints dump: %s\n", r.error().message.c_str());
+	auto opened = Session::open(so, [&](const Hook &h) {
+		if (guardian && h.replaced_prog_fd() >= 0)
+			if (auto st = guardian->hold(h.replaced_prog_fd()); !st)
+				std::fprintf(stderr, "xdp-hints: warning: %s\n", st.error().message.c_str());
+	});
+	if (!opened) {
+		std::fprintf(stderr, "xdp-hints dump: %s\n", opened.error().message.c_str());
 		return 1;
 	}
+	s.emplace(std::move(*opened));
+	for (auto &line : s->hook.restored())
+		std::fprintf(stderr, "xdp-hints: %s\n", line.c_str());
+	if (s->hook.replaced_prog_id())
+		std::fprintf(stderr, "xdp-hints: replaced XDP program id %u on %s; it is put back when dump exits%s\n",
+			     s->hook.replaced_prog_id(), a.ifname.c_str(),
+			     guardian ? (", or by guardian pid " + std::to_string(guardian->pid()) + " if dump is killed").c_str() : "");
+	else if (guardian)
+		std::fprintf(stderr, "xdp-hints: guardian pid %d restores %s if dump is killed\n", int(guardian->pid()),
+			     a.ifname.c_str());
 	std::fprintf(stderr, "xdp-hints: hook '%s' (prog id %u, BTF id %u) on %s, driver '%s', %s mode\n",
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), s->hook.btf_obj_id(), a.ifname.c_str(),
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
@@ -167,7 +192,12 @@ int cmd_dump(const DumpArgs &a)
 	// The threads are gone: every counter can be read now. Then the hook goes (traffic is
 	// no longer redirected) before what is left of the output is written.
 	std::string final_stats = stats_line(s->group.sockets(), s->hook);
+	auto detached = s->hook.detach();
 	s.reset();
+	if (!detached)
+		std::fprintf(stderr, "xdp-hints dump: %s\n", detached.error().message.c_str());
+	else if (!detached->empty())
+		std::fprintf(stderr, "xdp-hints: %s\n", detached->c_str());
 
 	if (end == End::count || end == End::rx_stopped) {
 		// Everything asked for is queued: write it all, unless a signal says stop.
@@ -203,6 +233,24 @@ int cmd_dump(const DumpArgs &a)
 		}
 		return 0; // count, signal, reader gone (| head)
 	}
+}
+
+int cmd_reset(const ResetArgs &a)
+{
+	if (a.ifname.empty() || a.ifname.size() >= IF_NAMESIZE || if_nametoindex(a.ifname.c_str()) == 0) {
+		std::fprintf(stderr, "xdp-hints reset: no interface %s in this network namespace (ip link)\n", a.ifname.c_str());
+		return 1;
+	}
+	auto r = restore_left_behind(a.ifname);
+	if (!r) {
+		std::fprintf(stderr, "xdp-hints reset: %s\n", r.error().message.c_str());
+		return 1;
+	}
+	if (r->empty())
+		std::fprintf(stderr, "xdp-hints: nothing left behind on %s\n", a.ifname.c_str());
+	for (auto &line : *r)
+		std::fprintf(stderr, "xdp-hints: %s\n", line.c_str());
+	return 0;
 }
 
 } // namespace xdphints::cli

@@ -57,9 +57,10 @@ TEST_CASE("two dumps on one interface: the second is refused, the first keeps re
 		int rc = second.wait(15000);
 		INFO("second dump " << extra << ": " << second.err());
 		CHECK(rc == 1);
-		CHECK(second.err().find(b.ifname() + " is in use by xdp-hints (pid " + std::to_string(first.pid()) + ")") !=
-		      std::string::npos);
-		CHECK(second.err().find("stop that process") != std::string::npos);
+		CHECK(second.err().find(b.ifname() + " already has XDP program id " + std::to_string(hook_id) +
+					" (name xdp_hints_hook), attached through a bpf_link held by xdp-hints (pid " +
+					std::to_string(first.pid()) + ")") != std::string::npos);
+		CHECK(second.err().find("stop the process that holds the link") != std::string::npos);
 		CHECK(b.xdp().prog_id == hook_id);
 	}
 	send_n(*b.flow, 5);
