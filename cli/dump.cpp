@@ -88,6 +88,15 @@ int cmd_dump(const DumpArgs &a)
 		so.hook.hints = *h;
 	}
 
+	// What a killed dump left here is put back first, and said, even if this run is then
+	// refused (the interface has the user's program again: --replace is needed).
+	if (auto left = restore_left_behind(a.ifname); !left) {
+		std::fprintf(stderr, "xdp-hints dump: %s\n", left.error().message.c_str());
+		return 1;
+	} else {
+		for (auto &line : *left)
+			std::fprintf(stderr, "xdp-hints: %s\n", line.c_str());
+	}
 	// What outlives dump (a netlink-attached hook, the timestamping setting) gets a
 	// guardian first, forked while this process has one thread.
 	std::optional<Guardian> guardian;

@@ -49,6 +49,10 @@ TEST_CASE("dump --replace that fails keeps the user's program attached", "[fault
 			{
 				check_refused_keeps(b, user, flags, {"--replace", "--hwtstamp", "--count", "1"}, "SIOCSHWTSTAMP");
 				CHECK(b.queue_free());
+				// Nothing was changed, so nothing is recorded to restore.
+				Child reset(in_ns(b.tb.rx_ns, {XDP_HINTS_CLI, "reset", b.ifname()}));
+				CHECK(reset.wait(15000) == 0);
+				CHECK(reset.err().find("nothing left behind on " + b.ifname()) != std::string::npos);
 			}
 			SECTION("bind fails: another AF_XDP socket holds queue 0")
 			{
