@@ -268,24 +268,83 @@ XskSocket::~XskSocket()
 void XskSocket::wake_rx() noexcept
 {
 	counters_.rx_wakeups++;
-	(void)recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+	// ENXIO: unbound, i.e. the device was unregistered.
+	if (recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr) < 0 && errno == ENXIO)
+		gone_ = true;
 }
 
 void XskSocket::kick_tx() noexcept
 {
 	counters_.tx_wakeups++;
 	// EAGAIN/EBUSY/ENOBUFS: the kernel is busy or the completion ring is full; the next
-	// flush kicks again. ENETDOWN: the device is down; frames stay queued.
-	(void)sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+	// flush kicks again. ENETDOWN: the device is down; frames stay queued. ENXIO: the
+	// device was unregistered.
+	if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno == ENXIO)
+		gone_ = true;
 }
 
-bool XskSocket::wait(int timeout_ms) noexcept
+// On NETDEV_UNREGISTER the kernel unbinds every socket of the device and sets sk_err =
+// ENETDOWN; poll(2) gets no event (xsk_poll reports nothing for an unbound socket), so
+// the error is read here. Reading SO_ERROR clears it, hence the latch.
+bool XskSocket::check_gone() noexcept
 {
-	if (rx_.valid() && rx_.pending())
+	if (gone_)
 		return true;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (sys().getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ENETDOWN)
+		gone_ = true;
+	return gone_;
+}
+
+WaitResult XskSocket::wait(int timeout_ms) noexcept
+{
+	// Looks for a vanished device at least this often while nothing arrives.
+	constexpr int kGoneCheckMs = 100;
+	if (rx_.valid() && rx_.pending())
+		return WaitResult::readable;
+	if (gone_)
+		return WaitResult::device_gone;
 	refill();
-	pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
-	return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLOUT));
+	int left = timeout_ms;
+	for (;;) {
+		int slice = left < 0 || left > kGoneCheckMs ? kGoneCheckMs : left;
+		pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
+		int r = ::poll(&p, 1, slice);
+		if (r > 0 && (p.revents & (POLLIN | POLLOUT)))
+			return WaitResult::readable;
+		if (r < 0 && errno == EINTR)
+			return WaitResult::timeout;
+		if (check_gone())
+			return WaitResult::device_gone;
+		// POLLERR/POLLNVAL (or a poll error) would come back at once: do not spin on it.
+		if (r != 0)
+			return WaitResult::timeout;
+		if (left >= 0 && (left -= slice) <= 0)
+			return WaitResult::timeout;
+	}
+}
+
+const char *wait_result_name(WaitResult r) noexcept
+{
+	switch (r) {
+	case WaitResult::readable: return "readable";
+	case WaitResult::timeout: return "timeout";
+	case WaitResult::device_gone: return "device gone";
+	}
+	return "?";
+}
+
+Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname)
+{
+	std::string dev = ifname.empty() ? "interface with ifindex " + std::to_string(ifindex)
+					 : "interface " + std::string(ifname) + " (ifindex " + std::to_string(ifindex) + ")";
+	return Error(Errc::system,
+		     dev + " is gone: the kernel unregistered it while an AF_XDP socket was receiving on queue " +
+			     std::to_string(queue) +
+			     " (the interface was deleted, or its network namespace or its veth peer's namespace was removed) "
+			     "and unbound the socket; nothing more can arrive. Start again once the interface exists",
+		     ENODEV);
 }
 
 Result<XdpStatistics> XskSocket::kernel_stats() const

@@ -78,7 +78,7 @@ template <class Fn> uint64_t drain(afxdp::XskSocket &s, uint64_t want, Fn &&fn, 
 		got += n;
 		if (n)
 			continue;
-		if (!s.wait(idle_ms)) {
+		if (s.wait(idle_ms) != afxdp::WaitResult::readable) {
 			n = s.poll(fn);
 			got += n;
 			if (n == 0)

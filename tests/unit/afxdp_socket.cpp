@@ -2,11 +2,13 @@
 // system-call seam (xdphints/af_xdp/sys.hpp) stands in for socket/setsockopt/bind/mmap, so
 // error paths (zero-copy refused, EBUSY, ENOPROTOOPT, old kernels) and the data path run
 // without root, and every fd and mapping is checked to be released.
+#include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/sys.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +34,7 @@ struct FakeKernel {
 	int zc_bind_errno = EOPNOTSUPP;          // answer to XDP_ZEROCOPY binds (0 = accept)
 	int copy_bind_errno = 0;
 	int busy_poll_errno = 0;                 // answer to SO_PREFER_BUSY_POLL
+	std::atomic<int> so_error{0};            // pending sk_err (SO_ERROR reads and clears it)
 	bool reject_tx_metadata_flag = false;    // a 6.8-6.10 kernel: XDP_UMEM_TX_METADATA_LEN unknown
 	uint32_t options_flags = 0;              // XDP_OPTIONS answer
 	int map_updates = 0, map_deletes = 0;
@@ -61,6 +64,12 @@ const Sys kFake{
 		return 0;
 	},
 	[](int, int level, int name, void *val, socklen_t *len) -> int {
+		if (level == SOL_SOCKET && name == SO_ERROR) {
+			int e = K->so_error.exchange(0);
+			std::memcpy(val, &e, sizeof(e));
+			*len = sizeof(e);
+			return 0;
+		}
 		if (level != SOL_XDP)
 			return errno = ENOPROTOOPT, -1;
 		if (name == XDP_MMAP_OFFSETS) {
@@ -385,4 +394,86 @@ TEST_CASE("afxdp transmit against a fake kernel: copy into a frame, publish, com
 	CHECK(s.counters().tx_frames == 2);
 	CHECK(s.counters().tx_completed == 2);
 	CHECK(s.counters().tx_metadata == 1);
+}
+
+namespace {
+
+// One socket's rings as the fake kernel sees them (K->rings belongs to the last socket
+// made), and the kernel's side of receive and completion on them. Rings of 16 (small()).
+struct KernelSide {
+	std::map<off_t, uint8_t *> rings = K->rings;
+	uint8_t *area;
+
+	uint32_t &idx(off_t ring, uint64_t off) { return *reinterpret_cast<uint32_t *>(rings.at(ring) + off); }
+	template <class T> T *desc(off_t ring) { return reinterpret_cast<T *>(rings.at(ring) + kOffDesc); }
+
+	// Takes the next frame of the fill ring, writes `id` in front of where the packet goes
+	// (data at chunk + 256 + shift: a driver's XDP program may have moved the start) and
+	// publishes the descriptor. Returns the chunk.
+	uint64_t receive(uint64_t id, int shift = 0)
+	{
+		uint32_t &fc = idx(kFill, kOffCons);
+		REQUIRE(fc != idx(kFill, kOffProd));
+		uint64_t chunk = desc<uint64_t>(kFill)[fc & 15];
+		fc++;
+		uint64_t addr = chunk + 256 + shift;
+		std::memcpy(area + addr - 8, &id, 8);
+		uint32_t &rp = idx(kRx, kOffProd);
+		desc<xdp_desc>(kRx)[rp & 15] = xdp_desc{addr, 60, 0};
+		rp++;
+		return chunk;
+	}
+	// Takes everything from the TX ring and completes `addr`.
+	void complete(uint64_t addr)
+	{
+		idx(kTx, kOffCons) = idx(kTx, kOffProd);
+		uint32_t &cp = idx(kComp, kOffProd);
+		desc<uint64_t>(kComp)[cp & 15] = addr;
+		cp++;
+	}
+};
+
+} // namespace
+
+TEST_CASE("afxdp wait: the device's unregistration (sk_err ENETDOWN) is reported as device_gone, and stays so", "[afxdp][unit]")
+{
+	WithFakeKernel f;
+	auto umem = Umem::create({.frame_count = 64});
+	REQUIRE(umem);
+	auto sr = XskSocket::create(*umem, small());
+	REQUIRE(sr);
+	XskSocket &s = **sr;
+	KernelSide k{.area = (*umem)->area()};
+
+	CHECK(s.wait(0) == WaitResult::timeout);
+	CHECK_FALSE(s.device_gone());
+	// A frame received before the device went is still handed out first.
+	k.receive(0);
+	f.k.so_error = ENETDOWN;
+	CHECK(s.wait(0) == WaitResult::readable);
+	CHECK(s.poll([](const Frame &) {}) == 1);
+	CHECK(s.wait(0) == WaitResult::device_gone);
+	CHECK(f.k.so_error == 0); // read (and cleared, as the kernel does) ...
+	CHECK(s.wait(0) == WaitResult::device_gone); // ... and latched
+	CHECK(s.device_gone());
+	CHECK(std::string(wait_result_name(WaitResult::device_gone)) == "device gone");
+}
+
+TEST_CASE("afxdp RxGroup: a device that goes stops every thread and the run returns an error naming it", "[afxdp][unit]")
+{
+	WithFakeKernel f;
+	auto umem = Umem::create({.frame_count = 256});
+	REQUIRE(umem);
+	auto group = RxGroup::open(*umem, small(), {0, 1});
+	REQUIRE(group);
+	std::atomic<bool> stop{false};
+	f.k.so_error = ENETDOWN; // one socket reads it; the other thread stops with it
+	auto st = group->run(stop, {}, [](XskSocket &, const Frame &) {});
+	REQUIRE_FALSE(st);
+	INFO(st.error().message);
+	CHECK(st.error().code == Errc::system);
+	CHECK(st.error().sys_errno == ENODEV);
+	CHECK(st.error().message.find("ifindex 7") != std::string::npos);
+	CHECK(st.error().message.find("is gone") != std::string::npos);
+	CHECK(st.error().message.find("Start again once the interface exists") != std::string::npos);
 }

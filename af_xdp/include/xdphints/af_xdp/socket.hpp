@@ -36,6 +36,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -160,6 +161,20 @@ struct TxCompletion {
 // What a poll callback may return: keep the frame (release it later with release()).
 enum class Disposition { release, keep };
 
+// What XskSocket::wait() saw.
+enum class WaitResult {
+	readable,    // frames are waiting (a socket without an RX ring: the TX ring has room)
+	timeout,     // nothing within the timeout (or a signal interrupted the wait)
+	device_gone, // the interface was unregistered: the socket is unbound for good
+};
+const char *wait_result_name(WaitResult r) noexcept;
+
+// The error to report when a socket's device went away (WaitResult::device_gone):
+// Errc::system, sys_errno ENODEV, naming the interface (name when known, index, queue)
+// and what happened. `ifname` may be empty (the name is gone with the device; keep it
+// from before).
+Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname);
+
 class XskSocket {
 public:
 	static constexpr uint32_t kMaxBatch = 256;
@@ -282,8 +297,17 @@ public:
 		return n;
 	}
 
-	// Blocks until frames are waiting or timeout_ms passes (poll(2)); true if readable.
-	bool wait(int timeout_ms) noexcept;
+	// Blocks until frames are waiting or timeout_ms passes (poll(2); < 0 = no limit).
+	// Frames received before the device went are still returned (readable) first; then
+	// device_gone, within 100 ms of the kernel unregistering the interface (deleted, its
+	// namespace or its veth peer's namespace removed), however long the timeout. The
+	// kernel raises no poll event for that (it sets sk_err = ENETDOWN and unbinds), so an
+	// idle wait looks every 100 ms, one getsockopt(SO_ERROR); nothing is added per packet.
+	WaitResult wait(int timeout_ms) noexcept;
+
+	// True once the socket saw its device unregistered (by wait(), or a wakeup refused
+	// with ENXIO). Nothing arrives any more; close the socket.
+	bool device_gone() const noexcept { return gone_; }
 
 	// ---- transmit (inline, noexcept) ------------------------------------------------
 	//
@@ -465,6 +489,7 @@ private:
 
 	void kick_tx() noexcept; // sendto(MSG_DONTWAIT)
 	void wake_rx() noexcept; // recvfrom(MSG_DONTWAIT)
+	bool check_gone() noexcept; // SO_ERROR == ENETDOWN: the device was unregistered
 
 	Status setup(const SocketConfig &cfg);
 	Status map_rings();
@@ -478,6 +503,7 @@ private:
 	bool need_wakeup_ = false;
 	bool busy_poll_ = false;
 	bool in_map_ = false;
+	bool gone_ = false; // the device was unregistered (latched: SO_ERROR reads only once)
 
 	uint8_t *area_ = nullptr;
 	uint64_t chunk_mask_ = 0; // ~(frame_size - 1)
