@@ -57,6 +57,7 @@ public:
 		uint64_t addr = 0;
 		FrameOwner expected{}, actual{}, to{};
 		bool out_of_range = false;
+		bool overflow = false; // given back to a free list that already held every frame
 	};
 
 	bool enabled() const noexcept { return !states_.empty(); }
@@ -83,6 +84,13 @@ public:
 		return true;
 	}
 
+	// A frame given back (from `from`) to a socket whose free list was full: refused.
+	// Counted even with the ledger off, where it is the one double release we can see.
+	void note_overflow(uint64_t addr, FrameOwner from) noexcept
+	{
+		note(addr, from, from, FrameOwner::free_list, false, true);
+	}
+
 	uint64_t violations() const noexcept { return violations_.load(std::memory_order_relaxed); }
 	Violation first_violation() const;
 	// Frames per owner, by scanning the ledger (control path).
@@ -91,7 +99,7 @@ public:
 private:
 	friend class Umem;
 	void init(uint32_t frames, uint32_t shift);
-	void note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor) noexcept;
+	void note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor, bool overflow = false) noexcept;
 
 	std::vector<std::atomic<uint8_t>> states_;
 	uint32_t shift_ = 12;
@@ -108,7 +116,7 @@ struct FrameAccounting {
 	uint64_t kernel = 0;
 	uint64_t application = 0;
 	uint64_t retired = 0;           // left in rings of sockets that were closed; never reused
-	uint64_t ledger_violations = 0; // 0 when the ledger is off
+	uint64_t ledger_violations = 0; // ownership violations (with the ledger off: free-list overflows only)
 	bool balanced() const noexcept { return free_list + fill_ring + kernel + application + retired == total; }
 	std::string to_string() const;
 };
@@ -159,15 +167,18 @@ private:
 	uint8_t *area_ = nullptr;
 	size_t size_ = 0;
 	bool huge_ = false;
-	int fd_ = -1;                 // socket the area is registered on (XDP_SHARED_UMEM target)
-	XskSocket *fd_user_ = nullptr; // the socket bound on fd_, if any
-	bool fd_bound_ = false;        // fd_ has been bound once (shared binds may refer to it)
-	bool need_wakeup_ = false;     // as bound on fd_; shared sockets inherit it
+	// The registration (XDP_UMEM_REG) socket, not yet bound; -1 once a first socket took
+	// it. The first socket binds on it and owns it, so destroying that socket unbinds its
+	// queue. Later sockets share the umem through a bound one (XDP_SHARED_UMEM); after the
+	// last is gone the area is registered afresh for the next.
+	int fd_ = -1;
+	bool need_wakeup_ = false; // as the first socket bound; shared sockets inherit it
 	uint64_t retired_ = 0;
 
+	std::mutex setup_mu_; // one socket set up or torn down at a time (first vs shared)
 	mutable std::mutex mu_;
 	std::vector<uint64_t> pool_;
-	std::vector<XskSocket *> sockets_;
+	std::vector<XskSocket *> sockets_; // bound sockets, in bind order
 	FrameLedger ledger_;
 };
 
