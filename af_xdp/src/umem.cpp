@@ -14,7 +14,7 @@ const char *frame_owner_name(FrameOwner o) noexcept
 {
 	switch (o) {
 	case FrameOwner::free_list: return "free list";
-	case FrameOwner::fill_ring: return "fill ring";
+	case FrameOwner::fill_ring: return "fill ring (kernel rx)";
 	case FrameOwner::kernel: return "kernel (tx)";
 	case FrameOwner::application: return "application";
 	}
@@ -56,7 +56,8 @@ std::array<uint64_t, 4> FrameLedger::count() const
 std::string FrameAccounting::to_string() const
 {
 	return "frames total " + std::to_string(total) + " = free list " + std::to_string(free_list) +
-	       " + fill ring " + std::to_string(fill_ring) + " + kernel (tx) " + std::to_string(kernel) +
+	       " + kernel rx " + std::to_string(fill_ring) + " (" + std::to_string(fill_ring_queued) + " in fill rings, " +
+	       std::to_string(kernel_rx_held()) + " taken by the kernel)" + " + kernel (tx) " + std::to_string(kernel) +
 	       " + application " + std::to_string(application) + " + retired " + std::to_string(retired) +
 	       (balanced() ? " (balanced)" : " (UNBALANCED)") +
 	       ", ledger violations " + std::to_string(ledger_violations);
@@ -238,6 +239,7 @@ FrameAccounting Umem::accounting() const
 		SocketFrames f = s->frames();
 		a.free_list += uint64_t(f.free_list); // per-socket counts may be negative (frames
 		a.fill_ring += uint64_t(f.fill_ring); // moved between sockets); the sums are not
+		a.fill_ring_queued += uint64_t(f.fill_queued);
 		a.kernel += uint64_t(f.kernel);
 		a.application += uint64_t(f.application);
 	}

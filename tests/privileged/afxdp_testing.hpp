@@ -95,4 +95,9 @@ inline uint64_t id_slot(const afxdp::Frame &f)
 	return v;
 }
 
+// Writes the id slot in front of a received frame's data, as a hints hook does.
+inline void set_id_slot(const afxdp::Frame &f, uint64_t id) { std::memcpy(f.data - 8, &id, 8); }
+// An id as a hook writes it (layout 7 of BTF object 42).
+constexpr uint64_t kHookId = 0x0000002a00000007ull;
+
 } // namespace xdphints::test

@@ -258,10 +258,9 @@ TEST_CASE("afxdp: a frame forwarded and completed carries no id into the next pa
 	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
 	REQUIRE(take(gen.send(32), "send") == 32);
 
-	const uint64_t hook_id = 0x0000002a00000007ull; // as a hook would have written it
 	uint64_t forwarded = 0;
 	REQUIRE(drain(*b->xsk, 32, [&](const ax::Frame &f) {
-		std::memcpy(f.data - 8, &hook_id, 8);
+		set_id_slot(f, kHookId);
 		reflect(f.data);
 		forwarded += b->xsk->forward(f);
 		return ax::Disposition::keep;

@@ -714,3 +714,36 @@ TEST_CASE("afxdp setup: a queue still being released (EBUSY for a while) is wait
 	CHECK(f.k.bind_flags.size() == 5); // zero-copy: EBUSY x3, then refused; copy: bound
 	CHECK((*s)->mode() == XskMode::copy);
 }
+
+TEST_CASE("afxdp accounting: a frame the kernel took from the fill ring and kept is the kernel's, outside the ring", "[afxdp][unit]")
+{
+	OneSocket o({.frame_count = 64, .check_ownership = true});
+	XskSocket &s = *o.sock;
+	KernelSide &k = o.k;
+
+	// The kernel takes a frame from the fill ring but delivers nothing: it keeps it (being
+	// received into, or recycled onto its own free list).
+	uint64_t kept = k.desc<uint64_t>(kFill)[0];
+	k.idx(kFill, kOffCons)++;
+	s.refill(); // the ring is topped up: more frames are given for RX than it holds
+	auto acc = o.umem->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.fill_ring == 17);
+	CHECK(acc.fill_ring_queued == 16);
+	CHECK(acc.kernel_rx_held() == 1);
+	CHECK(acc.fill_ring + acc.free_list == 64);
+	CHECK(acc.balanced());
+	CHECK(o.umem->ledger().count()[size_t(FrameOwner::fill_ring)] == 17);
+	CHECK(acc.to_string().find("16 in fill rings, 1 taken by the kernel") != std::string::npos);
+
+	// Later the kept frame carries a packet (before the next from the ring): no violation.
+	uint32_t &rp = k.idx(kRx, kOffProd);
+	k.desc<xdp_desc>(kRx)[rp & 15] = xdp_desc{kept + 256, 60, 0};
+	rp++;
+	CHECK(s.poll([](const Frame &) {}) == 1);
+	acc = o.umem->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.ledger_violations == 0);
+	CHECK(acc.balanced());
+	CHECK(acc.fill_ring == acc.fill_ring_queued); // topped up again, nothing held
+}

@@ -132,9 +132,10 @@ struct SocketCounters {
 // can dip below zero; the umem's sum over its sockets stays exact.
 struct SocketFrames {
 	int64_t free_list = 0;
-	int64_t fill_ring = 0;
+	int64_t fill_ring = 0; // given to the kernel for RX, in the fill ring or taken from it
 	int64_t kernel = 0;
 	int64_t application = 0;
+	int64_t fill_queued = 0; // of fill_ring: still in the fill ring (read from its indices)
 	int64_t total() const noexcept { return free_list + fill_ring + kernel + application; }
 };
 
@@ -427,7 +428,10 @@ public:
 	// ---- accounting and statistics ------------------------------------------------
 
 	const SocketCounters &counters() const noexcept { return counters_; }
-	SocketFrames frames() const noexcept { return {int64_t(free_n_), fill_n_, tx_n_, app_n_}; }
+	SocketFrames frames() const noexcept
+	{
+		return {int64_t(free_n_), fill_n_, tx_n_, app_n_, fill_.valid() ? int64_t(fill_.queued()) : 0};
+	}
 	// Kernel statistics + own counters + frame counts.
 	Result<SocketStats> stats() const;
 	// XDP_STATISTICS from the kernel.

@@ -14,7 +14,12 @@
 //
 // Ownership: every frame is at every moment owned by exactly one of
 //   free list   - in a socket's (or the umem's) free list, ours to hand out
-//   fill ring   - given to the kernel for RX (fill ring, or taken from it, not yet received)
+//   fill ring   - given to the kernel for RX and not received yet: still in the fill ring,
+//                 or taken from it by the kernel - being received into, or kept on the
+//                 kernel's own free list after a recycle (the pool's free list, used before
+//                 the fill ring: a frame whose packet could not be delivered after all;
+//                 zero-copy drivers recycle on XDP_PASS/DROP). User space cannot see which
+//                 frames; FrameAccounting tells how many are in the fill ring
 //   kernel      - given to the kernel for TX (TX ring, or sent, not yet completed)
 //   application - received (or reserved for TX) and not released yet
 // Sockets keep counts of each; with UmemConfig::check_ownership the umem also keeps a
@@ -112,12 +117,16 @@ private:
 struct FrameAccounting {
 	uint64_t total = 0;
 	uint64_t free_list = 0; // umem pool + sockets' free lists
-	uint64_t fill_ring = 0;
+	uint64_t fill_ring = 0;         // given to the kernel for RX (see FrameOwner::fill_ring) ...
+	uint64_t fill_ring_queued = 0;  // ... of which still in the fill rings
 	uint64_t kernel = 0;
 	uint64_t application = 0;
 	uint64_t retired = 0;           // left in rings of sockets that were closed; never reused
 	uint64_t ledger_violations = 0; // ownership violations (with the ledger off: free-list overflows only)
 	bool balanced() const noexcept { return free_list + fill_ring + kernel + application + retired == total; }
+	// Given for RX and taken from the fill ring by the kernel: being received into, or on
+	// its own free list after a recycle. Depends on timing; 0 to a few when idle.
+	uint64_t kernel_rx_held() const noexcept { return fill_ring > fill_ring_queued ? fill_ring - fill_ring_queued : 0; }
 	std::string to_string() const;
 };
 
