@@ -3,36 +3,10 @@
 // kernel drops is counted.
 #include "afxdp_testing.hpp"
 
-#include <atomic>
 #include <thread>
 
 using namespace xdphints;
 using namespace xdphints::test;
-
-namespace {
-
-// Generates `n` frames on a thread while this thread receives with `fn`; returns frames
-// received, after the generator finished and the socket ran dry.
-template <class Fn> uint64_t run(tb::LiveGen &gen, ax::XskSocket &s, uint64_t n, uint64_t &sent, Fn &&fn)
-{
-	std::atomic<bool> done{false};
-	Result<uint64_t> r = uint64_t(0);
-	std::thread t([&] {
-		r = gen.send(n);
-		done = true;
-	});
-	uint64_t got = 0;
-	while (!done.load(std::memory_order_relaxed))
-		got += s.poll(fn);
-	t.join();
-	got += drain(s, ~uint64_t(0), fn, 200);
-	sent = r ? *r : 0;
-	if (!r)
-		FAIL_CHECK(r.error().to_string());
-	return got;
-}
-
-} // namespace
 
 TEST_CASE("afxdp: frame accounting holds after 5 million generated frames, no frame leaked", "[afxdp][privileged][long]")
 {
@@ -48,7 +22,7 @@ TEST_CASE("afxdp: frame accounting holds after 5 million generated frames, no fr
 	// frame can take another packet (the redirect program writes none), so every one of
 	// the 5 million packets, landing in frames used ~1200 times each, sees 0.
 	uint64_t sent = 0, stale = 0;
-	uint64_t got = run(gen, *b->xsk, 5'000'000, sent, [&](const ax::Frame &f) {
+	uint64_t got = receive_while_generating(gen, *b->xsk, 5'000'000, sent, [&](const ax::Frame &f) {
 		stale += id_slot(f) != 0;
 		set_id_slot(f, kHookId);
 	});
@@ -99,7 +73,7 @@ TEST_CASE("afxdp: a slow consumer makes the kernel drop, and every drop is count
 	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
 
 	uint64_t sent = 0;
-	uint64_t got = run(gen, *b->xsk, 200'000, sent, [&](const ax::Frame &) {
+	uint64_t got = receive_while_generating(gen, *b->xsk, 200'000, sent, [&](const ax::Frame &) {
 		std::this_thread::sleep_for(std::chrono::microseconds(20));
 	});
 	auto ks = take(b->xsk->kernel_stats(), "XDP_STATISTICS");

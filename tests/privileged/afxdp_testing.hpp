@@ -10,11 +10,13 @@
 
 #include "privileges.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace xdphints::test {
 
@@ -85,6 +87,29 @@ template <class Fn> uint64_t drain(afxdp::XskSocket &s, uint64_t want, Fn &&fn, 
 				break;
 		}
 	}
+	return got;
+}
+
+// Generates `n` frames on a thread while this thread receives with `fn`; returns frames
+// received, after the generator finished and the socket ran dry. `sent` is what the
+// generator sent.
+template <class Fn>
+uint64_t receive_while_generating(testbed::LiveGen &gen, afxdp::XskSocket &s, uint64_t n, uint64_t &sent, Fn &&fn)
+{
+	std::atomic<bool> done{false};
+	Result<uint64_t> r = uint64_t(0);
+	std::thread t([&] {
+		r = gen.send(n);
+		done = true;
+	});
+	uint64_t got = 0;
+	while (!done.load(std::memory_order_relaxed))
+		got += s.poll(fn);
+	t.join();
+	got += drain(s, ~uint64_t(0), fn, 200);
+	sent = r ? *r : 0;
+	if (!r)
+		FAIL_CHECK(r.error().to_string());
 	return got;
 }
 
