@@ -48,9 +48,9 @@ public:
 	// is pinned to cpus[i % cpus.size()] when cpus is not empty. Returns when all threads
 	// have stopped. A pinning failure stops nothing; it is returned after the run.
 	// When the device goes away (deleted, its namespace or its veth peer's namespace
-	// removed) every thread stops within ~100 ms, after the frames already received,
-	// and the run returns device_gone_error() (Errc::system, sys_errno ENODEV) naming
-	// the interface (name and index) and the queue that saw it.
+	// removed) every thread stops within ~20 ms, after the frames already received, and
+	// the run returns device_gone_error() (Errc::system, sys_errno ENODEV) naming the
+	// interface (name and index) and the queue that saw it first.
 	template <class Fn> Status run(const std::atomic<bool> &stop, const std::vector<int> &cpus, Fn &&fn)
 	{
 		return run_loop(stop, cpus, [&](XskSocket &s) { return s.poll([&](const Frame &f) { return fn(s, f); }); });
@@ -71,18 +71,26 @@ private:
 	{
 		std::vector<std::thread> threads;
 		std::vector<Status> pinned(sockets_.size());
-		// Set by the first thread whose device went: the others stop too (one device).
+		// The first socket that saw its device go. All are on one device, so each thread
+		// normally sees it itself; once one did, the others stop when their ring is empty.
 		std::atomic<int> gone{-1};
 		for (size_t i = 0; i < sockets_.size(); i++) {
 			threads.emplace_back([&, i] {
 				if (!cpus.empty())
 					pinned[i] = pin_thread(cpus[i % cpus.size()]);
 				XskSocket &s = *sockets_[i];
-				while (!stop.load(std::memory_order_relaxed) && gone.load(std::memory_order_relaxed) < 0)
-					if (once(s) == 0 && s.wait(10) == WaitResult::device_gone) {
+				while (!stop.load(std::memory_order_relaxed)) {
+					if (once(s) != 0)
+						continue;
+					WaitResult w = s.wait(10);
+					if (w == WaitResult::device_gone) {
 						int none = -1;
 						gone.compare_exchange_strong(none, int(i));
+						break;
 					}
+					if (w == WaitResult::timeout && gone.load(std::memory_order_relaxed) >= 0)
+						break;
+				}
 			});
 		}
 		for (auto &t : threads)
