@@ -37,11 +37,16 @@ struct DumpArgs {
 	bool hwtstamp = false;
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
+	size_t buffer_size = 4u << 20; // bytes of output queued for stdout; records beyond are dropped, counted
 };
 
 struct ProbeArgs {
 	std::string ifname;
 	bool json = false;
+};
+
+struct ResetArgs {
+	std::string ifname;
 };
 
 struct DemoArgs {
@@ -53,5 +58,6 @@ int cmd_layout(const LayoutArgs &a);
 int cmd_dump(const DumpArgs &a);
 int cmd_probe(const ProbeArgs &a);
 int cmd_demo(const DemoArgs &a);
+int cmd_reset(const ResetArgs &a);
 
 } // namespace xdphints::cli

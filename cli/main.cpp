@@ -1,4 +1,4 @@
-// xdp-hints: probe, layout, dump, demo.
+// xdp-hints: probe, layout, dump, demo, reset.
 #include "commands.hpp"
 
 #include <CLI/CLI.hpp>
@@ -67,11 +67,20 @@ int main(int argc, char **argv)
 	d->add_flag("--ptp-split", dump.ptp_split, "PTP event packets get the timestamp layout, others the hash layout");
 	d->add_option("--user-object", dump.user_object, "your XDP logic (xdp_hints_user) run inside the hook, "
 							 "CO-RE-relocated against the layout it writes");
-	d->add_flag("--replace", dump.replace, "replace an XDP program already attached to IFNAME");
+	d->add_flag("--replace", dump.replace, "swap out an XDP program already attached to IFNAME (atomically, after "
+					       "every other step succeeded); it is put back when dump exits");
 	d->add_flag("--hwtstamp", dump.hwtstamp, "enable RX hardware timestamping (SIOCSHWTSTAMP), restored on exit");
 	d->add_flag("--copy", copy, "force copy mode");
 	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
 	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");
+	d->add_option("--buffer-size", dump.buffer_size, "bytes of output queued for a slow reader; records beyond "
+							"are dropped and counted (default 4 MiB)")
+		->check(CLI::Range(size_t(4096), size_t(1) << 32));
+
+	ResetArgs reset;
+	auto *r = app.add_subcommand("reset", "Put back what a killed dump left on IFNAME: the XDP program --replace "
+					      "swapped out, the --hwtstamp setting");
+	r->add_option("IFNAME", reset.ifname, "interface")->required();
 
 	DemoArgs demo;
 	auto *m = app.add_subcommand("demo", "Self-contained demo: own namespaces + veth, real traffic, decoded hints");
@@ -103,5 +112,7 @@ int main(int argc, char **argv)
 	}
 	if (*m)
 		return cmd_demo(demo);
+	if (*r)
+		return cmd_reset(reset);
 	return 2;
 }

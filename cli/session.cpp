@@ -4,11 +4,11 @@
 
 namespace xdphints::cli {
 
-Result<Session> Session::open(const SessionOptions &opt)
+Result<Session> Session::open(const SessionOptions &opt, const std::function<void(const Hook &)> &before_commit)
 {
 	HookOptions ho = opt.hook;
 	ho.ifname = opt.ifname;
-	auto hook = Hook::attach(ho);
+	auto hook = Hook::prepare(ho);
 	if (!hook)
 		return hook.error();
 	auto layouts = hook->layouts();
@@ -48,6 +48,10 @@ Result<Session> Session::open(const SessionOptions &opt)
 	auto group = afxdp::RxGroup::open(*umem, sc, *queues);
 	if (!group)
 		return group.error();
+	if (before_commit)
+		before_commit(*hook);
+	if (auto st = hook->commit(); !st)
+		return st.error();
 	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f};
 }
 

@@ -7,6 +7,7 @@
 #include <xdphints/hook.hpp>
 #include <xdphints/query.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +40,12 @@ struct Session {
 	Decoder decoder;
 	StdFields fields;
 
-	static Result<Session> open(const SessionOptions &opt);
+	// Every step that can fail (hook load and verifier, hardware timestamping, queues,
+	// umem, sockets and their bind) runs before the hook is attached; with --replace the
+	// user's program is untouched until then, and swapped atomically. `before_commit`
+	// runs just before that (dump hands the replaced program to its guardian).
+	static Result<Session> open(const SessionOptions &opt,
+				    const std::function<void(const Hook &)> &before_commit = {});
 };
 
 } // namespace xdphints::cli

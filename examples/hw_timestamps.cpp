@@ -124,7 +124,7 @@ Status run(const Args &a)
 				idle_since = xdphints::software_clock_ns();
 			else if (veths && xdphints::software_clock_ns() - idle_since > 1000000000ull)
 				break; // generator done and nothing more came
-		} else if (!xsk->wait(veths ? 1000 : 100) && veths) {
+		} else if (xsk->wait(veths ? 1000 : 100) != xdphints::afxdp::WaitResult::readable && veths) {
 			break;
 		}
 	}

@@ -82,6 +82,11 @@ Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketCon
 	RxGroup g;
 	if (queues.empty())
 		return Error(Errc::invalid_argument, "no queues given");
+	g.ifindex_ = base.ifindex;
+	// Kept for messages: once the device is gone its name cannot be looked up.
+	char name[IF_NAMESIZE] = {};
+	if (base.ifindex > 0 && if_indextoname(unsigned(base.ifindex), name))
+		g.ifname_ = name;
 	uint32_t per = base.frames;
 	if (per == 0) {
 		per = uint32_t(std::min<size_t>(base.fill_size + base.tx_size, umem->pool_frames() / queues.size()));

@@ -2,8 +2,12 @@
 #include <xdphints/af_xdp/sys.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <tuple>
+#include <utility>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -54,8 +58,8 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 	s->chunk_mask_ = ~uint64_t(umem->frame_size() - 1);
 	s->ledger_ = umem->ledger_.enabled() ? &umem->ledger_ : nullptr;
 	s->tx_meta_len_ = umem->config().tx_metadata_len;
-	s->tx_data_off_ = umem->config().headroom + 256; // XDP_PACKET_HEADROOM, as the kernel places RX data
-	s->tx_room_ = umem->frame_size() - s->tx_data_off_;
+	s->data_off_ = umem->config().headroom + 256; // XDP_PACKET_HEADROOM, as the kernel places RX data
+	s->tx_room_ = umem->frame_size() - s->data_off_;
 	if (auto st = s->setup(cfg); !st)
 		return std::move(st).error();
 	return s;
@@ -64,17 +68,21 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 Status XskSocket::setup(const SocketConfig &cfg)
 {
 	const Sys &s = sys();
+	// Held until this socket is bound and attached (or failed): whether it is the first
+	// socket cannot change under it, nor can the socket it shares the umem through go.
+	std::lock_guard setup_lk(umem_->setup_mu_);
 	{
 		std::lock_guard lk(umem_->mu_);
-		if (umem_->fd_ < 0)
-			return Error(Errc::system, "the umem lost its registration after a failed bind; create a new umem");
-		if (!umem_->fd_bound_ && !umem_->fd_user_) {
-			fd_ = umem_->fd_;
-			owns_fd_ = false;
-			umem_->fd_user_ = this;
-		}
+		first_ = umem_->sockets_.empty();
 	}
-	if (fd_ < 0) {
+	if (first_) {
+		// The first socket binds on the registration socket and owns it from here:
+		// destroying it closes it, which unbinds the queue.
+		if (umem_->fd_ < 0)
+			if (auto st = umem_->reregister(); !st)
+				return st;
+		fd_ = std::exchange(umem_->fd_, -1);
+	} else {
 		fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 		if (fd_ < 0)
 			return Error::from_errno(errno, "socket(AF_XDP) for " + where(cfg), "run as root (CAP_NET_RAW)");
@@ -184,12 +192,30 @@ Status XskSocket::bind_socket()
 	sa.sxdp_ifindex = uint32_t(cfg_.ifindex);
 	sa.sxdp_queue_id = cfg_.queue;
 
-	if (owns_fd_) {
-		// Shared umem: mode and need_wakeup follow the umem's first socket (the kernel
-		// takes them from it; passing flags here is EINVAL).
-		sa.sxdp_flags = XDP_SHARED_UMEM;
-		sa.sxdp_shared_umem_fd = uint32_t(umem_->fd_);
-		if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0)
+	// A queue stays taken after its socket is closed until the kernel releases the
+	// socket's buffer pool from a workqueue (~30 ms here): EBUSY is retried until
+	// bind_busy_wait_ms have passed, only then does it mean another socket holds the queue.
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg_.bind_busy_wait_ms);
+	auto bind = [&](uint16_t flags) {
+		sa.sxdp_flags = flags;
+		for (;;) {
+			if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
+				return true;
+			if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline)
+				return false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(2));
+		}
+	};
+
+	if (!first_) {
+		// Shared umem: mode and need_wakeup follow the socket shared with (the kernel
+		// takes them from it; passing flags here is EINVAL), which inherited them from
+		// the first. Any bound socket of the umem will do; setup_mu_ keeps it open.
+		{
+			std::lock_guard lk(umem_->mu_);
+			sa.sxdp_shared_umem_fd = uint32_t(umem_->sockets_.front()->fd_);
+		}
+		if (!bind(XDP_SHARED_UMEM))
 			return Error::from_errno(errno, "bind (shared umem) to " + where(cfg_),
 						 errno == EINVAL ? "two sockets of one umem on the same device and queue must share one fill ring: use one socket per queue"
 								 : "check the interface and queue exist and no other AF_XDP socket is bound to that queue");
@@ -197,28 +223,26 @@ Status XskSocket::bind_socket()
 		uint16_t wake = cfg_.need_wakeup ? XDP_USE_NEED_WAKEUP : 0;
 		int zc_err = 0;
 		if (cfg_.mode != BindMode::copy) {
-			sa.sxdp_flags = XDP_ZEROCOPY | wake;
-			if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
+			if (bind(XDP_ZEROCOPY | wake))
 				goto bound;
 			zc_err = errno;
 			if (cfg_.mode == BindMode::zero_copy)
 				return Error::from_errno(zc_err, "zero-copy bind to " + where(cfg_),
 							 "the driver has no AF_XDP zero-copy support on this queue: use copy mode (or automatic)");
 		}
-		sa.sxdp_flags = XDP_COPY | wake;
-		if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0) {
+		if (!bind(XDP_COPY | wake)) {
 			int e = errno;
 			std::string what = "copy-mode bind to " + where(cfg_);
 			if (zc_err)
 				what += " (zero-copy was refused first: " + std::string(strerror(zc_err)) + ")";
 			return Error::from_errno(e, what,
-						 e == EBUSY ? "another AF_XDP socket is bound to this queue: stop it or pick another queue"
+						 e == EBUSY ? "another AF_XDP socket is bound to this queue (still after " + std::to_string(cfg_.bind_busy_wait_ms) +
+								      " ms): stop it or pick another queue"
 						 : e == EINVAL ? "the queue id must be below the device's rx queue count"
 							       : "check the interface exists and is up");
 		}
 	bound:
 		std::lock_guard lk(umem_->mu_);
-		umem_->fd_bound_ = true;
 		umem_->need_wakeup_ = cfg_.need_wakeup;
 	}
 	need_wakeup_ = umem_->need_wakeup_;
@@ -240,6 +264,10 @@ Status XskSocket::bind_socket()
 XskSocket::~XskSocket()
 {
 	const Sys &s = sys();
+	// A socket being set up may be about to share the umem through this one.
+	std::unique_lock<std::mutex> setup_lk;
+	if (umem_)
+		setup_lk = std::unique_lock(umem_->setup_mu_);
 	if (in_map_)
 		(void)s.xskmap_clear(cfg_.xsks_map_fd, cfg_.queue);
 	if (umem_) {
@@ -250,42 +278,105 @@ XskSocket::~XskSocket()
 		// they are retired with the socket rather than risk handing one out twice.
 		std::lock_guard lk(umem_->mu_);
 		umem_->retired_ += uint64_t(fill_n_ + tx_n_ + app_n_);
-		if (umem_->fd_user_ == this) {
-			umem_->fd_user_ = nullptr;
-			// Never bound (setup failed): the fd carries this socket's rings for good, so
-			// the next socket gets a fresh registration instead.
-			if (!umem_->fd_bound_)
-				(void)umem_->reregister();
-		}
 	}
 	for (auto &m : maps_)
 		if (m.addr)
 			s.munmap(m.addr, m.len);
-	if (fd_ >= 0 && owns_fd_)
+	// The first socket's fd is the umem's registration: closing it unbinds the queue too
+	// (other sockets keep the kernel's umem alive; with none left the next socket
+	// registers the area again).
+	if (fd_ >= 0)
 		s.close(fd_);
+}
+
+void XskSocket::free_list_overflow(XskSocket &by, uint64_t chunk, FrameOwner from) noexcept
+{
+	by.counters_.release_overflow++;
+	if (ledger_)
+		ledger_->move(chunk, FrameOwner::free_list, from); // undone: the frame stays where it was
+	umem_->ledger_.note_overflow(chunk, from);
 }
 
 void XskSocket::wake_rx() noexcept
 {
 	counters_.rx_wakeups++;
-	(void)recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+	// ENXIO: unbound, i.e. the device was unregistered.
+	if (recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr) < 0 && errno == ENXIO)
+		gone_ = true;
 }
 
 void XskSocket::kick_tx() noexcept
 {
 	counters_.tx_wakeups++;
 	// EAGAIN/EBUSY/ENOBUFS: the kernel is busy or the completion ring is full; the next
-	// flush kicks again. ENETDOWN: the device is down; frames stay queued.
-	(void)sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+	// flush kicks again. ENETDOWN: the device is down; frames stay queued. ENXIO: the
+	// device was unregistered.
+	if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno == ENXIO)
+		gone_ = true;
 }
 
-bool XskSocket::wait(int timeout_ms) noexcept
+// On NETDEV_UNREGISTER the kernel unbinds every socket of the device and sets sk_err =
+// ENETDOWN; poll(2) gets no event (xsk_poll reports nothing for an unbound socket), so
+// the error is read here. Reading SO_ERROR clears it, hence the latch.
+bool XskSocket::check_gone() noexcept
 {
-	if (rx_.valid() && rx_.pending())
+	if (gone_)
 		return true;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (sys().getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ENETDOWN)
+		gone_ = true;
+	return gone_;
+}
+
+WaitResult XskSocket::wait(int timeout_ms) noexcept
+{
+	// Looks for a vanished device at least this often while nothing arrives.
+	constexpr int kGoneCheckMs = 100;
+	if (rx_.valid() && rx_.pending())
+		return WaitResult::readable;
+	if (gone_)
+		return WaitResult::device_gone;
 	refill();
-	pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
-	return ::poll(&p, 1, timeout_ms) > 0 && (p.revents & (POLLIN | POLLOUT));
+	int left = timeout_ms;
+	for (;;) {
+		int slice = left < 0 || left > kGoneCheckMs ? kGoneCheckMs : left;
+		pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
+		int r = ::poll(&p, 1, slice);
+		if (r > 0 && (p.revents & (POLLIN | POLLOUT)))
+			return WaitResult::readable;
+		if (r < 0 && errno == EINTR)
+			return WaitResult::timeout;
+		if (check_gone())
+			return WaitResult::device_gone;
+		// POLLERR/POLLNVAL (or a poll error) would come back at once: do not spin on it.
+		if (r != 0)
+			return WaitResult::timeout;
+		if (left >= 0 && (left -= slice) <= 0)
+			return WaitResult::timeout;
+	}
+}
+
+const char *wait_result_name(WaitResult r) noexcept
+{
+	switch (r) {
+	case WaitResult::readable: return "readable";
+	case WaitResult::timeout: return "timeout";
+	case WaitResult::device_gone: return "device gone";
+	}
+	return "?";
+}
+
+Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname)
+{
+	std::string dev = ifname.empty() ? "interface with ifindex " + std::to_string(ifindex)
+					 : "interface " + std::string(ifname) + " (ifindex " + std::to_string(ifindex) + ")";
+	return Error(Errc::system,
+		     dev + " is gone: the kernel unregistered it while an AF_XDP socket was receiving on queue " +
+			     std::to_string(queue) +
+			     " (the interface was deleted, or its network namespace or its veth peer's namespace was removed) "
+			     "and unbound the socket; nothing more can arrive. Start again once the interface exists",
+		     ENODEV);
 }
 
 Result<XdpStatistics> XskSocket::kernel_stats() const

@@ -14,7 +14,7 @@ const char *frame_owner_name(FrameOwner o) noexcept
 {
 	switch (o) {
 	case FrameOwner::free_list: return "free list";
-	case FrameOwner::fill_ring: return "fill ring";
+	case FrameOwner::fill_ring: return "fill ring (kernel rx)";
 	case FrameOwner::kernel: return "kernel (tx)";
 	case FrameOwner::application: return "application";
 	}
@@ -31,11 +31,11 @@ void FrameLedger::init(uint32_t frames, uint32_t shift)
 	shift_ = shift;
 }
 
-void FrameLedger::note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor) noexcept
+void FrameLedger::note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor, bool overflow) noexcept
 {
 	if (violations_.fetch_add(1, std::memory_order_relaxed) == 0) {
 		std::lock_guard lk(first_mu_);
-		first_ = Violation{addr, expected, actual, to, oor};
+		first_ = Violation{addr, expected, actual, to, oor, overflow};
 	}
 }
 
@@ -56,7 +56,8 @@ std::array<uint64_t, 4> FrameLedger::count() const
 std::string FrameAccounting::to_string() const
 {
 	return "frames total " + std::to_string(total) + " = free list " + std::to_string(free_list) +
-	       " + fill ring " + std::to_string(fill_ring) + " + kernel (tx) " + std::to_string(kernel) +
+	       " + kernel rx " + std::to_string(fill_ring) + " (" + std::to_string(fill_ring_queued) + " in fill rings, " +
+	       std::to_string(kernel_rx_held()) + " taken by the kernel)" + " + kernel (tx) " + std::to_string(kernel) +
 	       " + application " + std::to_string(application) + " + retired " + std::to_string(retired) +
 	       (balanced() ? " (balanced)" : " (UNBALANCED)") +
 	       ", ledger violations " + std::to_string(ledger_violations);
@@ -133,9 +134,8 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 	return u;
 }
 
-// A socket with the area registered (XDP_UMEM_REG), in fd_. Also after a first socket
-// failed to bind on fd_: its rings are set on that fd for good, so the area is registered
-// again on a fresh socket.
+// A socket with the area registered (XDP_UMEM_REG), in fd_: at creation, and when a
+// socket is made after every earlier one was closed (with them went the registration).
 Status Umem::reregister()
 {
 	const Sys &s = sys();
@@ -143,8 +143,8 @@ Status Umem::reregister()
 		s.close(fd_);
 		fd_ = -1;
 	}
-	fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd_ < 0)
+	int fd = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		return Error::from_errno(errno, "socket(AF_XDP)",
 					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
 							       : "run as root (CAP_NET_RAW)");
@@ -163,19 +163,25 @@ Status Umem::reregister()
 		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
 		len = sizeof(reg);
 	}
-	int rc = s.setsockopt(fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
-	if (rc != 0 && errno == EINVAL && cfg_.tx_metadata_len) {
+	int rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+	int e = errno;
+	if (rc != 0 && e == EINVAL && cfg_.tx_metadata_len) {
 		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
-		rc = s.setsockopt(fd_, SOL_XDP, XDP_UMEM_REG, &reg, len);
-		if (rc != 0 && errno == EINVAL)
+		rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+		e = errno;
+		if (rc != 0 && e == EINVAL) {
+			s.close(fd);
 			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len),
 						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
+		}
 	}
-	if (rc != 0)
-		return Error::from_errno(errno, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " + std::to_string(cfg_.frame_size) + " bytes)",
-					 errno == ENOMEM || errno == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
-									     : "check frame size, count and headroom");
-
+	if (rc != 0) {
+		s.close(fd);
+		return Error::from_errno(e, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " + std::to_string(cfg_.frame_size) + " bytes)",
+					 e == ENOMEM || e == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
+								   : "check frame size, count and headroom");
+	}
+	fd_ = fd;
 	return {};
 }
 
@@ -233,6 +239,7 @@ FrameAccounting Umem::accounting() const
 		SocketFrames f = s->frames();
 		a.free_list += uint64_t(f.free_list); // per-socket counts may be negative (frames
 		a.fill_ring += uint64_t(f.fill_ring); // moved between sockets); the sums are not
+		a.fill_ring_queued += uint64_t(f.fill_queued);
 		a.kernel += uint64_t(f.kernel);
 		a.application += uint64_t(f.application);
 	}
@@ -255,6 +262,9 @@ Status Umem::verify(bool expect_none_held) const
 		std::snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)v.addr);
 		problems += std::to_string(a.ledger_violations) + " ownership violations, the first: frame " + addr +
 			    (v.out_of_range ? " is outside the umem"
+			     : v.overflow   ? std::string(" given back by the ") + frame_owner_name(v.expected) +
+						    " to a free list that already held every frame of the umem (refused; released more often than "
+						    "received: turn on UmemConfig::check_ownership to catch the first double release)"
 					    : std::string(" moved to ") + frame_owner_name(v.to) + " expecting " +
 						      frame_owner_name(v.expected) + " but was in " + frame_owner_name(v.actual)) +
 			    " (a double release, or a frame released by the wrong socket); ";

@@ -3,7 +3,9 @@
 
 #include "fd.hpp"
 #include "hook_specs.hpp"
+#include "hwtstamp_restore.hpp"
 #include "netdev_nl.hpp"
+#include "state_record.hpp"
 #include "sys_error.hpp"
 #include "user_link.hpp"
 
@@ -15,8 +17,13 @@
 #include <linux/sockios.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,6 +37,29 @@
 #endif
 
 namespace xdphints {
+
+namespace detail {
+
+// The program --replace swapped out: kept open (so it outlives its detachment) and
+// described, to be put back.
+struct Replaced {
+	int fd = -1;
+	uint32_t id = 0;
+	uint32_t mode = 0; // XDP_FLAGS_DRV_MODE / XDP_FLAGS_SKB_MODE
+	std::string name;
+	std::string pin; // bpffs path, "" when not pinned
+	StateKey key;
+	Replaced() = default;
+	Replaced(const Replaced &) = delete;
+	Replaced &operator=(const Replaced &) = delete;
+	~Replaced()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+};
+
+} // namespace detail
 
 using detail::ErrContext;
 using detail::HookSpec;
@@ -72,6 +102,7 @@ struct Attached {
 	std::string name;
 	bool is_link = false;
 	uint32_t mode_flag = 0; // XDP_FLAGS_* of the mode it is attached in
+	uint32_t link_id = 0;
 };
 
 // The XDP program on `ifindex` in any mode, or prog_id 0.
@@ -108,10 +139,173 @@ Result<Attached> attached_program(const Iface &ifc)
 		if (bpf_obj_get_info_by_fd(lfd.fd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_XDP &&
 		    li.prog_id == a.prog_id && int(li.xdp.ifindex) == ifc.index) {
 			a.is_link = true;
+			a.link_id = link_id;
 			break;
 		}
 	}
 	return a;
+}
+
+const char *mode_word(uint32_t mode_flag)
+{
+	return mode_flag == XDP_FLAGS_SKB_MODE ? "generic (SKB)" : "driver";
+}
+
+std::string prog_desc(uint32_t id, const std::string &name)
+{
+	return "XDP program id " + std::to_string(id) + (name.empty() || name == "-" ? "" : " (name " + name + ")");
+}
+
+// The process holding bpf_link `link_id` open (its fdinfo says "link_id:"), or 0. Only
+// for an error message: it reads every process's fdinfo.
+pid_t link_holder(uint32_t link_id)
+{
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	std::string want = "link_id:\t" + std::to_string(link_id) + "\n";
+	pid_t found = 0;
+	while (dirent *p = readdir(proc)) {
+		char *end = nullptr;
+		long pid = std::strtol(p->d_name, &end, 10);
+		if (pid <= 0 || *end)
+			continue;
+		std::string dir = std::string("/proc/") + p->d_name + "/fdinfo";
+		DIR *fds = opendir(dir.c_str());
+		if (!fds)
+			continue;
+		while (dirent *f = readdir(fds)) {
+			if (f->d_name[0] == '.')
+				continue;
+			char buf[512];
+			int fd = open((dir + "/" + f->d_name).c_str(), O_RDONLY | O_CLOEXEC);
+			ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			if (n > 0 && std::string_view(buf, size_t(n)).find(want) != std::string_view::npos) {
+				found = pid_t(pid);
+				break;
+			}
+		}
+		closedir(fds);
+		if (found)
+			break;
+	}
+	closedir(proc);
+	return found;
+}
+
+// The interface is taken: by a process that runs (named, with its pid), else as before.
+Error busy(const ErrContext &ctx, const Attached &cur, const detail::StateKey &key)
+{
+	pid_t pid = 0;
+	if (auto r = detail::read_state(key); r && r->hook_prog == cur.prog_id && detail::owner_alive(*r))
+		pid = r->pid;
+	else if (cur.is_link)
+		pid = link_holder(cur.link_id);
+	if (pid <= 0)
+		return detail::busy_error(ctx, cur.prog_id, cur.name, cur.is_link);
+	std::string comm = detail::pid_comm(pid);
+	std::string who = (comm.empty() ? std::string("a process") : comm) + " (pid " + std::to_string(pid) + ")";
+	return Error::from_errno(EBUSY,
+				 ctx.ifname + " already has " + prog_desc(cur.prog_id, cur.name) +
+					 (cur.is_link ? ", attached through a bpf_link held by " + who
+						      : ", attached by " + who + " in place of another program"),
+				 cur.is_link ? "stop the process that holds the link first; neither `ip link set dev " +
+						       ctx.ifname + " xdp off` nor --replace can detach a bpf_link"
+					     : std::string("stop that process first; it puts back the program it replaced"));
+}
+
+// Where to pin a replaced program so it outlives a SIGKILL of dump and its guardian:
+// $XDP_HINTS_BPFFS or /sys/fs/bpf, if a bpffs is mounted there; else "".
+std::string pin_path(const detail::StateKey &k)
+{
+	const char *env = std::getenv("XDP_HINTS_BPFFS");
+	std::string root = env && *env ? env : "/sys/fs/bpf";
+	struct statfs fs {};
+	constexpr long kBpfFsMagic = 0xcafe4a11;
+	if (statfs(root.c_str(), &fs) != 0 || long(fs.f_type) != kBpfFsMagic)
+		return {};
+	std::string dir = root + "/xdp-hints";
+	if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+		return {};
+	return dir + "/" + std::to_string(k.netns) + "-" + std::to_string(k.ifindex) + "-replaced";
+}
+
+// Swaps `to` in for `from` (attached in from_mode): atomically (XDP_FLAGS_REPLACE with the
+// expected fd) when the modes agree; else detach `from`, attach `to`, and on failure put
+// `from` back. 0 or a negative errno.
+int swap_xdp(int ifindex, int from_fd, uint32_t from_mode, int to_fd, uint32_t to_mode)
+{
+	if (from_mode == to_mode) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = from_fd);
+		return bpf_xdp_attach(ifindex, to_fd, to_mode | XDP_FLAGS_REPLACE, &o);
+	}
+	// Native and generic XDP cannot both be attached: a gap is unavoidable here.
+	LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = from_fd);
+	if (int err = bpf_xdp_detach(ifindex, from_mode | XDP_FLAGS_REPLACE, &d))
+		return err;
+	int err = bpf_xdp_attach(ifindex, to_fd, to_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
+	if (err)
+		(void)bpf_xdp_attach(ifindex, from_fd, from_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
+	return err;
+}
+
+// The replaced program of a record, opened from its pin or by id (alive while something
+// holds it: a guardian's fd); -1 when it is gone.
+int open_replaced(const detail::StateRecord &r)
+{
+	int fd = r.pin.empty() ? -1 : bpf_obj_get(r.pin.c_str());
+	if (fd < 0 && r.replaced_prog)
+		fd = bpf_prog_get_fd_by_id(r.replaced_prog);
+	if (fd < 0)
+		return -1;
+	bpf_prog_info info{};
+	uint32_t len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || info.id != r.replaced_prog) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+// Puts back the program a --replace'd hook swapped out, for a process that is gone.
+Result<std::string> restore_program(const Iface &ifc, const detail::StateRecord &r)
+{
+	ErrContext ctx{ifc.name, "", "", false};
+	auto cur = attached_program(ifc);
+	if (!cur)
+		return cur.error();
+	std::string by = " by pid " + std::to_string(r.pid) + ", which ended without putting it back";
+	std::string prev = prog_desc(r.replaced_prog, r.replaced_name);
+	Fd old(open_replaced(r));
+	if (r.hook_prog && cur->prog_id == r.hook_prog) {
+		Fd hook(bpf_prog_get_fd_by_id(r.hook_prog));
+		if (hook.fd < 0)
+			return sys_error(errno, Op::query, "open the hook left on " + ifc.name, ctx);
+		if (old.fd >= 0) {
+			if (int err = swap_xdp(ifc.index, hook.fd, cur->mode_flag, old.fd, r.replaced_mode))
+				return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
+			return "put back " + prev + " on " + ifc.name + " in " + mode_word(r.replaced_mode) +
+			       " mode, replaced" + by;
+		}
+		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = hook.fd);
+		if (int err = bpf_xdp_detach(ifc.index, cur->mode_flag | XDP_FLAGS_REPLACE, &d))
+			return sys_error(err, Op::detach, "remove the hook left on " + ifc.name, ctx);
+		return "removed the xdp-hints hook (prog id " + std::to_string(r.hook_prog) + ") left on " + ifc.name + by +
+		       "; the " + prev + " it had replaced no longer exists (only that process and its guardian held it, "
+		       "and no bpffs was mounted at /sys/fs/bpf to pin it): attach your program again";
+	}
+	if (cur->prog_id == 0 && old.fd >= 0) { // killed between detach and attach (mode change)
+		if (int err = bpf_xdp_attach(ifc.index, old.fd, r.replaced_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr))
+			return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
+		return "put back " + prev + " on " + ifc.name + " in " + mode_word(r.replaced_mode) + " mode, removed" + by;
+	}
+	if (cur->prog_id == r.replaced_prog)
+		return std::string(); // already back
+	return "left " + ifc.name + " alone: it has " + prog_desc(cur->prog_id, cur->name) +
+	       " now, not the hook pid " + std::to_string(r.pid) + " attached; the " + prev + " it had replaced " +
+	       (old.fd >= 0 ? "still exists (bpftool prog show id " + std::to_string(r.replaced_prog) + ")" : "is gone");
 }
 
 // Offset of global variable `name` in datasec `sec` of the object's BTF.
@@ -282,6 +476,50 @@ bool uses_metadata_kfuncs(const struct btf *btf)
 
 } // namespace
 
+Result<std::vector<std::string>> restore_left_behind(std::string_view ifname_v, int gone)
+{
+	std::string ifname(ifname_v);
+	std::vector<std::string> said;
+	unsigned idx = ifname.size() < IF_NAMESIZE ? if_nametoindex(ifname.c_str()) : 0;
+	if (idx == 0)
+		return said; // no interface, nothing on it to restore
+	auto key = detail::state_key(int(idx));
+	if (!key)
+		return key.error();
+	auto r = detail::read_state(*key);
+	if (!r || r->pid == getpid())
+		return said;
+	if (r->pid != gone && detail::owner_alive(*r)) {
+		said.push_back(ifname + " is in use by " + detail::pid_comm(r->pid) + " (pid " + std::to_string(r->pid) +
+			       "), which restores it when it ends; nothing reset");
+		return said;
+	}
+	if (r->hwtstamp) {
+		if (int err = detail::set_hwtstamp(ifname, r->hw_flags, r->hw_tx, r->hw_rx); err == EPERM || err == EACCES)
+			return sys_error(err, Op::ethtool, "restore hardware timestamping on " + ifname);
+		else if (err)
+			said.push_back("could not restore hardware timestamping on " + ifname + " left changed by pid " +
+				       std::to_string(r->pid) + ": " + std::strerror(err));
+		else
+			said.push_back("restored hardware timestamping on " + ifname + " (tx_type " + std::to_string(r->hw_tx) +
+				       ", rx_filter " + std::to_string(r->hw_rx) + ") left changed by pid " +
+				       std::to_string(r->pid) + ", which ended without restoring it");
+	}
+	if (r->hook_prog || r->replaced_prog) {
+		auto m = restore_program({ifname, int(idx)}, *r);
+		if (!m && (m.error().sys_errno == EPERM || m.error().sys_errno == EACCES))
+			return m.error(); // the record stays for a privileged run
+		if (!m)
+			said.push_back(m.error().message);
+		else if (!m->empty())
+			said.push_back(*m);
+	}
+	if (!r->pin.empty())
+		(void)unlink(r->pin.c_str());
+	detail::remove_state(*key);
+	return said;
+}
+
 Result<std::string> driver_of(std::string_view ifname)
 {
 	std::string name(ifname);
@@ -350,7 +588,8 @@ std::vector<std::string_view> hook_names()
 }
 
 Hook::Hook(Hook &&o) noexcept
-	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), hwts_(std::move(o.hwts_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
+	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), hwts_(std::move(o.hwts_)), replaced_(std::move(o.replaced_)),
+	  netlink_(std::exchange(o.netlink_, false)), restored_(std::move(o.restored_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
 	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
 	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
 	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), layout_(std::move(o.layout_)), mode_(o.mode_), hints_(o.hints_),
@@ -367,6 +606,9 @@ Hook &Hook::operator=(Hook &&o) noexcept
 		obj_ = std::move(o.obj_);
 		btf_ = std::move(o.btf_);
 		hwts_ = std::move(o.hwts_);
+		replaced_ = std::move(o.replaced_);
+		netlink_ = std::exchange(o.netlink_, false);
+		restored_ = std::move(o.restored_);
 		link_fd_ = std::exchange(o.link_fd_, -1);
 		prog_fd_ = std::exchange(o.prog_fd_, -1);
 		xsks_map_fd_ = std::exchange(o.xsks_map_fd_, -1);
@@ -407,14 +649,24 @@ int Hook::map_fd(const std::string &name) const noexcept
 	return m ? bpf_map__fd(m) : -1;
 }
 
+uint32_t Hook::replaced_prog_id() const noexcept
+{
+	return replaced_ ? replaced_->id : 0;
+}
+
+int Hook::replaced_prog_fd() const noexcept
+{
+	return replaced_ ? replaced_->fd : -1;
+}
+
 void Hook::reset() noexcept
 {
 	close_load_fds();
-	// Link first: the program leaves the interface before its object is freed.
-	if (link_fd_ >= 0)
-		close(link_fd_);
-	link_fd_ = -1;
+	// Detach first: the program leaves the interface before its object is freed.
+	if (attached())
+		(void)detach();
 	hwts_.reset(); // the interface's timestamping setting as it was before
+	replaced_.reset();
 	obj_.reset();
 	prog_fd_ = xsks_map_fd_ = stats_map_fd_ = -1;
 }
@@ -608,16 +860,37 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 
 Result<Hook> Hook::attach(const HookOptions &opt)
 {
+	auto h = prepare(opt);
+	if (!h)
+		return h.error();
+	if (auto st = h->commit(); !st)
+		return st.error();
+	return h;
+}
+
+Result<Hook> Hook::prepare(const HookOptions &opt)
+{
 	auto ifc = resolve_iface(opt);
 	if (!ifc)
 		return ifc.error();
 	ErrContext ctx{ifc->name, "", "", false};
+	// What a killed process left here is put back first: it is the state to start from.
+	auto restored = restore_left_behind(ifc->name);
+	if (!restored)
+		return restored.error();
+	auto key = detail::state_key(ifc->index);
+	if (!key)
+		return key.error();
 	// Refuse early, before loading anything, when the interface is taken.
+	auto taken = [&](const Attached &c) {
+		auto r = detail::read_state(*key);
+		return c.prog_id && (!opt.replace || c.is_link || (r && r->hook_prog == c.prog_id));
+	};
 	auto cur = attached_program(*ifc);
 	if (!cur)
 		return cur.error();
-	if (cur->prog_id && (!opt.replace || cur->is_link))
-		return detail::busy_error(ctx, cur->prog_id, cur->name, cur->is_link);
+	if (taken(*cur))
+		return busy(ctx, *cur, *key);
 
 	HookOptions o = opt;
 	o.ifname = ifc->name;
@@ -626,22 +899,24 @@ Result<Hook> Hook::attach(const HookOptions &opt)
 		return h.error();
 	ctx.driver = h->driver_;
 	ctx.hook = h->hook_name_;
+	h->restored_ = std::move(*restored);
 
-	// Look again: load() took time, and --replace detaches exactly what we saw.
+	// Look again: load() took time, and --replace swaps exactly what we saw.
 	cur = attached_program(*ifc);
 	if (!cur)
 		return cur.error();
+	if (taken(*cur))
+		return busy(ctx, *cur, *key);
 	if (cur->prog_id) {
-		if (!opt.replace || cur->is_link)
-			return detail::busy_error(ctx, cur->prog_id, cur->name, cur->is_link);
-		Fd old(bpf_prog_get_fd_by_id(cur->prog_id));
-		if (old.fd < 0)
+		auto r = std::make_unique<detail::Replaced>();
+		r->fd = bpf_prog_get_fd_by_id(cur->prog_id);
+		if (r->fd < 0)
 			return sys_error(errno, Op::detach, "open the XDP program to replace", ctx);
-		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = old.fd);
-		if (int err = bpf_xdp_detach(ifc->index, cur->mode_flag | XDP_FLAGS_REPLACE, &d))
-			return sys_error(err, Op::detach,
-					 "detach XDP program id " + std::to_string(cur->prog_id) + " from " + ifc->name,
-					 ctx);
+		r->id = cur->prog_id;
+		r->mode = cur->mode_flag;
+		r->name = cur->name;
+		r->key = *key;
+		h->replaced_ = std::move(r);
 	}
 
 	if (opt.hwtstamp) {
@@ -650,23 +925,94 @@ Result<Hook> Hook::attach(const HookOptions &opt)
 			return hw.error();
 		h->hwts_ = std::make_unique<HwTimestamping>(std::move(*hw));
 	}
+	return h;
+}
 
-	uint32_t flags = h->mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
-	int link = bpf_link_create(h->prog_fd_, ifc->index, BPF_XDP, &lo);
-	if (link < 0) {
-		int err = errno;
-		if (err == EBUSY) {
-			if (auto again = attached_program(*ifc); again && again->prog_id)
-				return detail::busy_error(ctx, again->prog_id, again->name, again->is_link);
+Status Hook::commit()
+{
+	if (attached())
+		return {};
+	ErrContext ctx{ifname_, driver_, hook_name_, false};
+	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	std::string what = "attach hook " + hook_name_ + " to " + ifname_ + " in " + mode_word(flags) + " mode";
+	if (!replaced_) {
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
+		int link = bpf_link_create(prog_fd_, ifindex_, BPF_XDP, &lo);
+		if (link < 0) {
+			int err = errno;
+			if (err == EBUSY) {
+				if (auto again = attached_program({ifname_, ifindex_}); again && again->prog_id)
+					if (auto key = detail::state_key(ifindex_))
+						return busy(ctx, *again, *key);
+			}
+			return sys_error(err, Op::attach, what, ctx);
 		}
+		link_fd_ = link;
+		return {};
+	}
+
+	// Written down before the swap, with a pin when a bpffs is mounted, so that a SIGKILL
+	// from here on is undone by the guardian, the next attach or `xdp-hints reset`.
+	detail::Replaced &r = *replaced_;
+	r.pin = pin_path(r.key);
+	if (!r.pin.empty()) {
+		(void)unlink(r.pin.c_str());
+		if (bpf_obj_pin(r.fd, r.pin.c_str()) != 0)
+			r.pin.clear();
+	}
+	auto rec = detail::read_state(r.key).value_or(detail::StateRecord{});
+	rec.ifname = ifname_;
+	rec.hook_prog = prog_id_;
+	rec.replaced_prog = r.id;
+	rec.replaced_mode = r.mode;
+	rec.replaced_name = r.name.empty() ? "-" : r.name;
+	rec.pin = r.pin;
+	auto undo_record = [&] {
+		if (!r.pin.empty())
+			(void)unlink(r.pin.c_str());
+		r.pin.clear();
+		auto now = detail::read_state(r.key).value_or(detail::StateRecord{});
+		now.hook_prog = now.replaced_prog = 0;
+		now.pin.clear();
+		(void)detail::write_state(r.key, now);
+	};
+	if (auto st = detail::write_state(r.key, rec); !st) {
+		undo_record();
+		return st.error();
+	}
+	if (int err = swap_xdp(ifindex_, r.fd, r.mode, prog_fd_, flags)) {
+		undo_record();
 		return sys_error(err, Op::attach,
-				 "attach hook " + h->hook_name_ + " to " + ifc->name + " in " +
-					 (flags == XDP_FLAGS_DRV_MODE ? "driver" : "generic (SKB)") + " mode",
+				 "swap hook " + hook_name_ + " in for " + prog_desc(r.id, r.name) + " on " + ifname_ +
+					 " (" + mode_word(flags) + " mode; it stays attached)",
 				 ctx);
 	}
-	h->link_fd_ = link;
-	return h;
+	netlink_ = true;
+	return {};
+}
+
+Result<std::string> Hook::detach()
+{
+	if (link_fd_ >= 0)
+		close(link_fd_);
+	link_fd_ = -1;
+	if (!netlink_)
+		return std::string();
+	netlink_ = false;
+	detail::Replaced &r = *replaced_;
+	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	int err = swap_xdp(ifindex_, prog_fd_, flags, r.fd, r.mode);
+	// Done or impossible (the interface is gone): nothing left for a restore to do.
+	auto rec = detail::read_state(r.key).value_or(detail::StateRecord{});
+	rec.hook_prog = rec.replaced_prog = 0;
+	rec.pin.clear();
+	(void)detail::write_state(r.key, rec);
+	if (!r.pin.empty())
+		(void)unlink(r.pin.c_str());
+	std::string prev = prog_desc(r.id, r.name);
+	if (err)
+		return sys_error(err, Op::attach, "put back " + prev + " on " + ifname_, {ifname_, driver_, hook_name_, false});
+	return "put back " + prev + " on " + ifname_ + " in " + mode_word(r.mode) + " mode";
 }
 
 Result<std::vector<Layout>> Hook::layouts() const

@@ -3,36 +3,10 @@
 // kernel drops is counted.
 #include "afxdp_testing.hpp"
 
-#include <atomic>
 #include <thread>
 
 using namespace xdphints;
 using namespace xdphints::test;
-
-namespace {
-
-// Generates `n` frames on a thread while this thread receives with `fn`; returns frames
-// received, after the generator finished and the socket ran dry.
-template <class Fn> uint64_t run(tb::LiveGen &gen, ax::XskSocket &s, uint64_t n, uint64_t &sent, Fn &&fn)
-{
-	std::atomic<bool> done{false};
-	Result<uint64_t> r = uint64_t(0);
-	std::thread t([&] {
-		r = gen.send(n);
-		done = true;
-	});
-	uint64_t got = 0;
-	while (!done.load(std::memory_order_relaxed))
-		got += s.poll(fn);
-	t.join();
-	got += drain(s, ~uint64_t(0), fn, 200);
-	sent = r ? *r : 0;
-	if (!r)
-		FAIL_CHECK(r.error().to_string());
-	return got;
-}
-
-} // namespace
 
 TEST_CASE("afxdp: frame accounting holds after 5 million generated frames, no frame leaked", "[afxdp][privileged][long]")
 {
@@ -44,8 +18,14 @@ TEST_CASE("afxdp: frame accounting holds after 5 million generated frames, no fr
 	go.flows = 8;
 	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, go), "generator");
 
+	// Each frame's id slot is written as a hook would; the release must clear it before the
+	// frame can take another packet (the redirect program writes none), so every one of
+	// the 5 million packets, landing in frames used ~1200 times each, sees 0.
 	uint64_t sent = 0, stale = 0;
-	uint64_t got = run(gen, *b->xsk, 5'000'000, sent, [&](const ax::Frame &f) { stale += id_slot(f) != 0; });
+	uint64_t got = receive_while_generating(gen, *b->xsk, 5'000'000, sent, [&](const ax::Frame &f) {
+		stale += id_slot(f) != 0;
+		set_id_slot(f, kHookId);
+	});
 	auto ks = take(b->xsk->kernel_stats(), "XDP_STATISTICS");
 	auto vs = take(tb::veth_xdp_stats(b->bed.rx_ns, b->bed.rx().ifname), "veth stats");
 	INFO("sent " << sent << ", received " << got << ", rx_ring_full " << ks.rx_ring_full << ", rx_dropped "
@@ -69,9 +49,15 @@ TEST_CASE("afxdp: frame accounting holds after 5 million generated frames, no fr
 	CHECK(by_ledger[size_t(ax::FrameOwner::fill_ring)] == acc.fill_ring);
 	CHECK(by_ledger[size_t(ax::FrameOwner::free_list)] == acc.free_list);
 	CHECK(by_ledger[size_t(ax::FrameOwner::application)] == 0);
-	// No leak: the fill ring is full again and every frame is in it or on the free list.
-	CHECK(acc.fill_ring == 2048);
+	// No leak: every frame is given to the kernel for RX or on the free list, and the fill
+	// ring is full again. How many of the kernel's are outside the ring (taken from it and
+	// kept, e.g. a recycled frame on the kernel's own free list) depends on timing and on
+	// the kernel: reported (kernel_rx_held), not asserted.
 	CHECK(acc.fill_ring + acc.free_list == 4096);
+	CHECK(acc.fill_ring_queued == 2048);
+	CHECK(acc.fill_ring >= acc.fill_ring_queued);
+	WARN("5M frames: sent " << sent << ", received " << got << ", rx_ring_full " << ks.rx_ring_full << ", rx_dropped "
+				<< ks.rx_dropped << "; " << acc.to_string());
 
 	// And the frames still work: a burst the ring can hold arrives in full.
 	REQUIRE(take(gen.send(1500), "send") == 1500);
@@ -87,7 +73,7 @@ TEST_CASE("afxdp: a slow consumer makes the kernel drop, and every drop is count
 	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
 
 	uint64_t sent = 0;
-	uint64_t got = run(gen, *b->xsk, 200'000, sent, [&](const ax::Frame &) {
+	uint64_t got = receive_while_generating(gen, *b->xsk, 200'000, sent, [&](const ax::Frame &) {
 		std::this_thread::sleep_for(std::chrono::microseconds(20));
 	});
 	auto ks = take(b->xsk->kernel_stats(), "XDP_STATISTICS");
@@ -102,6 +88,10 @@ TEST_CASE("afxdp: a slow consumer makes the kernel drop, and every drop is count
 	INFO(acc.to_string());
 	CHECK(acc.balanced());
 	CHECK(acc.ledger_violations == 0);
+	// After all those drops every frame is still accounted for, and the fill ring is full.
+	CHECK(acc.fill_ring + acc.free_list == 1024);
+	CHECK(acc.fill_ring_queued == 512);
+	CHECK(acc.fill_ring >= acc.fill_ring_queued);
 }
 
 TEST_CASE("afxdp: a consumer holding every frame starves the fill ring; the kernel counts those drops", "[afxdp][privileged]")

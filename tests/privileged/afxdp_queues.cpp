@@ -128,3 +128,39 @@ TEST_CASE("afxdp: one umem shared by sockets on two veth devices", "[afxdp][priv
 	s2.reset();
 	s1.reset();
 }
+
+TEST_CASE("afxdp: destroying a umem's first socket frees its queue, for the same umem and for a new one", "[afxdp][privileged]")
+{
+	if (!privileged())
+		return;
+	auto b = AfxdpBed::make("axrebind");
+	b->open({.frame_count = 4096, .check_ownership = true}, {.rx_size = 512, .fill_size = 512, .frames = 512});
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
+	auto receives = [&](ax::XskSocket &s) {
+		REQUIRE(take(gen.send(300), "send") == 300);
+		CHECK(drain(s, 300, [](const ax::Frame &) {}) == 300);
+	};
+	receives(*b->xsk);
+	ax::SocketConfig cfg = b->xsk->config();
+	b->xsk.reset();
+
+	SECTION("the same umem")
+	{
+		auto s = ax::XskSocket::create(b->umem, cfg);
+		INFO((s ? std::string("bound") : s.error().to_string()));
+		REQUIRE(s);
+		receives(**s);
+		auto acc = b->umem->accounting();
+		INFO(acc.to_string());
+		CHECK(acc.balanced());
+		CHECK(acc.ledger_violations == 0);
+	}
+	SECTION("a new umem")
+	{
+		auto u2 = take(ax::Umem::create({.frame_count = 1024}), "second umem");
+		auto s = ax::XskSocket::create(u2, cfg);
+		INFO((s ? std::string("bound") : s.error().to_string()));
+		REQUIRE(s);
+		receives(**s);
+	}
+}

@@ -10,11 +10,13 @@
 
 #include "privileges.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace xdphints::test {
 
@@ -78,7 +80,7 @@ template <class Fn> uint64_t drain(afxdp::XskSocket &s, uint64_t want, Fn &&fn, 
 		got += n;
 		if (n)
 			continue;
-		if (!s.wait(idle_ms)) {
+		if (s.wait(idle_ms) != afxdp::WaitResult::readable) {
 			n = s.poll(fn);
 			got += n;
 			if (n == 0)
@@ -88,11 +90,39 @@ template <class Fn> uint64_t drain(afxdp::XskSocket &s, uint64_t want, Fn &&fn, 
 	return got;
 }
 
+// Generates `n` frames on a thread while this thread receives with `fn`; returns frames
+// received, after the generator finished and the socket ran dry. `sent` is what the
+// generator sent.
+template <class Fn>
+uint64_t receive_while_generating(testbed::LiveGen &gen, afxdp::XskSocket &s, uint64_t n, uint64_t &sent, Fn &&fn)
+{
+	std::atomic<bool> done{false};
+	Result<uint64_t> r = uint64_t(0);
+	std::thread t([&] {
+		r = gen.send(n);
+		done = true;
+	});
+	uint64_t got = 0;
+	while (!done.load(std::memory_order_relaxed))
+		got += s.poll(fn);
+	t.join();
+	got += drain(s, ~uint64_t(0), fn, 200);
+	sent = r ? *r : 0;
+	if (!r)
+		FAIL_CHECK(r.error().to_string());
+	return got;
+}
+
 inline uint64_t id_slot(const afxdp::Frame &f)
 {
 	uint64_t v;
 	std::memcpy(&v, f.data - 8, 8);
 	return v;
 }
+
+// Writes the id slot in front of a received frame's data, as a hints hook does.
+inline void set_id_slot(const afxdp::Frame &f, uint64_t id) { std::memcpy(f.data - 8, &id, 8); }
+// An id as a hook writes it (layout 7 of BTF object 42).
+constexpr uint64_t kHookId = 0x0000002a00000007ull;
 
 } // namespace xdphints::test

@@ -244,3 +244,38 @@ TEST_CASE("afxdp: TX metadata on veth: registered, reported as not offloaded, fr
 		CHECK(ks.tx_invalid_descs == 0);
 	}
 }
+
+TEST_CASE("afxdp: a frame forwarded and completed carries no id into the next packet it receives", "[afxdp][tx][privileged]")
+{
+	if (!privileged())
+		return;
+	// 64 frames, all in the fill ring: the second burst of 64 lands in every one of them,
+	// among them the 32 forwarded and completed. The redirect program writes no metadata,
+	// so a frame's id slot holds what user space left there.
+	auto b = AfxdpBed::make("axfwdid");
+	b->open({.frame_count = 64, .check_ownership = true},
+		{.rx_size = 64, .tx_size = 64, .fill_size = 64, .comp_size = 64, .frames = 64});
+	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, b->gen_options()), "generator");
+	REQUIRE(take(gen.send(32), "send") == 32);
+
+	uint64_t forwarded = 0;
+	REQUIRE(drain(*b->xsk, 32, [&](const ax::Frame &f) {
+		set_id_slot(f, kHookId);
+		reflect(f.data);
+		forwarded += b->xsk->forward(f);
+		return ax::Disposition::keep;
+	}) == 32);
+	REQUIRE(forwarded == 32);
+	REQUIRE(complete_all(*b->xsk, 32, [](const ax::TxCompletion &) {}) == 32);
+	b->xsk->refill();
+	CHECK(b->xsk->frames().fill_ring == 64);
+
+	REQUIRE(take(gen.send(64), "send") == 64);
+	uint64_t stale = 0;
+	CHECK(drain(*b->xsk, 64, [&](const ax::Frame &f) { stale += id_slot(f) != 0; }) == 64);
+	CHECK(stale == 0);
+	auto acc = b->umem->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.balanced());
+	CHECK(acc.ledger_violations == 0);
+}

@@ -135,21 +135,6 @@ TEST_CASE("dump on an interface that does not exist names it and the fix", "[pri
 	CHECK(dump.err().find("ip link") != std::string::npos);
 }
 
-TEST_CASE("dump without root says which privilege is missing", "[privileged][cli]")
-{
-	if (!test::privileged())
-		return;
-	auto tb = testbed::Testbed::create("nopriv");
-	REQUIRE_OK(tb);
-	Child dump(in_ns(tb->rx_ns, {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", XDP_HINTS_CLI,
-				     "dump", tb->rx().ifname, "--count", "1"}));
-	CHECK(dump.wait(15000) == 1);
-	INFO(dump.err());
-	CHECK(dump.err().find("root") != std::string::npos);
-	CHECK(dump.err().find("CAP_BPF") != std::string::npos);
-	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0);
-}
-
 TEST_CASE("demo: decoded hints incl. VLAN 59, exit 0, nothing left behind", "[privileged][cli][demo]")
 {
 	if (!test::privileged())

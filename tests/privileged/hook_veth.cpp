@@ -170,7 +170,7 @@ TEST_CASE("a second hook is refused and the first stays attached", "[hook][veth]
 	}
 }
 
-TEST_CASE("a netlink-attached program is kept unless --replace, then replaced", "[hook][veth]")
+TEST_CASE("a netlink-attached program is kept unless --replace, then replaced and put back", "[hook][veth]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -193,9 +193,13 @@ TEST_CASE("a netlink-attached program is kept unless --replace, then replaced", 
 	{
 		auto hook = Hook::attach(opts(bed->rx_if(), "", true));
 		REQUIRE(hook);
+		CHECK(hook->replaced_prog_id() == plain_id);
 		CHECK(xdphints::test::xdp_query(bed->rx_index()).drv_prog_id == hook->prog_id());
 	}
-	CHECK(xdphints::test::xdp_query(bed->rx_index()).attach_mode == XDP_ATTACHED_NONE);
+	// The user's program is back when the hook goes (it was lost before: issue 9).
+	CHECK(xdphints::test::xdp_query(bed->rx_index()).drv_prog_id == plain_id);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = plain);
+	CHECK(bpf_xdp_detach(bed->rx_index(), XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &o) == 0);
 	close(plain);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Runs a program (e.g. the xdp-hints CLI) as a child with its stdout and stderr captured,
 // for tests that check what a user would see. The child is killed if still running when
-// the Child is destroyed.
+// the Child is destroyed. A test may hand the child its own stdin or stdout (a pipe the
+// test holds, another child's pipe end): `Child(argv, {.in = fd, .out = fd})`.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -14,16 +15,23 @@
 
 namespace xdphints::test {
 
+struct ChildFds {
+	int in = -1;  // the child's stdin (-1: inherited)
+	int out = -1; // the child's stdout (-1: captured in out())
+};
+
 class Child {
 public:
-	explicit Child(std::vector<std::string> argv)
+	explicit Child(std::vector<std::string> argv, ChildFds fds = {})
 	{
 		int out[2], err[2];
 		if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 			return;
 		pid_ = fork();
 		if (pid_ == 0) {
-			dup2(out[1], 1);
+			if (fds.in >= 0)
+				dup2(fds.in, 0);
+			dup2(fds.out >= 0 ? fds.out : out[1], 1);
 			dup2(err[1], 2);
 			std::vector<char *> a;
 			for (auto &s : argv)
@@ -39,9 +47,9 @@ public:
 	}
 	~Child()
 	{
-		if (pid_ > 0 && status_ < 0) {
+		if (pid_ > 0 && !reaped_) {
 			kill(pid_, SIGKILL);
-			waitpid(pid_, nullptr, 0);
+			reap(0);
 		}
 		if (out_fd_ >= 0)
 			close(out_fd_);
@@ -69,11 +77,11 @@ public:
 		auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
 		for (;;) {
 			int p = pump(50);
-			if (waitpid(pid_, &raw_, WNOHANG) == pid_)
+			if (reap(WNOHANG))
 				break;
 			if (std::chrono::steady_clock::now() > end) {
 				kill(pid_, SIGKILL);
-				waitpid(pid_, &raw_, 0);
+				reap(0);
 				break;
 			}
 			if (p < 0)
@@ -85,11 +93,19 @@ public:
 		return status_;
 	}
 	void signal(int sig) { kill(pid_, sig); }
+	pid_t pid() const { return pid_; }
+	bool running() { return !reap(WNOHANG); }
 
 	const std::string &out() const { return out_; }
 	const std::string &err() const { return err_; }
 
 private:
+	bool reap(int flags)
+	{
+		if (!reaped_ && pid_ > 0 && waitpid(pid_, &raw_, flags) == pid_)
+			reaped_ = true;
+		return reaped_;
+	}
 	// Reads what is available within timeout_ms: 1 read something, 0 nothing yet,
 	// -1 both pipes at EOF.
 	int pump(int timeout_ms)
@@ -116,6 +132,7 @@ private:
 	pid_t pid_ = -1;
 	int out_fd_ = -1, err_fd_ = -1;
 	int raw_ = 0, status_ = -1;
+	bool reaped_ = false;
 	std::string out_, err_;
 };
 

@@ -10,6 +10,11 @@
 //
 // Safety: a program already attached to the interface is never replaced unless asked
 // (`replace`); the hook is attached through a bpf_link, so it goes away with the process.
+// With `replace` the swap is all-or-nothing: prepare() does everything that can fail
+// (load, verifier, hardware timestamping) and the caller its own steps (queues, umem,
+// sockets) before commit() swaps atomically (netlink, XDP_FLAGS_REPLACE with the expected
+// program); the replaced program is put back when the hook goes, and by the next attach or
+// `xdp-hints reset` if the process was killed (restore_left_behind()).
 // Kernel: device-bound XDP and the timestamp/hash kfuncs need Linux >= 6.3, the VLAN kfunc
 // >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
 #include <xdphints/btf.hpp>
@@ -31,7 +36,8 @@ namespace xdphints {
 
 namespace detail {
 struct ErrContext;
-}
+struct Replaced;
+} // namespace detail
 
 // Hint groups: one XDP RX metadata kfunc each, named by the hint-struct members it fills.
 namespace hint {
@@ -56,7 +62,7 @@ struct HookOptions {
 	std::string ifname;     // the interface, in the calling thread's network namespace
 	int ifindex = 0;        // used when ifname is empty
 	std::string hook;       // "" selects by driver (ethtool GDRVINFO); else a hook name
-	bool replace = false;   // detach a program attached through netlink first
+	bool replace = false;   // swap out a program attached through netlink; put it back when done
 	AttachMode mode = AttachMode::automatic;
 	// Specialisation: the hint groups to write (hint::*); 0 = all the driver provides.
 	// Set as read-only constants before load: the verifier drops the other kfunc calls
@@ -96,6 +102,18 @@ public:
 	// the BTF object id into the program's .bss, and attaches it through a bpf_link.
 	static Result<Hook> attach(const HookOptions &opt);
 
+	// attach() in two steps. prepare() restores what a killed process left on the
+	// interface (restored()), refuses a taken interface, loads the hook and turns on
+	// hardware timestamping; nothing on the interface's XDP changes. commit() attaches:
+	// through a bpf_link, or with `replace` by an atomic netlink swap (a bpf_link cannot be
+	// created while a netlink program is attached), recorded first so a kill is undone.
+	// Between the two the caller runs its own fallible steps (XSKMAP entries may be added).
+	static Result<Hook> prepare(const HookOptions &opt);
+	Status commit();
+	// Detaches now, putting a replaced program back, and says what was done ("" when
+	// nothing needs saying). The destructor does the same silently.
+	Result<std::string> detach();
+
 	// Loads (and verifies) the hook like attach() but does not attach it. For checks,
 	// `probe` and tests: every hook's program must pass the verifier on any interface
 	// whose driver implements the kfuncs.
@@ -107,7 +125,7 @@ public:
 	Hook &operator=(const Hook &) = delete;
 	~Hook(); // detaches (closes the link), then unloads
 
-	bool attached() const noexcept { return link_fd_ >= 0; }
+	bool attached() const noexcept { return link_fd_ >= 0 || netlink_; }
 	int xsks_map_fd() const noexcept { return xsks_map_fd_; }
 	int prog_fd() const noexcept { return prog_fd_; }
 	uint32_t prog_id() const noexcept { return prog_id_; }
@@ -125,6 +143,11 @@ public:
 	const HwTimestamping *hw_timestamping() const noexcept { return hwts_.get(); }
 	// A map of the loaded object (the hook's, or a linked user object's) by name; -1 if none.
 	int map_fd(const std::string &name) const noexcept;
+	// The program `replace` swaps out (0/-1 when none): id, and an fd that keeps it alive.
+	uint32_t replaced_prog_id() const noexcept;
+	int replaced_prog_fd() const noexcept;
+	// What prepare() restored first (left changed by a killed process), one line each.
+	const std::vector<std::string> &restored() const noexcept { return restored_; }
 	// Names of the structs this hook writes as configured (two with ptp_split).
 	const std::vector<std::string> &written_layouts() const noexcept { return written_; }
 
@@ -144,6 +167,9 @@ private:
 	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj_{nullptr, nullptr};
 	std::unique_ptr<Btf> btf_;
 	std::unique_ptr<HwTimestamping> hwts_; // restored after the link is closed
+	std::unique_ptr<detail::Replaced> replaced_; // --replace: the program to put back
+	bool netlink_ = false; // attached through netlink (replace), not a link
+	std::vector<std::string> restored_;
 	int link_fd_ = -1;
 	int prog_fd_ = -1;     // owned by obj_
 	int xsks_map_fd_ = -1; // owned by obj_
@@ -174,6 +200,15 @@ private:
 //   4. a hint struct's id (btf_id u32 local type id, or btf_full_id u64) is its last member.
 // Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array.
 Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "");
+
+// Puts back what a process that no longer runs left changed on `ifname` (calling thread's
+// network namespace), from its state record (/run/xdp-hints/<netns inode>-<ifindex>, or
+// $XDP_HINTS_RUN_DIR): the hardware timestamping setting, the XDP program that --replace
+// swapped out (from its bpffs pin or while something still holds it; else the hook left
+// attached is removed and the loss is said). One line per action; empty when nothing was
+// left. `gone`: a pid known to have ended even if /proc still shows it (a guardian
+// watching its parent die). A record of a process that still runs is left alone.
+Result<std::vector<std::string>> restore_left_behind(std::string_view ifname, int gone = 0);
 
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
 Result<std::string> driver_of(std::string_view ifname);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -39,10 +40,17 @@ public:
 
 	std::vector<std::unique_ptr<XskSocket>> &sockets() noexcept { return sockets_; }
 	size_t size() const noexcept { return sockets_.size(); }
+	int ifindex() const noexcept { return ifindex_; }
+	// The interface's name when the group was opened (empty if it could not be read).
+	const std::string &ifname() const noexcept { return ifname_; }
 
 	// Runs fn(XskSocket &, const Frame &) on one thread per socket until `stop`; thread i
 	// is pinned to cpus[i % cpus.size()] when cpus is not empty. Returns when all threads
 	// have stopped. A pinning failure stops nothing; it is returned after the run.
+	// When the device goes away (deleted, its namespace or its veth peer's namespace
+	// removed) every thread stops within ~20 ms, after the frames already received, and
+	// the run returns device_gone_error() (Errc::system, sys_errno ENODEV) naming the
+	// interface (name and index) and the queue that saw it first.
 	template <class Fn> Status run(const std::atomic<bool> &stop, const std::vector<int> &cpus, Fn &&fn)
 	{
 		return run_loop(stop, cpus, [&](XskSocket &s) { return s.poll([&](const Frame &f) { return fn(s, f); }); });
@@ -63,28 +71,41 @@ private:
 	{
 		std::vector<std::thread> threads;
 		std::vector<Status> pinned(sockets_.size());
+		// The first socket that saw its device go. All are on one device, so each thread
+		// normally sees it itself; once one did, the others stop when their ring is empty.
+		std::atomic<int> gone{-1};
 		for (size_t i = 0; i < sockets_.size(); i++) {
 			threads.emplace_back([&, i] {
 				if (!cpus.empty())
 					pinned[i] = pin_thread(cpus[i % cpus.size()]);
 				XskSocket &s = *sockets_[i];
-				while (!stop.load(std::memory_order_relaxed))
-					if (once(s) == 0)
-						s.wait(10);
+				while (!stop.load(std::memory_order_relaxed)) {
+					if (once(s) != 0)
+						continue;
+					WaitResult w = s.wait(10);
+					if (w == WaitResult::device_gone) {
+						int none = -1;
+						gone.compare_exchange_strong(none, int(i));
+						break;
+					}
+					if (w == WaitResult::timeout && gone.load(std::memory_order_relaxed) >= 0)
+						break;
+				}
 			});
 		}
 		for (auto &t : threads)
 			t.join();
+		if (int g = gone.load(); g >= 0)
+			return device_gone_error(sockets_[size_t(g)]->ifindex(), sockets_[size_t(g)]->queue(), ifname_);
 		for (auto &p : pinned)
 			if (!p)
 				return p;
 		return {};
 	}
 
-public:
-
-private:
 	std::vector<std::unique_ptr<XskSocket>> sockets_;
+	int ifindex_ = 0;
+	std::string ifname_;
 };
 
 } // namespace xdphints::afxdp

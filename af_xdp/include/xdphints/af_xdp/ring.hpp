@@ -93,6 +93,13 @@ public:
 	{
 		return B::cached_prod_ - __atomic_load_n(B::consumer_, __ATOMIC_ACQUIRE);
 	}
+
+	// Entries published but not yet taken by the kernel, from the shared indices only, so
+	// any thread may ask (statistics); exact while the producer is idle.
+	uint32_t queued() const noexcept
+	{
+		return __atomic_load_n(B::producer_, __ATOMIC_ACQUIRE) - __atomic_load_n(B::consumer_, __ATOMIC_ACQUIRE);
+	}
 };
 
 // The kernel produces (rx, completion).

@@ -17,10 +17,14 @@
 // only system calls on the data path are wakeups when the kernel asks for them
 // (XDP_USE_NEED_WAKEUP) or busy polling was requested, at most one per batch.
 //
-// Releasing a frame clears its layout-id slot (the 8 bytes before data) and returns it to
-// this socket's free list; the next refill (every receive/poll) puts it in the fill ring.
-// So a frame that later arrives without metadata reads as "no hints", never as the hints
-// of the packet that used the frame before.
+// Every path that gives a frame back to a free list (release, complete, complete_to) first
+// checks ownership (with the ledger on), then clears the layout-id slot the frame's next
+// RX packet will be read with: the 8 bytes before the chunk's RX data offset (our headroom
+// + XDP_PACKET_HEADROOM), whatever address the frame carried last (a forwarded or
+// send_copy frame, a driver program that moved the packet start). So a frame that later
+// arrives without metadata reads as "no hints", never as the hints of the packet that used
+// the frame before. This is defence in depth: the kernel also recycles frames user space
+// never sees (copy mode: RX ring full), so hooks write an id on every frame they redirect.
 //
 // Threads: a socket belongs to one thread at a time. Sockets of one umem may run on
 // different threads: each has its own frames, rings and counters.
@@ -36,6 +40,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -63,6 +68,9 @@ struct SocketConfig {
 	// Frames this socket takes from the umem; 0 = fill_size + tx_size.
 	uint32_t frames = 0;
 	BindMode mode = BindMode::automatic;
+	// How long bind retries EBUSY: a queue whose socket was just closed (by this process
+	// or one that exited) is released by the kernel a little later, from a workqueue.
+	uint32_t bind_busy_wait_ms = 500;
 	bool need_wakeup = true;   // XDP_USE_NEED_WAKEUP (Linux >= 5.4)
 	BusyPoll busy_poll{};
 	// When >= 0: the socket's fd is put into this XSKMAP at key = queue, and removed when
@@ -113,7 +121,10 @@ struct SocketCounters {
 	uint64_t tx_ring_full = 0;      // frames we could not queue: TX ring full
 	uint64_t tx_wakeups = 0;        // sendto() kicks
 	uint64_t tx_metadata = 0;       // frames sent with a TX metadata request
-	uint64_t release_overflow = 0;  // releases beyond the frames this socket can own (double release)
+	// Frames given back (release, completion) while this socket's free list already held
+	// every frame of the umem: refused and counted, also as an ownership violation (only a
+	// double release gets there; the ledger, when on, refuses those first).
+	uint64_t release_overflow = 0;
 };
 
 // Frames this socket owns right now, by owner. Signed: a frame received on one socket
@@ -121,9 +132,10 @@ struct SocketCounters {
 // can dip below zero; the umem's sum over its sockets stays exact.
 struct SocketFrames {
 	int64_t free_list = 0;
-	int64_t fill_ring = 0;
+	int64_t fill_ring = 0; // given to the kernel for RX, in the fill ring or taken from it
 	int64_t kernel = 0;
 	int64_t application = 0;
+	int64_t fill_queued = 0; // of fill_ring: still in the fill ring (read from its indices)
 	int64_t total() const noexcept { return free_list + fill_ring + kernel + application; }
 };
 
@@ -159,6 +171,20 @@ struct TxCompletion {
 
 // What a poll callback may return: keep the frame (release it later with release()).
 enum class Disposition { release, keep };
+
+// What XskSocket::wait() saw.
+enum class WaitResult {
+	readable,    // frames are waiting (a socket without an RX ring: the TX ring has room)
+	timeout,     // nothing within the timeout (or a signal interrupted the wait)
+	device_gone, // the interface was unregistered: the socket is unbound for good
+};
+const char *wait_result_name(WaitResult r) noexcept;
+
+// The error to report when a socket's device went away (WaitResult::device_gone):
+// Errc::system, sys_errno ENODEV, naming the interface (name when known, index, queue)
+// and what happened. `ifname` may be empty (the name is gone with the device; keep it
+// from before).
+Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname);
 
 class XskSocket {
 public:
@@ -282,8 +308,17 @@ public:
 		return n;
 	}
 
-	// Blocks until frames are waiting or timeout_ms passes (poll(2)); true if readable.
-	bool wait(int timeout_ms) noexcept;
+	// Blocks until frames are waiting or timeout_ms passes (poll(2); < 0 = no limit).
+	// Frames received before the device went are still returned (readable) first; then
+	// device_gone, within 100 ms of the kernel unregistering the interface (deleted, its
+	// namespace or its veth peer's namespace removed), however long the timeout. The
+	// kernel raises no poll event for that (it sets sk_err = ENETDOWN and unbinds), so an
+	// idle wait looks every 100 ms, one getsockopt(SO_ERROR); nothing is added per packet.
+	WaitResult wait(int timeout_ms) noexcept;
+
+	// True once the socket saw its device unregistered (by wait(), or a wakeup refused
+	// with ENXIO). Nothing arrives any more; close the socket.
+	bool device_gone() const noexcept { return gone_; }
 
 	// ---- transmit (inline, noexcept) ------------------------------------------------
 	//
@@ -304,7 +339,7 @@ public:
 		uint64_t chunk = free_[--free_n_];
 		if (ledger_)
 			ledger_->move(chunk, FrameOwner::free_list, FrameOwner::kernel);
-		uint64_t addr = chunk + tx_data_off_;
+		uint64_t addr = chunk + data_off_;
 		std::memcpy(area_ + addr, pkt.data(), pkt.size());
 		queue_tx(idx, addr, uint32_t(pkt.size()), req);
 		return true;
@@ -360,14 +395,10 @@ public:
 				}
 			}
 			fn(static_cast<const TxCompletion &>(c));
-			uint64_t chunk = addr & chunk_mask_;
-			if (ledger_)
-				ledger_->move(chunk, FrameOwner::kernel, FrameOwner::free_list);
-			free_[free_n_++] = chunk;
+			tx_n_ -= give_back(*this, addr & chunk_mask_, FrameOwner::kernel);
 		}
 		if (n) {
 			comp_.release();
-			tx_n_ -= n;
 			counters_.tx_completed += n;
 		}
 		return n;
@@ -385,15 +416,10 @@ public:
 		flush_tx();
 		uint32_t idx;
 		uint32_t n = comp_.peek(max, idx);
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t chunk = comp_.slot(idx + i) & chunk_mask_;
-			if (ledger_)
-				ledger_->move(chunk, FrameOwner::kernel, FrameOwner::free_list);
-			home.free_[home.free_n_++] = chunk;
-		}
+		for (uint32_t i = 0; i < n; i++)
+			tx_n_ -= home.give_back(*this, comp_.slot(idx + i) & chunk_mask_, FrameOwner::kernel);
 		if (n) {
 			comp_.release();
-			tx_n_ -= n;
 			counters_.tx_completed += n;
 		}
 		return n;
@@ -402,7 +428,10 @@ public:
 	// ---- accounting and statistics ------------------------------------------------
 
 	const SocketCounters &counters() const noexcept { return counters_; }
-	SocketFrames frames() const noexcept { return {int64_t(free_n_), fill_n_, tx_n_, app_n_}; }
+	SocketFrames frames() const noexcept
+	{
+		return {int64_t(free_n_), fill_n_, tx_n_, app_n_, fill_.valid() ? int64_t(fill_.queued()) : 0};
+	}
 	// Kernel statistics + own counters + frame counts.
 	Result<SocketStats> stats() const;
 	// XDP_STATISTICS from the kernel.
@@ -424,19 +453,31 @@ private:
 
 	void release_addr(uint64_t addr) noexcept
 	{
-		// The id slot: a u64 id ends at data (a u32 id is its last 4 bytes). Headroom is at
-		// least XDP_PACKET_HEADROOM, so these bytes are inside this frame.
-		std::memset(area_ + addr - 8, 0, 8);
-		uint64_t chunk = addr & chunk_mask_;
-		if (free_n_ == free_cap_) {
-			counters_.release_overflow++;
-			return;
-		}
-		if (ledger_ && !ledger_->move(chunk, FrameOwner::application, FrameOwner::free_list, false))
-			return; // not the application's: a double release, refused
-		free_[free_n_++] = chunk;
-		app_n_--;
+		app_n_ -= give_back(*this, addr & chunk_mask_, FrameOwner::application);
 	}
+
+	// Puts a frame that `from` (application: released; kernel: completed on socket `by`)
+	// gives back on this socket's free list. Ownership first: a frame released twice may
+	// be in the fill ring again, the kernel's to write, so nothing is written before the
+	// ledger agrees. Returns 1 when taken, 0 when refused (a double release or a
+	// completion for a frame the kernel did not have: counted as a ledger violation; a
+	// full free list: counted in release_overflow); a refused frame stays where it was.
+	uint32_t give_back(XskSocket &by, uint64_t chunk, FrameOwner from) noexcept
+	{
+		if (ledger_ && !ledger_->move(chunk, from, FrameOwner::free_list, false))
+			return 0;
+		if (free_n_ == free_cap_) [[unlikely]] {
+			free_list_overflow(by, chunk, from);
+			return 0;
+		}
+		// The next packet's id slot: a u64 id ends at data (a u32 id is its last 4 bytes).
+		// data_off_ is at least XDP_PACKET_HEADROOM, so these bytes are this frame's.
+		std::memset(area_ + chunk + data_off_ - 8, 0, 8);
+		free_[free_n_++] = chunk;
+		return 1;
+	}
+	// Cold: counts the refused frame in `by` and in the ledger's violations.
+	void free_list_overflow(XskSocket &by, uint64_t chunk, FrameOwner from) noexcept;
 
 	void queue_tx(uint32_t idx, uint64_t addr, uint32_t len, const TxRequest *req) noexcept
 	{
@@ -465,6 +506,7 @@ private:
 
 	void kick_tx() noexcept; // sendto(MSG_DONTWAIT)
 	void wake_rx() noexcept; // recvfrom(MSG_DONTWAIT)
+	bool check_gone() noexcept; // SO_ERROR == ENETDOWN: the device was unregistered
 
 	Status setup(const SocketConfig &cfg);
 	Status map_rings();
@@ -473,11 +515,12 @@ private:
 	std::shared_ptr<Umem> umem_;
 	SocketConfig cfg_;
 	int fd_ = -1;
-	bool owns_fd_ = true;
+	bool first_ = false; // bound on the umem's registration socket (not XDP_SHARED_UMEM)
 	XskMode mode_ = XskMode::copy;
 	bool need_wakeup_ = false;
 	bool busy_poll_ = false;
 	bool in_map_ = false;
+	bool gone_ = false; // the device was unregistered (latched: SO_ERROR reads only once)
 
 	uint8_t *area_ = nullptr;
 	uint64_t chunk_mask_ = 0; // ~(frame_size - 1)
@@ -501,7 +544,7 @@ private:
 	int64_t tx_n_ = 0;
 	uint32_t tx_unpublished_ = 0;
 	uint32_t tx_meta_len_ = 0;  // umem's tx_metadata_len
-	uint32_t tx_data_off_ = 0;  // where send_copy() puts data in a chunk (as RX: headroom + 256)
+	uint32_t data_off_ = 0;     // where the kernel puts RX data in a chunk (headroom + 256); send_copy() too
 	uint32_t tx_room_ = 0;      // bytes from there to the chunk end
 	SocketCounters counters_;
 };

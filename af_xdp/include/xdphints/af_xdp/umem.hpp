@@ -14,7 +14,12 @@
 //
 // Ownership: every frame is at every moment owned by exactly one of
 //   free list   - in a socket's (or the umem's) free list, ours to hand out
-//   fill ring   - given to the kernel for RX (fill ring, or taken from it, not yet received)
+//   fill ring   - given to the kernel for RX and not received yet: still in the fill ring,
+//                 or taken from it by the kernel - being received into, or kept on the
+//                 kernel's own free list after a recycle (the pool's free list, used before
+//                 the fill ring: a frame whose packet could not be delivered after all;
+//                 zero-copy drivers recycle on XDP_PASS/DROP). User space cannot see which
+//                 frames; FrameAccounting tells how many are in the fill ring
 //   kernel      - given to the kernel for TX (TX ring, or sent, not yet completed)
 //   application - received (or reserved for TX) and not released yet
 // Sockets keep counts of each; with UmemConfig::check_ownership the umem also keeps a
@@ -57,6 +62,7 @@ public:
 		uint64_t addr = 0;
 		FrameOwner expected{}, actual{}, to{};
 		bool out_of_range = false;
+		bool overflow = false; // given back to a free list that already held every frame
 	};
 
 	bool enabled() const noexcept { return !states_.empty(); }
@@ -83,6 +89,13 @@ public:
 		return true;
 	}
 
+	// A frame given back (from `from`) to a socket whose free list was full: refused.
+	// Counted even with the ledger off, where it is the one double release we can see.
+	void note_overflow(uint64_t addr, FrameOwner from) noexcept
+	{
+		note(addr, from, from, FrameOwner::free_list, false, true);
+	}
+
 	uint64_t violations() const noexcept { return violations_.load(std::memory_order_relaxed); }
 	Violation first_violation() const;
 	// Frames per owner, by scanning the ledger (control path).
@@ -91,7 +104,7 @@ public:
 private:
 	friend class Umem;
 	void init(uint32_t frames, uint32_t shift);
-	void note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor) noexcept;
+	void note(uint64_t addr, FrameOwner expected, FrameOwner actual, FrameOwner to, bool oor, bool overflow = false) noexcept;
 
 	std::vector<std::atomic<uint8_t>> states_;
 	uint32_t shift_ = 12;
@@ -104,12 +117,16 @@ private:
 struct FrameAccounting {
 	uint64_t total = 0;
 	uint64_t free_list = 0; // umem pool + sockets' free lists
-	uint64_t fill_ring = 0;
+	uint64_t fill_ring = 0;         // given to the kernel for RX (see FrameOwner::fill_ring) ...
+	uint64_t fill_ring_queued = 0;  // ... of which still in the fill rings
 	uint64_t kernel = 0;
 	uint64_t application = 0;
 	uint64_t retired = 0;           // left in rings of sockets that were closed; never reused
-	uint64_t ledger_violations = 0; // 0 when the ledger is off
+	uint64_t ledger_violations = 0; // ownership violations (with the ledger off: free-list overflows only)
 	bool balanced() const noexcept { return free_list + fill_ring + kernel + application + retired == total; }
+	// Given for RX and taken from the fill ring by the kernel: being received into, or on
+	// its own free list after a recycle. Depends on timing; 0 to a few when idle.
+	uint64_t kernel_rx_held() const noexcept { return fill_ring > fill_ring_queued ? fill_ring - fill_ring_queued : 0; }
 	std::string to_string() const;
 };
 
@@ -159,15 +176,18 @@ private:
 	uint8_t *area_ = nullptr;
 	size_t size_ = 0;
 	bool huge_ = false;
-	int fd_ = -1;                 // socket the area is registered on (XDP_SHARED_UMEM target)
-	XskSocket *fd_user_ = nullptr; // the socket bound on fd_, if any
-	bool fd_bound_ = false;        // fd_ has been bound once (shared binds may refer to it)
-	bool need_wakeup_ = false;     // as bound on fd_; shared sockets inherit it
+	// The registration (XDP_UMEM_REG) socket, not yet bound; -1 once a first socket took
+	// it. The first socket binds on it and owns it, so destroying that socket unbinds its
+	// queue. Later sockets share the umem through a bound one (XDP_SHARED_UMEM); after the
+	// last is gone the area is registered afresh for the next.
+	int fd_ = -1;
+	bool need_wakeup_ = false; // as the first socket bound; shared sockets inherit it
 	uint64_t retired_ = 0;
 
+	std::mutex setup_mu_; // one socket set up or torn down at a time (first vs shared)
 	mutable std::mutex mu_;
 	std::vector<uint64_t> pool_;
-	std::vector<XskSocket *> sockets_;
+	std::vector<XskSocket *> sockets_; // bound sockets, in bind order
 	FrameLedger ledger_;
 };
 

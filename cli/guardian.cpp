@@ -1,0 +1,133 @@
+#include "guardian.hpp"
+
+#include <xdphints/hook.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace xdphints::cli {
+
+namespace {
+
+constexpr char kHold = 'h';
+constexpr char kDone = 'd';
+
+// One byte, with room for one passed fd.
+struct Msg {
+	char c = 0;
+	char ctl[CMSG_SPACE(sizeof(int))] = {};
+	iovec iov{&c, 1};
+	msghdr m{};
+	Msg()
+	{
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+	}
+	Msg(const Msg &) = delete;
+	Msg &operator=(const Msg &) = delete;
+};
+
+[[noreturn]] void guard(int sock, const std::string &ifname, pid_t parent)
+{
+	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
+		signal(s, SIG_IGN);
+	setsid(); // out of dump's process group: a Ctrl-C or a group kill of dump spares it
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1); // not dump's stdout: `dump | head` must see EOF when dump ends
+	}
+	// Nothing of dump's but the socket (and stderr, to say what it did).
+	if (dup2(sock, 3) == 3) {
+		sock = 3;
+		close_range(4, ~0U, 0);
+	}
+	std::vector<int> held;
+	for (;;) {
+		Msg msg;
+		ssize_t n = recvmsg(sock, &msg.m, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; // dump is gone without saying it was done
+		if (msg.c == kDone)
+			_exit(0);
+		if (cmsghdr *h = CMSG_FIRSTHDR(&msg.m); h && h->cmsg_type == SCM_RIGHTS) {
+			int fd;
+			std::memcpy(&fd, CMSG_DATA(h), sizeof(fd));
+			held.push_back(fd);
+		}
+	}
+	auto r = restore_left_behind(ifname, parent);
+	if (!r)
+		std::fprintf(stderr, "xdp-hints: dump (pid %d) was killed; its guardian could not restore %s: %s\n", int(parent),
+			     ifname.c_str(), r.error().message.c_str());
+	else
+		for (auto &line : *r)
+			std::fprintf(stderr, "xdp-hints: dump (pid %d) was killed; its guardian %s\n", int(parent), line.c_str());
+	_exit(r ? 0 : 1);
+}
+
+} // namespace
+
+Result<Guardian> Guardian::start(const std::string &ifname)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return Error::from_errno(errno, "create the guardian's socket pair", "check the fd limit (ulimit -n)");
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return Error::from_errno(e, "fork the guardian process", "check the process limit (ulimit -u)");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		guard(sv[1], ifname, parent);
+	}
+	close(sv[1]);
+	return Guardian(sv[0], pid);
+}
+
+Guardian::Guardian(Guardian &&o) noexcept : sock_(std::exchange(o.sock_, -1)), pid_(std::exchange(o.pid_, -1)) {}
+
+Guardian::~Guardian()
+{
+	if (sock_ < 0)
+		return;
+	char c = kDone;
+	(void)send(sock_, &c, 1, MSG_NOSIGNAL);
+	close(sock_);
+	// Reap it (it exits at once); it never blocks long, and a guardian killed meanwhile is
+	// reaped all the same.
+	(void)waitpid(pid_, nullptr, 0);
+}
+
+Status Guardian::hold(int fd)
+{
+	Msg msg;
+	msg.c = kHold;
+	cmsghdr *h = CMSG_FIRSTHDR(&msg.m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	std::memcpy(CMSG_DATA(h), &fd, sizeof(fd));
+	if (sendmsg(sock_, &msg.m, MSG_NOSIGNAL) != 1)
+		return Error::from_errno(errno, "hand the replaced program to the guardian",
+					 "the guardian is gone; dump still puts the program back when it exits");
+	return {};
+}
+
+} // namespace xdphints::cli
