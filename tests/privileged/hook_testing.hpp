@@ -7,6 +7,7 @@
 #include <xdphints/testbed/traffic.hpp>
 
 #include "privileges.hpp"
+#include "temp_dir.hpp"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -176,16 +177,8 @@ inline std::vector<TappedFrame> send_and_tap(RxBed &bed, MetaTap &tap,
 // removed on destruction. For objects a test builds itself: other people's hooks, user
 // programs from the source tree.
 struct BpfCompiler {
-	std::filesystem::path dir;
-	BpfCompiler()
-	{
-		char tmpl[] = "/tmp/xh-bpf-XXXXXX";
-		REQUIRE(mkdtemp(tmpl));
-		dir = tmpl;
-	}
-	~BpfCompiler() { std::filesystem::remove_all(dir); }
-	BpfCompiler(const BpfCompiler &) = delete;
-	BpfCompiler &operator=(const BpfCompiler &) = delete;
+	TempDir tmp{"xh-bpf"};
+	const std::filesystem::path &dir = tmp.path;
 
 	// The source tree, from this header's path (tests/privileged/hook_testing.hpp).
 	static std::filesystem::path source_root()
