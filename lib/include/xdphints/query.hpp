@@ -329,6 +329,7 @@ public:
 
 private:
 	Decoder() = default;
+	struct Builder; // build()'s steps (query.cpp)
 	struct Slot {
 		uint64_t id = 0; // 0: empty (no layout has type id 0)
 		const detail::Table *table = nullptr;
