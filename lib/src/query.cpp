@@ -144,6 +144,7 @@ struct Decoder::Builder {
 	static Status resolve_controls(Decoder &d, const Layout &l, const ParsedSpec &p, detail::FieldRef &ref,
 				       uint32_t &status_type);
 	static Status map_states(Decoder &d, size_t i, uint32_t status_type, StateMaps &maps);
+	static Status check_required(const Decoder &d, const Query &q);
 	static Status usable(const Layout &l, const ResolvedField &r, std::string_view what);
 	static Status build_demux(Decoder &d);
 };
@@ -334,6 +335,47 @@ Status Decoder::Builder::map_states(Decoder &d, size_t i, uint32_t status_type, 
 	return {};
 }
 
+// A required field that no layout has is a typo or hooks that cannot give it: said now,
+// not discovered later as a hint that is never there.
+Status Decoder::Builder::check_required(const Decoder &d, const Query &q)
+{
+	const size_t n = d.layouts_.size(), nf = d.nfields_;
+	for (size_t j = 0; j < nf; j++) {
+		const FieldSpec &f = q.fields()[j];
+		if (f.presence == Presence::optional)
+			continue;
+		bool found = false;
+		for (size_t i = 0; i < n && !found; i++)
+			found = d.resolved_[i * nf + j].exists;
+		if (found)
+			continue;
+		constexpr const char *fix = "mark the field optional (Query::add<T>(path, Presence::optional), or "
+					    "FieldSpec::presence) when only some hooks give it";
+		if (n == 0)
+			return Error(Errc::not_found,
+				     fmt::format("field '{}' is required but no layouts were given: fix: build the Decoder "
+						 "with the layouts of the hook (discover_layouts), or {}",
+						 f.path, fix));
+		std::string searched;
+		bool one_btf = true;
+		for (size_t i = 0; i < n; i++) {
+			const Layout &l = d.layouts_[i];
+			one_btf &= l.btf.get() == d.layouts_[0].btf.get();
+			if (i < 4)
+				searched += fmt::format("{}struct {} (type id {})", i ? ", " : "", l.name, l.type_id);
+		}
+		if (n > 4)
+			searched += fmt::format(" and {} more", n - 4);
+		if (one_btf)
+			searched += " of " + d.layouts_[0].btf.origin();
+		return Error(Errc::not_found,
+			     fmt::format("field '{}' is in none of the {} layout{} searched ({}): fix: check the path "
+					 "against the layouts' members (xdp-hints layout lists them), or {}",
+					 f.path, n, n == 1 ? "" : "s", searched, fix));
+	}
+	return {};
+}
+
 // Open addressing on the 64-bit id. Pick a multiplier (Fibonacci hashing first) under
 // which no two layout ids share a slot, so a known id is found in one probe; at most
 // half the slots are used so that an unknown id meets an empty slot quickly.
@@ -398,8 +440,11 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 	auto specs = Builder::parse_fields(q);
 	if (!specs)
 		return std::move(specs).error();
-	if (n == 0)
+	if (n == 0) {
+		if (auto st = Builder::check_required(d, q); !st)
+			return std::move(st).error();
 		return d;
+	}
 	if (auto st = Builder::check_layouts(d, opts); !st)
 		return std::move(st).error();
 	if (auto st = Builder::choose_id_convention(d, opts); !st)
@@ -413,6 +458,8 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 		if (auto st = Builder::resolve_layout(d, i, q, *specs, state_maps); !st)
 			return std::move(st).error();
 	}
+	if (auto st = Builder::check_required(d, q); !st)
+		return std::move(st).error();
 
 	if (d.id_kind_ == IdKind::none) { // one fixed layout: no id to demux on
 		d.fixed_ = &d.tables_[0];

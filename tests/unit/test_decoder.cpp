@@ -48,7 +48,7 @@ TEST_CASE("Decoder: values, widening, sign extension, state by enumerator name, 
 	auto a = q.add<uint8_t>("a");
 	auto bsig = q.add<int32_t>("b");
 	auto st = q.add<uint8_t>("st");
-	auto missing = q.add<uint32_t>("not_in_layout");
+	auto missing = q.add<uint32_t>("not_in_layout", Presence::optional);
 	auto dec = Decoder::build(q, *layouts);
 	INFO((dec ? std::string() : dec.error().message));
 	REQUIRE(dec);
@@ -97,6 +97,68 @@ TEST_CASE("Decoder: values, widening, sign extension, state by enumerator name, 
 	auto dec6 = Decoder::build(q, *layouts, o);
 	REQUIRE(dec6);
 	CHECK(dec6->decode(fr.data, 128).id() == ((uint64_t(6) << 32) | uint32_t(f.hints)));
+}
+
+// A field no layout has is a typo or a hook that cannot give it: build() says so, unless
+// the consumer marked it optional. In some layouts only, it is missing in the others.
+TEST_CASE("Decoder: a field in no layout is an error naming it, unless optional")
+{
+	unit::BtfBuilder b;
+	int u32 = b.integer("unsigned int", 4);
+	int u64 = b.integer("unsigned long long", 8);
+	int la = b.struct_("xdp_hints_a", 16, {{"ts", u64, 0}, {"btf_full_id", u64, 64}});
+	int lb = b.struct_("xdp_hints_b", 16, {{"hash", u32, 0}, {"pad", u32, 32}, {"btf_full_id", u64, 64}});
+	Btf btf = b.build().with_object_id(4);
+	auto layouts = discover_layouts(btf);
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 2);
+
+	Query typo;
+	typo.add<uint64_t>("ts");
+	typo.add<uint64_t>("tss");
+	auto bad = Decoder::build(typo, *layouts);
+	REQUIRE_FALSE(bad);
+	CHECK(bad.error().code == Errc::not_found);
+	CHECK_THAT(bad.error().message, Catch::Contains("'tss'") && Catch::Contains("xdp_hints_a") &&
+						Catch::Contains("xdp_hints_b") && Catch::Contains("Presence::optional"));
+	// The same through the untyped form.
+	Query spec;
+	spec.add_spec(FieldSpec{"vlan.tci", "", Want{2, false}});
+	auto bad2 = Decoder::build(spec, *layouts);
+	REQUIRE_FALSE(bad2);
+	CHECK_THAT(bad2.error().message, Catch::Contains("'vlan.tci'"));
+	// No layouts at all: nothing can give a required field either.
+	auto none = Decoder::build(typo, std::span<const Layout>());
+	REQUIRE_FALSE(none);
+	CHECK_THAT(none.error().message, Catch::Contains("'ts'") && Catch::Contains("no layouts"));
+
+	// In one layout of two: required is fine, the other layout reads it as missing.
+	Query q;
+	auto ts = q.add<uint64_t>("ts");
+	auto hash = q.add<uint32_t>("hash");
+	auto tss = q.add<uint64_t>("tss", Presence::optional);
+	auto tci = q.add_spec(FieldSpec{"vlan.tci", "", Want{2, false}, Presence::optional});
+	auto dec = Decoder::build(q, *layouts);
+	INFO((dec ? std::string() : dec.error().message));
+	REQUIRE(dec);
+	CHECK_FALSE(dec->resolved(0, tss.index).exists);
+	CHECK_FALSE(dec->resolved(1, tci).exists);
+	Frame fr;
+	uint8_t *m = fr.meta(16);
+	put_bits(m, 0, 32, 77);
+	put_bits(m, 64, 64, (uint64_t(4) << 32) | uint32_t(lb));
+	Hints h = dec->decode(fr.data, 128);
+	REQUIRE(h.known());
+	CHECK(h.get(hash) == std::optional<uint32_t>(77));
+	CHECK(h.state(ts) == HintState::missing);
+	CHECK(h.state(tss) == HintState::missing);
+	CHECK(h.get(tss) == std::nullopt);
+	put_bits(m, 0, 64, 1234);
+	put_bits(m, 64, 64, (uint64_t(4) << 32) | uint32_t(la));
+	Hints ha = dec->decode(fr.data, 128);
+	REQUIRE(ha.known());
+	CHECK(ha.get(ts) == std::optional<uint64_t>(1234));
+	CHECK(ha.state(hash) == HintState::missing);
 }
 
 TEST_CASE("Decoder: status.<hint> by enumerator name, software flag")
