@@ -2,7 +2,7 @@
 // Field resolution with libbpf's CO-RE vocabulary and rules (src/relo_core.c): a dotted
 // path ("vlan.tci", "queue[1]") is turned into an access spec ("0:3:1") and a field
 // location (byte offset/size as CO-RE FIELD_BYTE_OFFSET/FIELD_BYTE_SIZE, plus the
-// LSHIFT_U64/RSHIFT_U64 pair that extracts a bitfield). Pure: no syscalls, no allocation
+// LSHIFT_U64/RSHIFT_U64 pair that extracts a bitfield). Pure: no system calls, no allocation
 // after it returns.
 #include <cstdint>
 #include <optional>
