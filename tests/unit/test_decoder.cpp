@@ -2,7 +2,6 @@
 #include "fixture.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <xdphints/layout.hpp>
 #include <xdphints/layout_json.hpp>
@@ -314,8 +313,9 @@ TEST_CASE("Decoder: build refuses what it cannot read correctly")
 	CHECK_THAT(dec.error().message, Catch::Contains("btf_id") && Catch::Contains("btf_full_id"));
 }
 
-// Many layouts: every id finds its own table; 1,000 hint structs resolve in < 10 ms.
-TEST_CASE("Decoder: demux among 1,000 layouts, and resolving them is fast")
+// Many layouts: every id finds its own table. (How fast 1,000 structs resolve is
+// bench/microbench.cpp's BM_Resolve1000Structs: a wall-clock figure is no unit assertion.)
+TEST_CASE("Decoder: demux among 1,000 layouts")
 {
 	unit::BtfBuilder b;
 	int u16 = b.integer("unsigned short", 2);
@@ -341,26 +341,12 @@ TEST_CASE("Decoder: demux among 1,000 layouts, and resolving them is fast")
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
 	auto hash = q.add<uint32_t>("rx_hash");
-	// Best of 5: the time of the work, not of a preemption on a shared machine.
-	double ms = 1e9;
-	Result<Decoder> dec = Error(Errc::not_found, "not built");
-	for (int run = 0; run < 5; run++) {
-		auto t0 = std::chrono::steady_clock::now();
-		auto layouts = discover_layouts(btf);
-		REQUIRE(layouts);
-		REQUIRE(layouts->size() == 1000);
-		dec = Decoder::build(q, *layouts);
-		auto elapsed = std::chrono::steady_clock::now() - t0;
-		REQUIRE(dec);
-		ms = std::min(ms, std::chrono::duration<double, std::milli>(elapsed).count());
-	}
-	INFO("discover + resolve of 1,000 hint structs: " << ms << " ms");
-#if defined(__SANITIZE_ADDRESS__)
-	CHECK(ms < 200.0); // instrumented build: same work, ~10x slower
-#else
-	CHECK(ms < 10.0);
-#endif
-	WARN("discover + resolve of 1,000 hint structs: " << ms << " ms");
+	auto layouts = discover_layouts(btf);
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1000);
+	auto dec = Decoder::build(q, *layouts);
+	REQUIRE(dec);
+	CHECK(dec->layouts().size() == 1000);
 
 	for (int i = 0; i < 1000; i++) {
 		Frame fr;
