@@ -18,9 +18,12 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 		return Error{Errc::not_found, "the hook on " + opt.ifname + " describes no hint struct in its BTF; "
 					      "fix: a hook must write a struct named xdp_hints* (or tagged xdp_hints) with btf_id/btf_full_id last"};
 
+	// Whatever the hook gives: a driver without VLAN offload has no rx_vlan_* anywhere.
 	Query q;
-	StdFields f{q.add<uint64_t>("rx_timestamp"), q.add<uint32_t>("rx_hash"), q.add<uint32_t>("rx_hash_type"),
-		    q.add<uint16_t>("rx_vlan_tci"), q.add<uint16_t>("rx_vlan_proto")};
+	constexpr Presence optional = Presence::optional;
+	StdFields f{q.add<uint64_t>("rx_timestamp", optional), q.add<uint32_t>("rx_hash", optional),
+		    q.add<uint32_t>("rx_hash_type", optional), q.add<uint16_t>("rx_vlan_tci", optional),
+		    q.add<uint16_t>("rx_vlan_proto", optional)};
 	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
 	// write them. A failed probe keeps the default (the largest limit of any kernel).
 	DecoderOptions dopt;

@@ -42,7 +42,7 @@ Status run(const Args &a)
 	std::vector<xdphints::Layout> all = dev0.layouts;
 	all.insert(all.end(), dev1.layouts.begin(), dev1.layouts.end());
 	xdphints::Query q;
-	auto ts = q.add<uint64_t>("rx_timestamp");
+	auto ts = q.add<uint64_t>("rx_timestamp", xdphints::Presence::optional); // read, not needed
 	EX_TRY(dec, xdphints::Decoder::build(q, all));
 
 	EX_TRY(umem, ax::Umem::create({.frame_count = 8192}));

@@ -53,10 +53,11 @@ Status run(const Args &a)
 	}
 
 	EX_TRY(dev, example::HookedDevice::attach(in));
+	// Printed when the hook gives them ("-" otherwise): optional.
 	xdphints::Query q;
-	auto ts = q.add<uint64_t>("rx_timestamp");
-	auto hash = q.add<uint32_t>("rx_hash");
-	auto tci = q.add<uint16_t>("rx_vlan_tci");
+	auto ts = q.add<uint64_t>("rx_timestamp", xdphints::Presence::optional);
+	auto hash = q.add<uint32_t>("rx_hash", xdphints::Presence::optional);
+	auto tci = q.add<uint16_t>("rx_vlan_tci", xdphints::Presence::optional);
 	EX_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
 
 	EX_TRY(umem, ax::Umem::create({.frame_count = 4096}));

@@ -2,6 +2,7 @@
 
 #include "sys_error.hpp"
 #include "fd.hpp"
+#include "memfd.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -141,6 +142,22 @@ Result<Btf> btf_from_ifname(std::string_view ifname)
 		return Error::from_errno(ENOENT, "no XDP program attached to " + name,
 					 "attach a hints hook first (xdp-hints dump " + name + ")");
 	return btf_from_prog_id(id);
+}
+
+Result<Btf> btf_from_bytes_split(const void *data, size_t size, const Btf &base)
+{
+	auto fd = detail::memfd_with("xdphints-split-btf", data, size, Op::btf);
+	if (!fd)
+		return fd.error();
+	Fd owned(*fd);
+	std::string what = std::to_string(size) + " bytes of split BTF on " + base.origin();
+	auto r = Btf::from_raw_file_split(detail::fd_path(owned.fd), base);
+	if (!r) {
+		Error e = std::move(r).error();
+		e.message = "parsing " + what + ": " + e.message;
+		return e;
+	}
+	return r->with_origin(what);
 }
 
 Result<Btf> btf_from_module(std::string_view module)

@@ -1,5 +1,6 @@
 #include "user_link.hpp"
 
+#include "memfd.hpp"
 #include "sys_error.hpp"
 
 #include <bpf/btf.h>
@@ -22,28 +23,6 @@ struct BtfPtr {
 	BtfPtr &operator=(const BtfPtr &) = delete;
 	~BtfPtr() { btf__free(p); }
 };
-
-std::string fd_path(int fd)
-{
-	return "/proc/self/fd/" + std::to_string(fd);
-}
-
-Result<int> memfd_with(const char *name, const void *data, size_t size)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
-		return sys_error(errno, Op::open_object, std::string("create memfd ") + name);
-	for (size_t done = 0; done < size;) {
-		ssize_t n = write(fd, static_cast<const char *>(data) + done, size - done);
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return sys_error(e, Op::open_object, std::string("write memfd ") + name);
-		}
-		done += size_t(n);
-	}
-	return fd;
-}
 
 } // namespace
 
@@ -80,12 +59,12 @@ Result<int> core_target_btf(const struct btf *hb, const std::string &layout)
 	const void *raw = btf__raw_data(t.p, &size);
 	if (!raw)
 		return sys_error(errno, Op::btf, "serialise the relocation target BTF");
-	return memfd_with("xdphints-core-target", raw, size);
+	return memfd_with("xdphints-core-target", raw, size, Op::open_object);
 }
 
 Result<int> link_with_user(const void *hook_elf, size_t size, const std::string &user_object)
 {
-	auto in = memfd_with("xdphints-hook", hook_elf, size);
+	auto in = memfd_with("xdphints-hook", hook_elf, size, Op::open_object);
 	if (!in)
 		return in.error();
 	int out = memfd_create("xdphints-linked", MFD_CLOEXEC);

@@ -6,8 +6,6 @@
 #include <libelf.h>
 
 #include <cerrno>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -73,6 +71,13 @@ Btf Btf::with_object_id(uint32_t id) const
 	return r;
 }
 
+Btf Btf::with_origin(std::string origin) const
+{
+	Btf r = *this;
+	r.origin_ = std::move(origin);
+	return r;
+}
+
 uint32_t Btf::type_count() const noexcept
 {
 	return btf_ ? btf__type_cnt(btf_.get()) : 0;
@@ -90,34 +95,6 @@ Result<Btf> Btf::from_bytes(const void *data, size_t size)
 	r.origin_ = "BTF in memory";
 	if (auto st = check_type_alignment(b, fmt::format("parsing {} bytes of BTF", size)); !st)
 		return std::move(st).error();
-	return r;
-}
-
-Result<Btf> Btf::from_bytes_split(const void *data, size_t size, const Btf &base)
-{
-	if (size > UINT32_MAX)
-		return Error(Errc::malformed_btf, fmt::format("BTF of {} bytes is larger than BTF can be", size));
-	// libbpf 1.1 declares btf__new_split() but does not export it (it is in the 1.2 symbol
-	// map), so the bytes go through an anonymous memory file and btf__parse_raw_split().
-	int fd = memfd_create("xdphints-split-btf", MFD_CLOEXEC);
-	if (fd < 0)
-		return Error::from_errno(errno, "memfd_create for split BTF", "is /proc mounted?");
-	const char *p = static_cast<const char *>(data);
-	for (size_t done = 0; done < size;) {
-		ssize_t n = write(fd, p + done, size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-			close(fd);
-			return Error::from_errno(err, "writing split BTF to a memfd", "");
-		}
-		done += size_t(n);
-	}
-	auto r = from_raw_file_split(fmt::format("/proc/self/fd/{}", fd), base);
-	close(fd);
-	if (r)
-		r->origin_ = "split BTF in memory on " + base.origin_;
 	return r;
 }
 

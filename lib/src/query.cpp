@@ -122,25 +122,36 @@ detail::Bits bits_of(const ResolvedField &r, uint32_t struct_size)
 	return b;
 }
 
-struct ParsedSpec {
-	std::string hint;
-	std::vector<detail::PathStep> value;
-	std::string valid_path, status_path, sw_path;
-	std::vector<detail::PathStep> valid, status, sw;
-};
-
 } // namespace
 
-Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, const DecoderOptions &opts)
-{
-	Decoder d;
-	d.layouts_.assign(layouts.begin(), layouts.end());
-	const size_t n = d.layouts_.size();
-	const size_t nf = q.fields().size();
-	d.nfields_ = nf;
+// Decoder::build, step by step. A member of Decoder, so the steps fill its tables.
+struct Decoder::Builder {
+	// A Query field's paths, parsed once rather than once per layout: its value and its
+	// control members valid.<hint>, status.<hint>, status.<hint>_sw.
+	struct ParsedSpec {
+		std::string hint;
+		std::vector<detail::PathStep> value;
+		std::string valid_path, status_path, sw_path;
+		std::vector<detail::PathStep> valid, status, sw;
+	};
+	using Specs = std::deque<ParsedSpec>; // deque: PathSteps point into the strings
+	using StateMaps = std::unordered_map<const struct btf *, detail::StateMap>;
 
-	// Paths are parsed once, not once per layout. deque: PathSteps point into the strings.
-	std::deque<ParsedSpec> specs;
+	static Result<Specs> parse_fields(const Query &q);
+	static Status check_layouts(const Decoder &d, const DecoderOptions &opts);
+	static Status choose_id_convention(Decoder &d, const DecoderOptions &opts);
+	static Status resolve_layout(Decoder &d, size_t i, const Query &q, const Specs &specs, StateMaps &maps);
+	static Status resolve_controls(Decoder &d, const Layout &l, const ParsedSpec &p, detail::FieldRef &ref,
+				       uint32_t &status_type);
+	static Status map_states(Decoder &d, size_t i, uint32_t status_type, StateMaps &maps);
+	static Status check_required(const Decoder &d, const Query &q);
+	static Status usable(const Layout &l, const ResolvedField &r, std::string_view what);
+	static Status build_demux(Decoder &d);
+};
+
+Result<Decoder::Builder::Specs> Decoder::Builder::parse_fields(const Query &q)
+{
+	Specs specs;
 	for (const FieldSpec &f : q.fields()) {
 		ParsedSpec &p = specs.emplace_back();
 		auto steps = detail::parse_path(f.path);
@@ -160,9 +171,12 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 			*out = std::move(*s);
 		}
 	}
+	return specs;
+}
 
-	if (n == 0)
-		return d;
+// Every layout has its BTF and fits in the metadata a hook can write.
+Status Decoder::Builder::check_layouts(const Decoder &d, const DecoderOptions &opts)
+{
 	for (const Layout &l : d.layouts_) {
 		if (!l.btf.get())
 			return Error(Errc::invalid_argument,
@@ -181,10 +195,17 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 						 l.name, l.type_id, l.size, opts.metadata_limit, kMetadataLimitMax,
 						 kMetadataLimitBefore68, opts.metadata_limit));
 	}
+	return {};
+}
+
+// One id convention for all layouts (data - 8, data - 4, or a single fixed layout), and
+// for btf_id layouts the one BTF object the u32 type ids belong to.
+Status Decoder::Builder::choose_id_convention(Decoder &d, const DecoderOptions &opts)
+{
 	size_t fixed = 0;
 	for (const Layout &l : d.layouts_)
 		fixed += l.id_kind == IdKind::none;
-	if (fixed && n != 1)
+	if (fixed && d.layouts_.size() != 1)
 		return Error(Errc::invalid_argument,
 			     fmt::format("a fixed layout (struct {}, no id member) cannot share a Decoder with other "
 					 "layouts: without an id the packet cannot say which one it carries",
@@ -198,9 +219,8 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 						 l.name, id_kind_name(l.id_kind), d.layouts_[0].name,
 						 id_kind_name(d.id_kind_)));
 	}
-	uint64_t obj = 0;
 	if (d.id_kind_ == IdKind::btf_id) {
-		obj = opts.object_id.value_or(d.layouts_[0].object_id);
+		uint64_t obj = opts.object_id.value_or(d.layouts_[0].object_id);
 		for (const Layout &l : d.layouts_) {
 			if (!opts.object_id && l.object_id != obj)
 				return Error(Errc::invalid_argument,
@@ -210,113 +230,169 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 		}
 		d.obj_high_ = obj << 32;
 	}
+	return {};
+}
 
-	d.tables_.resize(n);
-	d.refs_.resize(n * nf);
-	d.resolved_.resize(n * nf);
-	std::unordered_map<const struct btf *, detail::StateMap> state_maps;
+// A resolved location the per-packet code may load: an integer inside the struct, one load.
+Status Decoder::Builder::usable(const Layout &l, const ResolvedField &r, std::string_view what)
+{
+	if (!r.integral)
+		return Error(Errc::type_mismatch, fmt::format("struct {} (type id {}): {} is {}, not an integer", l.name,
+							      l.type_id, what, detail::type_name(l.btf.get(), r.type_id)));
+	if (uint64_t(r.byte_offset) + r.byte_size > l.size)
+		return Error(Errc::bad_layout, fmt::format("struct {} (type id {}): {} is read with a {}-byte load at "
+							   "byte {}, beyond the struct's {} bytes",
+							   l.name, l.type_id, what, r.byte_size, r.byte_offset, l.size));
+	return {};
+}
 
-	for (size_t i = 0; i < n; i++) {
-		const Layout &l = d.layouts_[i];
-		const struct btf *b = l.btf.get();
-		detail::Table &t = d.tables_[i];
-		t.id = d.id_kind_ == IdKind::btf_id ? ((obj << 32) | l.type_id) : l.id();
-		t.size = l.size;
-		t.layout = &l;
-		t.refs = d.refs_.data() + i * nf;
-		std::fill(std::begin(t.state_of), std::end(t.state_of), HintState::unknown);
-		bool any_status = false;
-		uint32_t status_type = 0;
+// Layout i's relocation table: every Query field and its control members.
+Status Decoder::Builder::resolve_layout(Decoder &d, size_t i, const Query &q, const Specs &specs, StateMaps &maps)
+{
+	const Layout &l = d.layouts_[i];
+	const size_t nf = d.nfields_;
+	detail::Table &t = d.tables_[i];
+	t.id = d.id_kind_ == IdKind::btf_id ? (d.obj_high_ | l.type_id) : l.id();
+	t.size = l.size;
+	t.layout = &l;
+	t.refs = d.refs_.data() + i * nf;
+	std::fill(std::begin(t.state_of), std::end(t.state_of), HintState::unknown);
+	uint32_t status_type = 0; // non-zero once a status.<hint> member is found
 
-		// A resolved location the per-packet code may load: inside the struct, one load.
-		auto usable = [&](const ResolvedField &r, std::string_view what) -> Status {
-			if (!r.integral)
-				return Error(Errc::type_mismatch,
-					     fmt::format("struct {} (type id {}): {} is {}, not an integer", l.name,
-							 l.type_id, what, detail::type_name(b, r.type_id)));
-			if (uint64_t(r.byte_offset) + r.byte_size > l.size)
-				return Error(Errc::bad_layout,
-					     fmt::format("struct {} (type id {}): {} is read with a {}-byte load at "
-							 "byte {}, beyond the struct's {} bytes",
-							 l.name, l.type_id, what, r.byte_size, r.byte_offset, l.size));
-			return {};
-		};
-
-		for (size_t j = 0; j < nf; j++) {
-			const FieldSpec &f = q.fields()[j];
-			const ParsedSpec &p = specs[j];
-			auto r = detail::resolve_steps(b, l.type_id, f.path, p.value, f.want);
-			if (!r)
-				return Error(r.error().code, fmt::format("struct {}: {}", l.name, r.error().message));
-			detail::FieldRef &ref = d.refs_[i * nf + j];
-			d.resolved_[i * nf + j] = *r;
-			if (!r->exists)
-				continue;
-			if (auto st = usable(*r, "field '" + f.path + "'"); !st)
-				return std::move(st).error();
-			ref.value = bits_of(*r, l.size);
-			if (!r->bitfield && r->byte_size == f.want.size) {
-				ref.plain_size = uint8_t(r->byte_size);
-				ref.plain_off = uint16_t(r->byte_offset);
-			}
-			if (r->widened)
-				d.notes_.push_back(fmt::format("struct {}: field '{}' is {} bits, read widened into {} "
-							       "bytes",
-							       l.name, f.path, r->bit_size, f.want.size));
-			// Control members: valid.<hint>, status.<hint>, status.<hint>_sw.
-			struct {
-				const std::string &path;
-				const std::vector<detail::PathStep> &steps;
-				detail::Bits &out;
-			} ctl[] = {{p.valid_path, p.valid, ref.valid},
-				   {p.status_path, p.status, ref.status},
-				   {p.sw_path, p.sw, ref.sw}};
-			for (auto &c : ctl) {
-				auto cr = detail::resolve_steps(b, l.type_id, c.path, c.steps, Want{});
-				if (!cr) {
-					// "valid" that is not a struct, etc.: the convention is not followed;
-					// treat as no control member, but say so.
-					d.notes_.push_back(fmt::format("struct {}: {} ignored: {}", l.name, c.path,
-								       cr.error().message));
-					continue;
-				}
-				if (!cr->exists)
-					continue;
-				if (auto st = usable(*cr, c.path); !st)
-					return std::move(st).error();
-				c.out = bits_of(*cr, l.size);
-				if (&c.out == &ref.status) {
-					any_status = true;
-					status_type = cr->type_id;
-				}
-			}
+	for (size_t j = 0; j < nf; j++) {
+		const FieldSpec &f = q.fields()[j];
+		auto r = detail::resolve_steps(l.btf.get(), l.type_id, f.path, specs[j].value, f.want);
+		if (!r)
+			return Error(r.error().code, fmt::format("struct {}: {}", l.name, r.error().message));
+		detail::FieldRef &ref = d.refs_[i * nf + j];
+		d.resolved_[i * nf + j] = *r;
+		if (!r->exists)
+			continue;
+		if (auto st = usable(l, *r, "field '" + f.path + "'"); !st)
+			return st;
+		ref.value = bits_of(*r, l.size);
+		if (!r->bitfield && r->byte_size == f.want.size) {
+			ref.plain_size = uint8_t(r->byte_size);
+			ref.plain_off = uint16_t(r->byte_offset);
 		}
-		if (any_status) {
-			auto it = state_maps.find(b);
-			if (it == state_maps.end()) {
-				auto m = detail::state_map(l.btf, status_type, d.notes_);
-				if (!m)
-					return Error(m.error().code, fmt::format("struct {}: status values: {}", l.name,
-										 m.error().message));
-				it = state_maps.emplace(b, *m).first;
-			}
-			std::copy(it->second.begin(), it->second.end(), t.state_of);
+		if (r->widened)
+			d.notes_.push_back(fmt::format("struct {}: field '{}' is {} bits, read widened into {} bytes",
+						       l.name, f.path, r->bit_size, f.want.size));
+		if (auto st = resolve_controls(d, l, specs[j], ref, status_type); !st)
+			return st;
+	}
+	if (status_type)
+		if (auto st = map_states(d, i, status_type, maps); !st)
+			return st;
+	if (d.id_kind_ == IdKind::btf_full_id && l.object_id == 0)
+		d.notes_.push_back(fmt::format("struct {}: BTF object id unknown ({}); packets from a loaded "
+					       "hook carry the kernel's object id and will read as unknown "
+					       "(set DiscoverOptions::object_id or Btf::with_object_id)",
+					       l.name, l.btf.origin()));
+	return {};
+}
+
+// Control members of one field: valid.<hint>, status.<hint>, status.<hint>_sw.
+Status Decoder::Builder::resolve_controls(Decoder &d, const Layout &l, const ParsedSpec &p, detail::FieldRef &ref,
+					  uint32_t &status_type)
+{
+	struct {
+		const std::string &path;
+		const std::vector<detail::PathStep> &steps;
+		detail::Bits &out;
+	} ctl[] = {{p.valid_path, p.valid, ref.valid}, {p.status_path, p.status, ref.status}, {p.sw_path, p.sw, ref.sw}};
+	for (auto &c : ctl) {
+		auto cr = detail::resolve_steps(l.btf.get(), l.type_id, c.path, c.steps, Want{});
+		if (!cr) {
+			// "valid" that is not a struct, etc.: the convention is not followed;
+			// treat as no control member, but say so.
+			d.notes_.push_back(fmt::format("struct {}: {} ignored: {}", l.name, c.path, cr.error().message));
+			continue;
 		}
-		if (d.id_kind_ == IdKind::btf_full_id && l.object_id == 0)
-			d.notes_.push_back(fmt::format("struct {}: BTF object id unknown ({}); packets from a loaded "
-						       "hook carry the kernel's object id and will read as unknown "
-						       "(set DiscoverOptions::object_id or Btf::with_object_id)",
-						       l.name, l.btf.origin()));
+		if (!cr->exists)
+			continue;
+		if (auto st = usable(l, *cr, c.path); !st)
+			return st;
+		c.out = bits_of(*cr, l.size);
+		if (&c.out == &ref.status)
+			status_type = cr->type_id;
 	}
+	return {};
+}
 
-	if (fixed) {
-		d.fixed_ = &d.tables_[0];
-		return d;
+// Raw status values -> HintState for a layout with status members, once per BTF.
+Status Decoder::Builder::map_states(Decoder &d, size_t i, uint32_t status_type, StateMaps &maps)
+{
+	const Layout &l = d.layouts_[i];
+	auto it = maps.find(l.btf.get());
+	if (it == maps.end()) {
+		auto m = detail::state_map(l.btf, status_type, d.notes_);
+		if (!m)
+			return Error(m.error().code, fmt::format("struct {}: status values: {}", l.name, m.error().message));
+		it = maps.emplace(l.btf.get(), *m).first;
 	}
+	std::copy(it->second.begin(), it->second.end(), d.tables_[i].state_of);
+	return {};
+}
 
-	// Open addressing on the 64-bit id. Pick a multiplier (Fibonacci hashing first) under
-	// which no two layout ids share a slot, so a known id is found in one probe; at most
-	// half the slots are used so that an unknown id meets an empty slot quickly.
+// A required field that no layout has is a typo or hooks that cannot give it: said now,
+// not discovered later as a hint that is never there.
+Status Decoder::Builder::check_required(const Decoder &d, const Query &q)
+{
+	const size_t n = d.layouts_.size(), nf = d.nfields_;
+	for (size_t j = 0; j < nf; j++) {
+		const FieldSpec &f = q.fields()[j];
+		if (f.presence == Presence::optional)
+			continue;
+		bool found = false;
+		for (size_t i = 0; i < n && !found; i++)
+			found = d.resolved_[i * nf + j].exists;
+		if (found)
+			continue;
+		constexpr const char *fix = "mark the field optional (Query::add<T>(path, Presence::optional), or "
+					    "FieldSpec::presence) when only some hooks give it";
+		if (n == 0)
+			return Error(Errc::not_found,
+				     fmt::format("field '{}' is required but no layouts were given: fix: build the Decoder "
+						 "with the layouts of the hook (discover_layouts), or {}",
+						 f.path, fix));
+		std::string searched;
+		bool one_btf = true;
+		for (size_t i = 0; i < n; i++) {
+			const Layout &l = d.layouts_[i];
+			one_btf &= l.btf.get() == d.layouts_[0].btf.get();
+			if (i < 4)
+				searched += fmt::format("{}struct {} (type id {})", i ? ", " : "", l.name, l.type_id);
+		}
+		if (n > 4)
+			searched += fmt::format(" and {} more", n - 4);
+		if (one_btf)
+			searched += " of " + d.layouts_[0].btf.origin();
+		return Error(Errc::not_found,
+			     fmt::format("field '{}' is in none of the {} layout{} searched ({}): fix: check the path "
+					 "against the layouts' members (xdp-hints layout lists them), or {}",
+					 f.path, n, n == 1 ? "" : "s", searched, fix));
+	}
+	return {};
+}
+
+// Open addressing on the 64-bit id. Pick a multiplier (Fibonacci hashing first) under
+// which no two layout ids share a slot, so a known id is found in one probe; at most
+// half the slots are used so that an unknown id meets an empty slot quickly.
+Status Decoder::Builder::build_demux(Decoder &d)
+{
+	const size_t n = d.tables_.size();
+	for (const auto &t : d.tables_) {
+		for (const auto &u : d.tables_) {
+			if (&u == &t)
+				break;
+			if (t.id == u.id)
+				return Error(Errc::invalid_argument,
+					     fmt::format("structs {} and {} have the same id {:#x}: the same layout "
+							 "given twice?",
+							 t.layout->name, u.layout->name, t.id));
+		}
+	}
 	unsigned bits = std::max(1u, unsigned(std::bit_width(2 * n - 1)));
 	uint64_t seed = 0x9E3779B97F4A7C15ull;
 	auto next_mult = [&] { // splitmix64, odd
@@ -326,17 +402,6 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
 		return (z ^ (z >> 31)) | 1;
 	};
-	for (const auto &t : d.tables_) {
-		for (const auto &u : d.tables_) {
-			if (&t != &u && t.id == u.id)
-				return Error(Errc::invalid_argument,
-					     fmt::format("structs {} and {} have the same id {:#x}: the same layout "
-							 "given twice?",
-							 t.layout->name, u.layout->name, t.id));
-			if (&u == &t)
-				break;
-		}
-	}
 	for (int attempt = 0;; attempt++) {
 		uint64_t mult = attempt == 0 ? 0x9E3779B97F4A7C15ull : next_mult();
 		size_t size = size_t(1) << bits;
@@ -357,11 +422,51 @@ Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, 
 			d.mult_ = mult;
 			d.shift_ = shift;
 			d.mask_ = size - 1;
-			break;
+			return {};
 		}
 		if (attempt % 8 == 7)
 			bits++;
 	}
+}
+
+Result<Decoder> Decoder::build(const Query &q, std::span<const Layout> layouts, const DecoderOptions &opts)
+{
+	Decoder d;
+	d.layouts_.assign(layouts.begin(), layouts.end());
+	const size_t n = d.layouts_.size();
+	const size_t nf = q.fields().size();
+	d.nfields_ = nf;
+
+	auto specs = Builder::parse_fields(q);
+	if (!specs)
+		return std::move(specs).error();
+	if (n == 0) {
+		if (auto st = Builder::check_required(d, q); !st)
+			return std::move(st).error();
+		return d;
+	}
+	if (auto st = Builder::check_layouts(d, opts); !st)
+		return std::move(st).error();
+	if (auto st = Builder::choose_id_convention(d, opts); !st)
+		return std::move(st).error();
+
+	d.tables_.resize(n);
+	d.refs_.resize(n * nf);
+	d.resolved_.resize(n * nf);
+	Builder::StateMaps state_maps;
+	for (size_t i = 0; i < n; i++) {
+		if (auto st = Builder::resolve_layout(d, i, q, *specs, state_maps); !st)
+			return std::move(st).error();
+	}
+	if (auto st = Builder::check_required(d, q); !st)
+		return std::move(st).error();
+
+	if (d.id_kind_ == IdKind::none) { // one fixed layout: no id to demux on
+		d.fixed_ = &d.tables_[0];
+		return d;
+	}
+	if (auto st = Builder::build_demux(d); !st)
+		return std::move(st).error();
 	return d;
 }
 

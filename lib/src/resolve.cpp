@@ -198,10 +198,24 @@ Status detail::locate_leaf(const struct btf *b, uint32_t cur, uint32_t bit_off, 
 	return {};
 }
 
+namespace {
+
+// libbpf bpf_core_is_flavor_sep: X___Y at s[0..4], X and Y not '_'.
+bool is_flavor_sep(std::string_view s, size_t i) noexcept
+{
+	return s[i] != '_' && s[i + 1] == '_' && s[i + 2] == '_' && s[i + 3] == '_' && s[i + 4] != '_';
+}
+
+} // namespace
+
 std::string_view essential_name(std::string_view name) noexcept
 {
-	size_t pos = name.rfind("___");
-	return pos == std::string_view::npos ? name : name.substr(0, pos);
+	// From the end: the last separator counts ("x___y___z" -> "x___y"); X is kept.
+	for (size_t i = name.size() >= 5 ? name.size() - 4 : 0; i-- > 0;) { // i = size - 5 .. 0
+		if (is_flavor_sep(name, i))
+			return name.substr(0, i + 1);
+	}
+	return name;
 }
 
 Result<ResolvedField> resolve_field(const Btf &btf, uint32_t root_type_id, std::string_view path, Want want)
@@ -315,19 +329,22 @@ Result<ResolvedField> detail::resolve_steps(const struct btf *b, uint32_t root_t
 	return r;
 }
 
-Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_struct_name, std::string_view path,
-				    Want want)
+Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_name, std::string_view path,
+				    Want want, LocalKind kind)
 {
 	if (auto st = detail::require_btf(btf); !st)
 		return std::move(st).error();
 	const struct btf *b = btf.get();
-	std::string_view ess = essential_name(local_struct_name);
+	std::string_view ess = essential_name(local_name);
+	// libbpf bpf_core_add_cands: a candidate has the local type's kind.
+	const uint16_t want_kind = kind == LocalKind::union_ ? BTF_KIND_UNION : BTF_KIND_STRUCT;
+	const char *kind_name = kind == LocalKind::union_ ? "union" : "struct";
 	std::optional<ResolvedField> chosen;
 	uint32_t chosen_id = 0;
 	uint32_t n = btf__type_cnt(b);
 	for (uint32_t id = 1; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(b, id);
-		if (!btf_is_composite(t) || essential_name(name_of(b, t->name_off)) != ess)
+		if (btf_kind(t) != want_kind || essential_name(name_of(b, t->name_off)) != ess)
 			continue;
 		auto r = resolve_field(btf, id, path, want);
 		if (!r)
@@ -337,16 +354,16 @@ Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_struc
 			chosen_id = id;
 		} else if (!same_location(*chosen, *r)) {
 			return Error(Errc::ambiguous,
-				     fmt::format("resolving '{}' for local struct {}: candidates {} and {} disagree "
+				     fmt::format("resolving '{}' for local {} {}: candidates {} and {} disagree "
 						 "(byte offset {} vs {}, size {} vs {}, exists {} vs {})",
-						 path, local_struct_name, detail::describe_type(b, chosen_id),
+						 path, kind_name, local_name, detail::describe_type(b, chosen_id),
 						 detail::describe_type(b, id), chosen->byte_offset, r->byte_offset,
 						 chosen->byte_size, r->byte_size, chosen->exists, r->exists));
 		}
 	}
 	if (!chosen)
-		return Error(Errc::not_found, fmt::format("no struct or union in {} has the essential name '{}' (of {})",
-							  btf.origin(), ess, local_struct_name));
+		return Error(Errc::not_found, fmt::format("no {} in {} has the essential name '{}' (of {} {})",
+							  kind_name, btf.origin(), ess, kind_name, local_name));
 	return std::move(*chosen);
 }
 

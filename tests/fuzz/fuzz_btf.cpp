@@ -76,11 +76,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)json;
 	(void)text;
 
+	// Optional: a required field in no layout would stop build() before the decode paths.
 	Query q;
-	for (const auto &s : specs)
-		q.add_spec(s);
-	q.add<uint64_t>("rx_timestamp");
-	q.add<uint16_t>("rx_vlan_tci");
+	for (auto s : specs) {
+		s.presence = Presence::optional;
+		q.add_spec(std::move(s));
+	}
+	q.add<uint64_t>("rx_timestamp", Presence::optional);
+	q.add<uint16_t>("rx_vlan_tci", Presence::optional);
 	auto dec = Decoder::build(q, disc->layouts);
 
 	// Packet: the input bytes as metadata in front of `data`, every headroom length.

@@ -220,7 +220,7 @@ TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][gener
 
 	Query qu;
 	auto ts = qu.add<uint64_t>("rx_timestamp");
-	auto hash = qu.add<uint32_t>("rx_hash");
+	auto hash = qu.add<uint32_t>("rx_hash", Presence::optional); // the generic hook has none
 	auto dec = Decoder::build(qu, t->layouts);
 	REQUIRE(dec);
 	auto frames = xdphints::test::send_and_tap(t->bed, t->tap, {{42002, 3}});

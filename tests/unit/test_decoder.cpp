@@ -2,7 +2,6 @@
 #include "fixture.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <xdphints/layout.hpp>
 #include <xdphints/layout_json.hpp>
@@ -48,7 +47,7 @@ TEST_CASE("Decoder: values, widening, sign extension, state by enumerator name, 
 	auto a = q.add<uint8_t>("a");
 	auto bsig = q.add<int32_t>("b");
 	auto st = q.add<uint8_t>("st");
-	auto missing = q.add<uint32_t>("not_in_layout");
+	auto missing = q.add<uint32_t>("not_in_layout", Presence::optional);
 	auto dec = Decoder::build(q, *layouts);
 	INFO((dec ? std::string() : dec.error().message));
 	REQUIRE(dec);
@@ -97,6 +96,68 @@ TEST_CASE("Decoder: values, widening, sign extension, state by enumerator name, 
 	auto dec6 = Decoder::build(q, *layouts, o);
 	REQUIRE(dec6);
 	CHECK(dec6->decode(fr.data, 128).id() == ((uint64_t(6) << 32) | uint32_t(f.hints)));
+}
+
+// A field no layout has is a typo or a hook that cannot give it: build() says so, unless
+// the consumer marked it optional. In some layouts only, it is missing in the others.
+TEST_CASE("Decoder: a field in no layout is an error naming it, unless optional")
+{
+	unit::BtfBuilder b;
+	int u32 = b.integer("unsigned int", 4);
+	int u64 = b.integer("unsigned long long", 8);
+	int la = b.struct_("xdp_hints_a", 16, {{"ts", u64, 0}, {"btf_full_id", u64, 64}});
+	int lb = b.struct_("xdp_hints_b", 16, {{"hash", u32, 0}, {"pad", u32, 32}, {"btf_full_id", u64, 64}});
+	Btf btf = b.build().with_object_id(4);
+	auto layouts = discover_layouts(btf);
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 2);
+
+	Query typo;
+	typo.add<uint64_t>("ts");
+	typo.add<uint64_t>("tss");
+	auto bad = Decoder::build(typo, *layouts);
+	REQUIRE_FALSE(bad);
+	CHECK(bad.error().code == Errc::not_found);
+	CHECK_THAT(bad.error().message, Catch::Contains("'tss'") && Catch::Contains("xdp_hints_a") &&
+						Catch::Contains("xdp_hints_b") && Catch::Contains("Presence::optional"));
+	// The same through the untyped form.
+	Query spec;
+	spec.add_spec(FieldSpec{"vlan.tci", "", Want{2, false}});
+	auto bad2 = Decoder::build(spec, *layouts);
+	REQUIRE_FALSE(bad2);
+	CHECK_THAT(bad2.error().message, Catch::Contains("'vlan.tci'"));
+	// No layouts at all: nothing can give a required field either.
+	auto none = Decoder::build(typo, std::span<const Layout>());
+	REQUIRE_FALSE(none);
+	CHECK_THAT(none.error().message, Catch::Contains("'ts'") && Catch::Contains("no layouts"));
+
+	// In one layout of two: required is fine, the other layout reads it as missing.
+	Query q;
+	auto ts = q.add<uint64_t>("ts");
+	auto hash = q.add<uint32_t>("hash");
+	auto tss = q.add<uint64_t>("tss", Presence::optional);
+	auto tci = q.add_spec(FieldSpec{"vlan.tci", "", Want{2, false}, Presence::optional});
+	auto dec = Decoder::build(q, *layouts);
+	INFO((dec ? std::string() : dec.error().message));
+	REQUIRE(dec);
+	CHECK_FALSE(dec->resolved(0, tss.index).exists);
+	CHECK_FALSE(dec->resolved(1, tci).exists);
+	Frame fr;
+	uint8_t *m = fr.meta(16);
+	put_bits(m, 0, 32, 77);
+	put_bits(m, 64, 64, (uint64_t(4) << 32) | uint32_t(lb));
+	Hints h = dec->decode(fr.data, 128);
+	REQUIRE(h.known());
+	CHECK(h.get(hash) == std::optional<uint32_t>(77));
+	CHECK(h.state(ts) == HintState::missing);
+	CHECK(h.state(tss) == HintState::missing);
+	CHECK(h.get(tss) == std::nullopt);
+	put_bits(m, 0, 64, 1234);
+	put_bits(m, 64, 64, (uint64_t(4) << 32) | uint32_t(la));
+	Hints ha = dec->decode(fr.data, 128);
+	REQUIRE(ha.known());
+	CHECK(ha.get(ts) == std::optional<uint64_t>(1234));
+	CHECK(ha.state(hash) == HintState::missing);
 }
 
 TEST_CASE("Decoder: status.<hint> by enumerator name, software flag")
@@ -252,8 +313,9 @@ TEST_CASE("Decoder: build refuses what it cannot read correctly")
 	CHECK_THAT(dec.error().message, Catch::Contains("btf_id") && Catch::Contains("btf_full_id"));
 }
 
-// Many layouts: every id finds its own table; 1,000 hint structs resolve in < 10 ms.
-TEST_CASE("Decoder: demux among 1,000 layouts, and resolving them is fast")
+// Many layouts: every id finds its own table. (How fast 1,000 structs resolve is
+// bench/microbench.cpp's BM_Resolve1000Structs: a wall-clock figure is no unit assertion.)
+TEST_CASE("Decoder: demux among 1,000 layouts")
 {
 	unit::BtfBuilder b;
 	int u16 = b.integer("unsigned short", 2);
@@ -279,26 +341,12 @@ TEST_CASE("Decoder: demux among 1,000 layouts, and resolving them is fast")
 	Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
 	auto hash = q.add<uint32_t>("rx_hash");
-	// Best of 5: the time of the work, not of a preemption on a shared machine.
-	double ms = 1e9;
-	Result<Decoder> dec = Error(Errc::not_found, "not built");
-	for (int run = 0; run < 5; run++) {
-		auto t0 = std::chrono::steady_clock::now();
-		auto layouts = discover_layouts(btf);
-		REQUIRE(layouts);
-		REQUIRE(layouts->size() == 1000);
-		dec = Decoder::build(q, *layouts);
-		auto elapsed = std::chrono::steady_clock::now() - t0;
-		REQUIRE(dec);
-		ms = std::min(ms, std::chrono::duration<double, std::milli>(elapsed).count());
-	}
-	INFO("discover + resolve of 1,000 hint structs: " << ms << " ms");
-#if defined(__SANITIZE_ADDRESS__)
-	CHECK(ms < 200.0); // instrumented build: same work, ~10x slower
-#else
-	CHECK(ms < 10.0);
-#endif
-	WARN("discover + resolve of 1,000 hint structs: " << ms << " ms");
+	auto layouts = discover_layouts(btf);
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1000);
+	auto dec = Decoder::build(q, *layouts);
+	REQUIRE(dec);
+	CHECK(dec->layouts().size() == 1000);
 
 	for (int i = 0; i < 1000; i++) {
 		Frame fr;

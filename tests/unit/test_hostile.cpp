@@ -128,36 +128,6 @@ TEST_CASE("bitfields that no 8-byte load covers are refused")
 	CHECK_THAT(r.error().message, Catch::Contains("64-bit load") && Catch::Contains("access spec 0:1"));
 }
 
-TEST_CASE("split BTF: a module's hint struct on top of a base")
-{
-	unit::BtfBuilder base;
-	int u32 = base.integer("unsigned int", 4);
-	int u64 = base.integer("unsigned long long", 8);
-	Btf base_btf = base.build();
-	// The split part is written on top of the parsed base (ids continue after it).
-	struct btf *split = btf__new_empty_split(const_cast<struct btf *>(base_btf.get()));
-	REQUIRE(split);
-	int sid = btf__add_struct(split, "xdp_hints_mod", 16);
-	REQUIRE(sid == 3);
-	REQUIRE(btf__add_field(split, "mark", u32, 0, 0) == 0);
-	REQUIRE(btf__add_field(split, "btf_full_id", u64, 64, 0) == 0);
-	uint32_t size = 0;
-	const void *raw = btf__raw_data(split, &size);
-	std::vector<uint8_t> bytes(static_cast<const uint8_t *>(raw), static_cast<const uint8_t *>(raw) + size);
-	btf__free(split);
-
-	auto mod = Btf::from_bytes_split(bytes.data(), bytes.size(), base_btf);
-	INFO((mod ? std::string() : mod.error().message));
-	REQUIRE(mod);
-	auto l = discover_layouts(*mod);
-	REQUIRE(l);
-	REQUIRE(l->size() == 1);
-	CHECK((*l)[0].type_id == 3);
-	CHECK((*l)[0].fields[0].type == "unsigned int");
-	// Without its base the same bytes do not parse.
-	CHECK_FALSE(Btf::from_bytes(bytes.data(), bytes.size()));
-}
-
 TEST_CASE("Error::from_errno is the one errno conversion")
 {
 	Error e = Error::from_errno(-ENOENT, "opening hook.bpf.o", "build it first");

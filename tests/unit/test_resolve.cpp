@@ -129,10 +129,6 @@ TEST_CASE("resolve_field by local struct name: essential names, candidates, ambi
 	b.struct_("same___dup", 4, {{"x", u32, 0}});
 	Btf btf = b.build();
 
-	CHECK(essential_name("meta___v2") == "meta");
-	CHECK(essential_name("a___b___c") == "a___b");
-	CHECK(essential_name("meta") == "meta");
-
 	// One candidate, found through its flavor.
 	auto one = resolve_field(btf, std::string_view("other___mine"), "x", Want{4, false});
 	REQUIRE(one);
@@ -149,6 +145,65 @@ TEST_CASE("resolve_field by local struct name: essential names, candidates, ambi
 	auto none = resolve_field(btf, std::string_view("missing___x"), "x", Want{4, false});
 	REQUIRE_FALSE(none);
 	CHECK(none.error().code == Errc::not_found);
+}
+
+// libbpf bpf_core_essential_name_len: the flavor separator is "___" with a character other
+// than '_' on both sides, searched from the end; the essential name ends before it.
+TEST_CASE("essential_name: libbpf's X___Y flavor rule, edge cases")
+{
+	struct {
+		const char *name;
+		const char *essential;
+	} rows[] = {
+		{"meta", "meta"},
+		{"meta___v2", "meta"},
+		{"x___y___z", "x___y"},       // only the last flavor is dropped
+		{"a___b", "a"},
+		{"a____b", "a____b"},         // four underscores: no separator
+		{"a_____b", "a_____b"},       // five: none either
+		{"a___b____c", "a"},          // the separator before "b", not the run before "c"
+		{"___x", "___x"},             // nothing before the separator
+		{"_a___b", "_a"},
+		{"foo___", "foo___"},         // nothing after it
+		{"foo___x_", "foo"},          // Y is one character, what follows it is free
+		{"foo____", "foo____"},
+		{"a__b", "a__b"},
+		{"___", "___"},
+		{"", ""},
+		{"xdp_hints_mark___v1", "xdp_hints_mark"},
+		{"xdp_hints___", "xdp_hints___"},
+	};
+	for (const auto &r : rows) {
+		INFO("name '" << r.name << "'");
+		CHECK(essential_name(r.name) == r.essential);
+	}
+}
+
+// libbpf's candidates have the local type's kind: a struct never matches a union.
+TEST_CASE("resolve_field by local name: a struct candidate never matches a union, nor the reverse")
+{
+	unit::BtfBuilder b;
+	int u16 = b.integer("unsigned short", 2);
+	int u32 = b.integer("unsigned int", 4);
+	b.struct_("pick", 8, {{"y", u16, 0}, {"x", u32, 32}});
+	b.union_("pick___u", 4, {{"x", u32, 0}, {"y", u16, 0}});
+	b.union_("only_union", 4, {{"x", u32, 0}});
+	Btf btf = b.build();
+
+	// The union disagrees on x's offset: were it a candidate, this would be ambiguous.
+	auto s = resolve_field(btf, std::string_view("pick___local"), "x", Want{4, false});
+	INFO((s ? std::string() : s.error().message));
+	REQUIRE(s);
+	CHECK(s->byte_offset == 4);
+	auto u = resolve_field(btf, std::string_view("pick___local"), "x", Want{4, false}, LocalKind::union_);
+	REQUIRE(u);
+	CHECK(u->byte_offset == 0);
+	// A struct wanted, only a union of that name there: no candidate.
+	auto none = resolve_field(btf, std::string_view("only_union"), "x", Want{4, false});
+	REQUIRE_FALSE(none);
+	CHECK(none.error().code == Errc::not_found);
+	CHECK_THAT(none.error().message, Catch::Contains("no struct") && Catch::Contains("only_union"));
+	CHECK(resolve_field(btf, std::string_view("only_union"), "x", Want{4, false}, LocalKind::union_));
 }
 
 TEST_CASE("resolve_field: duplicate names through anonymous members")

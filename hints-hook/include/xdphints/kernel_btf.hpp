@@ -7,6 +7,7 @@
 #include <xdphints/btf.hpp>
 #include <xdphints/result.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -29,5 +30,11 @@ Result<Btf> btf_from_module(std::string_view module);
 
 // Kernel object id of the BTF behind `btf_fd` (BPF_OBJ_GET_INFO_BY_FD).
 Result<uint32_t> btf_obj_id_of_fd(int btf_fd);
+
+// Split BTF (e.g. a module's) given as bytes, on top of `base` (e.g. vmlinux); the
+// result keeps the base alive. libbpf 1.1 declares btf__new_split() but does not export
+// it (it is in the 1.2 symbol map), so the bytes go through a memfd and
+// btf__parse_raw_split(): system calls, hence here and not in lib/. No privileges needed.
+Result<Btf> btf_from_bytes_split(const void *data, size_t size, const Btf &base);
 
 } // namespace xdphints

@@ -1,8 +1,9 @@
 #pragma once
-// Btf: one parsed BTF (libbpf's parser), owned. Everything here works without a single bpf
-// syscall; BTF that lives in the kernel is loaded at the edge (hints-hook/) and handed in
-// with Btf::adopt(), which records the kernel's BTF object id so layouts know their global
-// ids.
+// Btf: one parsed BTF (libbpf's parser), owned. Nothing here makes a system call beyond
+// reading a named file; BTF that lives in the kernel is loaded at the edge (hints-hook/)
+// and handed in with Btf::adopt(), which records the kernel's BTF object id so layouts know
+// their global ids. Split BTF from bytes is built there too (btf_from_bytes_split: libbpf
+// 1.1 can parse split BTF only from a file).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,11 +22,10 @@ public:
 	Btf() = default;
 	// Raw BTF bytes (the .BTF section content, or /sys/kernel/btf/<x>). Copied.
 	static Result<Btf> from_bytes(const void *data, size_t size);
-	// Split BTF (e.g. module BTF) on top of `base` (e.g. vmlinux). The base is kept
-	// alive by the returned Btf.
-	static Result<Btf> from_bytes_split(const void *data, size_t size, const Btf &base);
 	// A raw BTF file (as /sys/kernel/btf/vmlinux or `bpftool btf dump ... format raw`).
 	static Result<Btf> from_raw_file(const std::string &path);
+	// Split BTF (e.g. /sys/kernel/btf/<module>) on top of `base` (e.g. vmlinux). The base
+	// is kept alive by the returned Btf.
 	static Result<Btf> from_raw_file_split(const std::string &path, const Btf &base);
 	// The .BTF section of an ELF file (a compiled BPF object).
 	static Result<Btf> from_elf(const std::string &path);
@@ -42,6 +42,8 @@ public:
 	// The same BTF, but known to have kernel object id `id` (e.g. a hook's object file
 	// whose loaded copy has that id). Shares the parsed data.
 	Btf with_object_id(uint32_t id) const;
+	// The same BTF, described in messages as `origin`.
+	Btf with_origin(std::string origin) const;
 	// Highest valid type id + 1 (ids 1..type_count()-1 are types; 0 is void).
 	uint32_t type_count() const noexcept;
 	// Where this BTF came from, for messages ("file hook.bpf.o", "kernel BTF id 42").

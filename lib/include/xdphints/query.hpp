@@ -46,12 +46,21 @@ enum class DecodeStatus : uint8_t {
 };
 const char *decode_status_name(DecodeStatus s) noexcept;
 
+// What Decoder::build does with a Query field that no layout has.
+enum class Presence : uint8_t {
+	required, // an error naming the field and the layouts searched (a typo, or hooks that
+		  // cannot give it)
+	optional, // accepted: a hint only some hooks or drivers give; in a layout without it,
+		  // every packet reads it as HintState::missing
+};
+
 // One wanted field. `hint` is the name under valid./status. (default: the first path
 // component, so "rx_vlan_tci" uses valid.rx_vlan_tci and status.rx_vlan_tci).
 struct FieldSpec {
 	std::string path;
 	std::string hint;
 	Want want;
+	Presence presence = Presence::required;
 };
 
 // A typed handle to a Query field; indexes the per-layout relocation table.
@@ -66,13 +75,16 @@ class Query {
 public:
 	// T: an integer (bool included) or an enum type; its size and signedness are the
 	// consumer's "local type" checked against each layout (widening allowed and noted,
-	// narrowing refused).
-	template <class T> Field<T> add(std::string path, std::string hint = {})
+	// narrowing refused). A field some layouts lack is fine; one that every layout lacks
+	// fails Decoder::build unless it is Presence::optional:
+	//   q.add<uint16_t>("rx_vlan_tci", Presence::optional)
+	template <class T>
+	Field<T> add(std::string path, Presence presence = Presence::required, std::string hint = {})
 	{
 		static_assert(is_field_type_v<T>, "a hint field reads as an integer or enum type");
 		using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>;
 		Want w{uint8_t(sizeof(T)), std::is_signed_v<typename U::type>};
-		return Field<T>{add_spec(FieldSpec{std::move(path), std::move(hint), w})};
+		return Field<T>{add_spec(FieldSpec{std::move(path), std::move(hint), w, presence})};
 	}
 	// Untyped form (e.g. from a command line); returns the field index.
 	uint32_t add_spec(FieldSpec spec);
@@ -258,8 +270,9 @@ class Decoder {
 public:
 	// Resolve every Query field in every layout. Errors: narrowing, type mismatch,
 	// ambiguous, layouts with different id conventions, duplicate ids, a field whose
-	// load would leave the struct, a layout larger than opts.metadata_limit. A field
-	// simply missing from a layout is not an error.
+	// load would leave the struct, a layout larger than opts.metadata_limit, a required
+	// field in none of the layouts (Errc::not_found). A field missing from some layouts
+	// is not an error: there it reads as HintState::missing.
 	static Result<Decoder> build(const Query &q, std::span<const Layout> layouts,
 				     const DecoderOptions &opts = {});
 
@@ -329,6 +342,7 @@ public:
 
 private:
 	Decoder() = default;
+	struct Builder; // build()'s steps (query.cpp)
 	struct Slot {
 		uint64_t id = 0; // 0: empty (no layout has type id 0)
 		const detail::Table *table = nullptr;

@@ -2,7 +2,7 @@
 // Field resolution with libbpf's CO-RE vocabulary and rules (src/relo_core.c): a dotted
 // path ("vlan.tci", "queue[1]") is turned into an access spec ("0:3:1") and a field
 // location (byte offset/size as CO-RE FIELD_BYTE_OFFSET/FIELD_BYTE_SIZE, plus the
-// LSHIFT_U64/RSHIFT_U64 pair that extracts a bitfield). Pure: no syscalls, no allocation
+// LSHIFT_U64/RSHIFT_U64 pair that extracts a bitfield). Pure: no system calls, no allocation
 // after it returns.
 #include <cstdint>
 #include <optional>
@@ -46,14 +46,21 @@ struct ResolvedField {
 Result<ResolvedField> resolve_field(const Btf &btf, uint32_t root_type_id, std::string_view path,
 				    Want want = {});
 
-// Resolve against every candidate: each struct/union of `btf` whose essential name equals
-// the essential name of `local_struct_name` ("xdp_hints_mark___v1" matches
+// The kind of the consumer's local type: libbpf takes as candidates only target types of
+// the local type's kind, so a struct never matches a union nor the reverse.
+enum class LocalKind : uint8_t { struct_, union_ };
+
+// Resolve against every candidate: each type of `btf` of kind `kind` whose essential name
+// equals the essential name of `local_name` ("xdp_hints_mark___v1" matches
 // "xdp_hints_mark" and "xdp_hints_mark___v2"). Candidates that disagree (exists, offset,
 // size, bit info) are an Errc::ambiguous error; no candidate at all is Errc::not_found.
-Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_struct_name,
-				    std::string_view path, Want want = {});
+Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_name, std::string_view path,
+				    Want want = {}, LocalKind kind = LocalKind::struct_);
 
-// Everything up to the last "___" (libbpf: bpf_core_essential_name_len).
+// The name without its flavor (libbpf: bpf_core_essential_name_len). A flavor separator
+// is "___" with a character other than '_' on both sides; the last one counts:
+// "x___y___z" -> "x___y", "meta___v2" -> "meta", while "a____b", "___x" and "foo___"
+// have no separator and are their own essential name.
 std::string_view essential_name(std::string_view name) noexcept;
 
 // The value of enumerator `value_name` in enum/enum64 `enum_type_id` (modifiers peeled);
