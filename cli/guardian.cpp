@@ -23,7 +23,7 @@ constexpr char kDone = 'd';
 // One byte, with room for one passed fd.
 struct Msg {
 	char c = 0;
-	char ctl[CMSG_SPACE(sizeof(int))] = {};
+	alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {}; // CMSG_FIRSTHDR needs cmsghdr alignment
 	iovec iov{&c, 1};
 	msghdr m{};
 	Msg()

@@ -25,7 +25,7 @@ void stop_while_reader_lags(const char *tag, std::vector<std::string> reader_arg
 	p.close_w();
 	if (reader)
 		p.close_r(); // else the test holds the read end and never reads: 64 KiB, then full
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	// ~350 bytes per JSON line: 2000 packets are far more than the pipe holds.
 	send_n(*b.flow, 2000);
 	CHECK(dump.wait_stderr("stats: frames 2000", 5000)); // still receiving
@@ -55,7 +55,7 @@ TEST_CASE("dump --json | head -n 2: exits 0 promptly once head is gone, hook det
 	Child dump(b.dump({"--json", "--stats-interval", "0"}), {.out = p.w});
 	p.close_r();
 	p.close_w();
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	send_n(*b.flow, 10);
 	REQUIRE(head.wait(5000) == 0);
 	CHECK(count_lines(head.out()) == 2);

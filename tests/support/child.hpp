@@ -137,3 +137,11 @@ private:
 };
 
 } // namespace xdphints::test
+
+// REQUIRE that a child prints `needle` on stderr within `ms`; on failure the test stops
+// with everything the child printed there (its own error names the cause).
+#define REQUIRE_STDERR(child, needle, ms)                                                    \
+	do {                                                                                 \
+		if (!(child).wait_stderr((needle), (ms)))                                    \
+			FAIL("no \"" << (needle) << "\" on stderr; it printed:\n" << (child).err()); \
+	} while (0)

@@ -25,6 +25,22 @@ thread_local bool counting = false;
 thread_local uint64_t allocations = 0;
 } // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under ASan the allocator is the sanitizer's: count through its hooks (a replaced
+// operator new would mismatch its frees).
+// (sanitizer/allocator_interface.h is not installed with GCC 12: declared here.)
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, std::size_t),
+							 void (*)(const volatile void *));
+namespace {
+void on_malloc(const volatile void *, std::size_t)
+{
+	if (counting)
+		allocations++;
+}
+void on_free(const volatile void *) {}
+const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+} // namespace
+#else
 void *operator new(std::size_t n)
 {
 	if (counting)
@@ -33,7 +49,15 @@ void *operator new(std::size_t n)
 		return p;
 	throw std::bad_alloc();
 }
-// The default operator delete frees with free(), which matches.
+void operator delete(void *p) noexcept
+{
+	std::free(p);
+}
+void operator delete(void *p, std::size_t) noexcept
+{
+	std::free(p);
+}
+#endif
 
 namespace {
 
@@ -364,7 +388,7 @@ TEST_CASE("pcapng: a stripped VLAN tag is re-inserted after the two MAC addresse
 			std::vector<std::byte> out(n, std::byte{0xee});
 			std::size_t w = pn::copy_with_vlan(out, f, *p.vlan);
 			REQUIRE(w == std::min<std::size_t>(n, 64));
-			CHECK(std::memcmp(out.data(), want.data(), w) == 0);
+			CHECK((w == 0 || std::memcmp(out.data(), want.data(), w) == 0));
 			for (std::size_t i = w; i < n; i++)
 				CHECK(out[i] == std::byte{0xee}); // nothing written past what it returns
 		}
