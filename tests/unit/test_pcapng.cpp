@@ -49,14 +49,7 @@ void *operator new(std::size_t n)
 		return p;
 	throw std::bad_alloc();
 }
-void operator delete(void *p) noexcept
-{
-	std::free(p);
-}
-void operator delete(void *p, std::size_t) noexcept
-{
-	std::free(p);
-}
+// libstdc++'s operator delete frees with free(), which matches.
 #endif
 
 namespace {
