@@ -33,7 +33,20 @@ void *operator new(std::size_t n)
 		return p;
 	throw std::bad_alloc();
 }
-// The default operator delete frees with free(), which matches.
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept
+{
+	if (counting)
+		allocations++;
+	return std::malloc(n ? n : 1);
+}
+// Deletes that match: the default ones would, but under ASan they (and the nothrow new
+// above) are ASan's own, which report memory from this malloc as alloc-dealloc-mismatch.
+// (g++ 12 takes free() of what `new` returned for a mismatch once it inlines these.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -364,7 +377,7 @@ TEST_CASE("pcapng: a stripped VLAN tag is re-inserted after the two MAC addresse
 			std::vector<std::byte> out(n, std::byte{0xee});
 			std::size_t w = pn::copy_with_vlan(out, f, *p.vlan);
 			REQUIRE(w == std::min<std::size_t>(n, 64));
-			CHECK(std::memcmp(out.data(), want.data(), w) == 0);
+			CHECK((w == 0 || std::memcmp(out.data(), want.data(), w) == 0)); // n = 0: data() may be null
 			for (std::size_t i = w; i < n; i++)
 				CHECK(out[i] == std::byte{0xee}); // nothing written past what it returns
 		}
