@@ -1,0 +1,92 @@
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/ethtool.hpp>
+#include <xdphints/edge/sys.hpp>
+
+#include <linux/ethtool.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+
+#include <cerrno>
+#include <cstring>
+#include <net/if.h>
+
+namespace xdphints::edge {
+
+bool TsInfo::hw_rx() const noexcept { return so_timestamping & SOF_TIMESTAMPING_RX_HARDWARE; }
+
+Result<Ethtool> Ethtool::open(std::string_view ifname)
+{
+	Ethtool e;
+	e.ifname_ = std::string(ifname);
+	if (e.ifname_.empty() || e.ifname_.size() >= IF_NAMESIZE)
+		return Error::detected(Errc::no_device, "no interface can be named '" + e.ifname_ + "'",
+				       "interface names have 1 to 15 characters (ip link)");
+	e.sock_ = UniqueFd(sys().socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!e.sock_)
+		return sys_error(errno, Op::ethtool, "open a socket for ethtool requests", {e.ifname_});
+	return e;
+}
+
+int Ethtool::request(unsigned long req, void *data) const noexcept
+{
+	ifreq ifr{};
+	std::memcpy(ifr.ifr_name, ifname_.c_str(), ifname_.size());
+	ifr.ifr_data = static_cast<char *>(data);
+	return sys().ioctl(sock_.get(), req, &ifr) == 0 ? 0 : errno;
+}
+
+Result<std::string> Ethtool::driver() const
+{
+	ethtool_drvinfo info{};
+	info.cmd = ETHTOOL_GDRVINFO;
+	if (int err = request(SIOCETHTOOL, &info))
+		return sys_error(err, err == ENODEV ? Op::resolve_ifname : Op::ethtool,
+				 "ask " + ifname_ + " for its driver (ETHTOOL_GDRVINFO)", {ifname_});
+	return std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+}
+
+Result<Channels> Ethtool::channels() const
+{
+	ethtool_channels ch{};
+	ch.cmd = ETHTOOL_GCHANNELS;
+	if (int err = request(SIOCETHTOOL, &ch))
+		return sys_error(err, Op::ethtool_channels, "ETHTOOL_GCHANNELS on " + ifname_, {ifname_});
+	return Channels{ch.rx_count, ch.tx_count, ch.other_count, ch.combined_count};
+}
+
+Result<TsInfo> Ethtool::ts_info() const
+{
+	ethtool_ts_info info{};
+	info.cmd = ETHTOOL_GET_TS_INFO;
+	if (int err = request(SIOCETHTOOL, &info))
+		return sys_error(err, Op::ethtool_ts, "ETHTOOL_GET_TS_INFO on " + ifname_, {ifname_});
+	return TsInfo{info.so_timestamping, info.phc_index, info.tx_types, info.rx_filters};
+}
+
+Result<HwtstampConfig> Ethtool::hwtstamp() const
+{
+	hwtstamp_config c{};
+	if (int err = request(SIOCGHWTSTAMP, &c))
+		return sys_error(err, Op::hwtstamp, "read the timestamping setting of " + ifname_ + " (SIOCGHWTSTAMP)",
+				 {ifname_});
+	return HwtstampConfig{c.flags, c.tx_type, c.rx_filter};
+}
+
+Result<HwtstampConfig> Ethtool::set_hwtstamp(HwtstampConfig want, const std::string &driver) const
+{
+	hwtstamp_config c{want.flags, want.tx_type, want.rx_filter};
+	if (int err = request(SIOCSHWTSTAMP, &c))
+		return sys_error(err, Op::hwtstamp, "set hardware timestamping on " + ifname_ + " (SIOCSHWTSTAMP)",
+				 {ifname_, driver});
+	return HwtstampConfig{c.flags, c.tx_type, c.rx_filter};
+}
+
+Result<std::string> driver_of(std::string_view ifname)
+{
+	auto e = Ethtool::open(ifname);
+	if (!e)
+		return e.error();
+	return e->driver();
+}
+
+} // namespace xdphints::edge
