@@ -1,5 +1,6 @@
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/af_xdp/sys.hpp>
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/sys.hpp>
 #include <xdphints/af_xdp/uapi.hpp>
 
 #include <algorithm>
@@ -9,6 +10,9 @@
 #include <sys/utsname.h>
 
 namespace xdphints::afxdp {
+
+using edge::Sys;
+using edge::sys;
 
 const char *frame_owner_name(FrameOwner o) noexcept
 {
@@ -139,15 +143,10 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 Status Umem::reregister()
 {
 	const Sys &s = sys();
-	if (fd_ >= 0) {
-		s.close(fd_);
-		fd_ = -1;
-	}
-	int fd = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return Error::from_errno(errno, "socket(AF_XDP)",
-					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
-							       : "run as root (CAP_NET_RAW)");
+	fd_.reset();
+	edge::UniqueFd fd(s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return edge::sys_error(errno, edge::Op::xsk_socket, "socket(AF_XDP)");
 
 	uapi::xdp_umem_reg reg{};
 	reg.addr = uint64_t(uintptr_t(area_));
@@ -163,35 +162,30 @@ Status Umem::reregister()
 		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
 		len = sizeof(reg);
 	}
-	int rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+	int rc = s.setsockopt(fd.get(), SOL_XDP, XDP_UMEM_REG, &reg, len);
 	int e = errno;
 	if (rc != 0 && e == EINVAL && cfg_.tx_metadata_len) {
 		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
-		rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+		rc = s.setsockopt(fd.get(), SOL_XDP, XDP_UMEM_REG, &reg, len);
 		e = errno;
-		if (rc != 0 && e == EINVAL) {
-			s.close(fd);
-			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len),
-						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
-		}
+		if (rc != 0 && e == EINVAL)
+			return Error::detected(Errc::unsupported,
+					       "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len) +
+						       " is refused with and without XDP_UMEM_TX_METADATA_LEN",
+					       "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
 	}
-	if (rc != 0) {
-		s.close(fd);
-		return Error::from_errno(e, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " + std::to_string(cfg_.frame_size) + " bytes)",
-					 e == ENOMEM || e == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
-								   : "check frame size, count and headroom");
-	}
-	fd_ = fd;
+	if (rc != 0)
+		return edge::sys_error(e, edge::Op::umem_reg, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " +
+								      std::to_string(cfg_.frame_size) + " bytes)");
+	fd_ = std::move(fd);
 	return {};
 }
 
 Umem::~Umem()
 {
-	const Sys &s = sys();
-	if (fd_ >= 0)
-		s.close(fd_);
+	fd_.reset(); // the registration before the area it registers
 	if (area_)
-		s.munmap(area_, size_);
+		sys().munmap(area_, size_);
 }
 
 size_t Umem::take(uint64_t *out, size_t n)
@@ -271,7 +265,8 @@ Status Umem::verify(bool expect_none_held) const
 	}
 	if (problems.empty())
 		return {};
-	return Error(Errc::system, "umem frame accounting: " + problems + a.to_string());
+	// The application broke the ownership rules (released twice, kept frames): its mistake.
+	return Error(Errc::invalid_argument, "umem frame accounting: " + problems + a.to_string());
 }
 
 } // namespace xdphints::afxdp
