@@ -35,32 +35,42 @@ int Ethtool::request(unsigned long req, void *data) const noexcept
 	return sys().ioctl(sock_.get(), req, &ifr) == 0 ? 0 : errno;
 }
 
+namespace {
+
+// SIOCETHTOOL `cmd` into a zeroed T (an ethtool_* struct whose first member is the command).
+template <class T> Result<T> ethtool_get(const Ethtool &e, uint32_t cmd, Op op, const char *name)
+{
+	T v{};
+	v.cmd = cmd;
+	if (int err = e.request(SIOCETHTOOL, &v))
+		return sys_error(err, op, std::string(name) + " on " + e.ifname(), {e.ifname()});
+	return v;
+}
+
+} // namespace
+
 Result<std::string> Ethtool::driver() const
 {
-	ethtool_drvinfo info{};
-	info.cmd = ETHTOOL_GDRVINFO;
-	if (int err = request(SIOCETHTOOL, &info))
-		return sys_error(err, err == ENODEV ? Op::resolve_ifname : Op::ethtool,
-				 "ask " + ifname_ + " for its driver (ETHTOOL_GDRVINFO)", {ifname_});
-	return std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+	auto info = ethtool_get<ethtool_drvinfo>(*this, ETHTOOL_GDRVINFO, Op::ethtool, "ETHTOOL_GDRVINFO");
+	if (!info)
+		return info.error();
+	return std::string(info->driver, strnlen(info->driver, sizeof(info->driver)));
 }
 
 Result<Channels> Ethtool::channels() const
 {
-	ethtool_channels ch{};
-	ch.cmd = ETHTOOL_GCHANNELS;
-	if (int err = request(SIOCETHTOOL, &ch))
-		return sys_error(err, Op::ethtool_channels, "ETHTOOL_GCHANNELS on " + ifname_, {ifname_});
-	return Channels{ch.rx_count, ch.tx_count, ch.other_count, ch.combined_count};
+	auto ch = ethtool_get<ethtool_channels>(*this, ETHTOOL_GCHANNELS, Op::ethtool_channels, "ETHTOOL_GCHANNELS");
+	if (!ch)
+		return ch.error();
+	return Channels{ch->rx_count, ch->tx_count, ch->other_count, ch->combined_count};
 }
 
 Result<TsInfo> Ethtool::ts_info() const
 {
-	ethtool_ts_info info{};
-	info.cmd = ETHTOOL_GET_TS_INFO;
-	if (int err = request(SIOCETHTOOL, &info))
-		return sys_error(err, Op::ethtool_ts, "ETHTOOL_GET_TS_INFO on " + ifname_, {ifname_});
-	return TsInfo{info.so_timestamping, info.phc_index, info.tx_types, info.rx_filters};
+	auto ts = ethtool_get<ethtool_ts_info>(*this, ETHTOOL_GET_TS_INFO, Op::ethtool_ts, "ETHTOOL_GET_TS_INFO");
+	if (!ts)
+		return ts.error();
+	return TsInfo{ts->so_timestamping, ts->phc_index, ts->tx_types, ts->rx_filters};
 }
 
 Result<HwtstampConfig> Ethtool::hwtstamp() const

@@ -16,15 +16,13 @@ namespace xdphints {
 
 Result<HwTimestamping> HwTimestamping::enable(std::string_view ifname)
 {
-	HwTimestamping h;
-	h.ifname_ = std::string(ifname);
-	auto idx = edge::ifindex_of(h.ifname_);
-	if (!idx)
-		return idx.error();
-	h.ifindex_ = *idx;
-	auto key = detail::state_key(h.ifindex_);
+	auto idx = edge::ifindex_of(ifname);
+	auto key = idx ? detail::state_key(*idx) : Result<detail::StateKey>(idx.error());
 	if (!key)
 		return key.error();
+	HwTimestamping h;
+	h.ifname_ = std::string(ifname);
+	h.ifindex_ = *idx;
 	h.netns_ = key->netns;
 	// A setting a killed process left changed is the one to remember, not what it set.
 	auto left = restore_left_behind(h.ifname_);

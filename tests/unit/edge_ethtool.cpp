@@ -5,6 +5,8 @@
 #include <xdphints/edge/sys.hpp>
 #include <xdphints/hook.hpp>
 
+#include "fake_seam.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <linux/ethtool.h>
@@ -64,12 +66,10 @@ int fake_ioctl(int, unsigned long req, void *arg)
 	return errno = EOPNOTSUPP, -1;
 }
 
-struct WithFake {
-	FakeDriver d;
-	Sys sys = with_real({.ioctl = fake_ioctl});
-	SysOverride seam{sys};
-	WithFake() { D = &d; }
-	~WithFake() { D = nullptr; }
+const Sys kFake = with_real({.ioctl = fake_ioctl});
+
+struct WithFake : unit::FakeSeam<FakeDriver> {
+	WithFake() : FakeSeam(kFake, D) {}
 };
 
 } // namespace
@@ -91,12 +91,12 @@ TEST_CASE("ethtool: driver, channels and timestamping info through one socket", 
 	CHECK(ts->phc_index == 3);
 	CHECK(ts->hw_rx());
 	CHECK(ts->rx_filters == 1u << HWTSTAMP_FILTER_ALL);
-	CHECK(f.d.cmds == std::vector<uint32_t>{ETHTOOL_GDRVINFO, ETHTOOL_GCHANNELS, ETHTOOL_GET_TS_INFO});
+	CHECK(f.state.cmds == std::vector<uint32_t>{ETHTOOL_GDRVINFO, ETHTOOL_GCHANNELS, ETHTOOL_GET_TS_INFO});
 	// The hook's and af_xdp's questions are the same requests.
 	auto hd = xdphints::driver_of("lo");
 	REQUIRE(hd);
 	CHECK(*hd == "fakenic");
-	f.d.rx = 2;
+	f.state.rx = 2;
 	auto n = afxdp::rx_queue_count(int(if_nametoindex("lo")));
 	REQUIRE(n);
 	CHECK(*n == 6);
@@ -105,7 +105,7 @@ TEST_CASE("ethtool: driver, channels and timestamping info through one socket", 
 TEST_CASE("ethtool: a driver without channels, and a name no interface can have", "[edge][unit]")
 {
 	WithFake f;
-	f.d.channels_errno = EOPNOTSUPP;
+	f.state.channels_errno = EOPNOTSUPP;
 	auto n = afxdp::rx_queue_count(int(if_nametoindex("lo")));
 	REQUIRE_FALSE(n);
 	CHECK(n.error().code == Errc::unsupported);

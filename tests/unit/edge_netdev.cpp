@@ -5,6 +5,8 @@
 #include <xdphints/edge/netdev.hpp>
 #include <xdphints/edge/sys.hpp>
 
+#include "fake_seam.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <linux/genetlink.h>
@@ -92,11 +94,8 @@ const Sys kFake = with_real({
 	},
 });
 
-struct WithFake {
-	FakeNetlink n;
-	SysOverride seam{kFake};
-	WithFake() { N = &n; }
-	~WithFake() { N = nullptr; }
+struct WithFake : unit::FakeSeam<FakeNetlink> {
+	WithFake() : FakeSeam(kFake, N) {}
 };
 
 } // namespace
@@ -114,15 +113,15 @@ TEST_CASE("netdev netlink: the family is looked up, then the device asked for by
 	CHECK(*nd->rx_metadata == 7);
 	REQUIRE(nd->xsk_features);
 	CHECK(*nd->xsk_features == 1);
-	REQUIRE(f.n.requests.size() == 2);
-	auto *get = reinterpret_cast<const nlmsghdr *>(f.n.requests[1].data());
+	REQUIRE(f.state.requests.size() == 2);
+	auto *get = reinterpret_cast<const nlmsghdr *>(f.state.requests[1].data());
 	CHECK(get->nlmsg_type == 42); // the family id the kernel gave
-	auto *a = reinterpret_cast<const nlattr *>(f.n.requests[1].data() + NLMSG_HDRLEN + GENL_HDRLEN);
+	auto *a = reinterpret_cast<const nlattr *>(f.state.requests[1].data() + NLMSG_HDRLEN + GENL_HDRLEN);
 	uint32_t idx = 0;
 	std::memcpy(&idx, reinterpret_cast<const uint8_t *>(a) + NLA_HDRLEN, 4);
 	CHECK(a->nla_type == 1);
 	CHECK(idx == 7);
-	CHECK(f.n.closed == 1);
+	CHECK(f.state.closed == 1);
 
 	// af_xdp's view of the same answer.
 	auto df = afxdp::query_device_features(7);
@@ -136,7 +135,7 @@ TEST_CASE("netdev netlink: the family is looked up, then the device asked for by
 TEST_CASE("netdev netlink: a kernel before 6.8 reports no rx metadata and no xsk features", "[edge][unit]")
 {
 	WithFake f;
-	f.n.old_kernel = true;
+	f.state.old_kernel = true;
 	auto nd = netdev_dev_get(7);
 	REQUIRE(nd);
 	CHECK_FALSE(nd->rx_metadata);
@@ -152,7 +151,7 @@ TEST_CASE("netdev netlink: no family (Linux < 6.3) and no device are told apart"
 	WithFake f;
 	SECTION("no netdev family")
 	{
-		f.n.family_error = -ENOENT;
+		f.state.family_error = -ENOENT;
 		auto nd = netdev_dev_get(7);
 		REQUIRE_FALSE(nd);
 		CHECK(nd.error().code == Errc::unsupported);
@@ -162,12 +161,12 @@ TEST_CASE("netdev netlink: no family (Linux < 6.3) and no device are told apart"
 	}
 	SECTION("no such device")
 	{
-		f.n.dev_error = -ENODEV;
+		f.state.dev_error = -ENODEV;
 		auto nd = netdev_dev_get(7);
 		REQUIRE_FALSE(nd);
 		CHECK(nd.error().code == Errc::no_device);
 		CHECK(nd.error().sys_errno == ENODEV);
-		CHECK_THAT(nd.error().message, Catch::Contains("no interface ifindex 7 (ip link)"));
+		CHECK_THAT(nd.error().message, Catch::Contains("no interface ifindex 7 in this network namespace (ip link)"));
 	}
-	CHECK(f.n.closed == 1);
+	CHECK(f.state.closed == 1);
 }

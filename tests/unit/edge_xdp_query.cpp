@@ -3,6 +3,8 @@
 #include <xdphints/edge/sys.hpp>
 #include <xdphints/edge/xdp_query.hpp>
 
+#include "fake_seam.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <bpf/bpf.h>
@@ -87,15 +89,9 @@ const Sys kFake = with_real({
 	},
 });
 
-struct WithFake {
-	FakeBpf b;
-	SysOverride seam{kFake};
-	WithFake() { B = &b; }
-	~WithFake()
-	{
-		CHECK(b.open.empty()); // every fd the query opened is closed
-		B = nullptr;
-	}
+struct WithFake : unit::FakeSeam<FakeBpf> {
+	WithFake() : FakeSeam(kFake, B) {}
+	~WithFake() { CHECK(state.open.empty()); } // every fd the query opened is closed
 };
 
 } // namespace
@@ -108,8 +104,8 @@ TEST_CASE("xdp query: nothing attached, or a program in generic mode through net
 	CHECK(none->prog_id == 0);
 	CHECK(none->mode == XdpMode::none);
 
-	f.b.ids[1] = 31;
-	f.b.links = {{1, 31, 8, BPF_LINK_TYPE_XDP}, {2, 30, 7, BPF_LINK_TYPE_XDP}}; // other device, other program
+	f.state.ids[1] = 31;
+	f.state.links = {{1, 31, 8, BPF_LINK_TYPE_XDP}, {2, 30, 7, BPF_LINK_TYPE_XDP}}; // other device, other program
 	auto a = attached_xdp(7, "eth1");
 	REQUIRE(a);
 	CHECK(a->prog_id == 31);
@@ -128,8 +124,8 @@ TEST_CASE("xdp query: nothing attached, or a program in generic mode through net
 TEST_CASE("xdp query: a program held by a bpf_link is found with its link", "[edge][unit]")
 {
 	WithFake f;
-	f.b.ids[0] = 40;
-	f.b.links = {{3, 39, 7, BPF_LINK_TYPE_XDP}, {5, 40, 7, BPF_LINK_TYPE_XDP}};
+	f.state.ids[0] = 40;
+	f.state.links = {{3, 39, 7, BPF_LINK_TYPE_XDP}, {5, 40, 7, BPF_LINK_TYPE_XDP}};
 	auto a = attached_xdp(7, "eth1");
 	REQUIRE(a);
 	CHECK(a->mode == XdpMode::driver);
@@ -146,9 +142,9 @@ TEST_CASE("xdp query: a program held by a bpf_link is found with its link", "[ed
 TEST_CASE("xdp query: a libxdp dispatcher's programs are named in the refusal", "[edge][unit]")
 {
 	WithFake f;
-	f.b.ids[0] = 50;
-	f.b.name = "xdp_dispatcher";
-	f.b.dispatched = {{51, "fw_prog"}, {52, "stats_prog"}};
+	f.state.ids[0] = 50;
+	f.state.name = "xdp_dispatcher";
+	f.state.dispatched = {{51, "fw_prog"}, {52, "stats_prog"}};
 	auto a = attached_xdp(7, "eth1");
 	REQUIRE(a);
 	CHECK(dispatcher_programs(7) == std::vector<std::string>{"fw_prog (id 51)", "stats_prog (id 52)"});
@@ -160,7 +156,7 @@ TEST_CASE("xdp query: a libxdp dispatcher's programs are named in the refusal", 
 TEST_CASE("xdp query: a failing query says which interface, with the errno's advice", "[edge][unit]")
 {
 	WithFake f;
-	f.b.query_errno = EPERM;
+	f.state.query_errno = EPERM;
 	auto a = attached_xdp(7, "eth1");
 	REQUIRE_FALSE(a);
 	CHECK(a.error().sys_errno == EPERM);
