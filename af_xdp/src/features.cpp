@@ -1,8 +1,7 @@
 #include <xdphints/af_xdp/features.hpp>
 #include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/edge/iface.hpp>
 #include <xdphints/edge/netdev.hpp>
-
-#include <net/if.h>
 
 #include <string>
 
@@ -35,9 +34,8 @@ Result<DeviceFeatures> query_device_features(int ifindex)
 Result<TxMetadataReport> tx_metadata_report(const XskSocket &s)
 {
 	TxMetadataReport r;
-	char name[IF_NAMESIZE] = "?";
-	if_indextoname(unsigned(s.ifindex()), name);
-	std::string dev = std::string(name) + " queue " + std::to_string(s.queue()) + " (" + xsk_mode_name(s.mode()) + " mode)";
+	auto name = edge::ifname_of(s.ifindex());
+	std::string dev = (name ? *name : std::string("?")) + " queue " + std::to_string(s.queue()) + " (" + xsk_mode_name(s.mode()) + " mode)";
 	uint32_t len = s.umem().config().tx_metadata_len;
 	r.registered = len >= sizeof(uapi::xsk_tx_metadata);
 	if (!r.registered) {

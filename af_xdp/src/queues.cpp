@@ -2,8 +2,6 @@
 #include <xdphints/edge/ethtool.hpp>
 #include <xdphints/edge/iface.hpp>
 
-#include <net/if.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -72,9 +70,8 @@ Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketCon
 		return Error(Errc::invalid_argument, "no queues given");
 	g.ifindex_ = base.ifindex;
 	// Kept for messages: once the device is gone its name cannot be looked up.
-	char name[IF_NAMESIZE] = {};
-	if (base.ifindex > 0 && if_indextoname(unsigned(base.ifindex), name))
-		g.ifname_ = name;
+	if (auto name = edge::ifname_of(base.ifindex))
+		g.ifname_ = *name;
 	uint32_t per = base.frames;
 	if (per == 0) {
 		per = uint32_t(std::min<size_t>(base.fill_size + base.tx_size, umem->pool_frames() / queues.size()));

@@ -1,5 +1,6 @@
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/edge/error.hpp>
+#include <xdphints/edge/proc.hpp>
 #include <xdphints/edge/sys.hpp>
 #include <xdphints/af_xdp/uapi.hpp>
 
@@ -7,7 +8,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 
 namespace xdphints::afxdp {
 
@@ -69,20 +69,6 @@ std::string FrameAccounting::to_string() const
 
 // ---- umem -----------------------------------------------------------------------------
 
-namespace {
-
-bool kernel_at_least(int major, int minor)
-{
-	utsname u{};
-	if (uname(&u) != 0)
-		return true; // cannot tell: let the kernel decide
-	int ma = 0, mi = 0;
-	if (std::sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return true;
-	return ma > major || (ma == major && mi >= minor);
-}
-
-} // namespace
 
 Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 {
@@ -101,7 +87,7 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 							     " must be a multiple of 8 and at most 256 (sizeof(struct xsk_tx_metadata) = " +
 							     std::to_string(sizeof(uapi::xsk_tx_metadata)) + ")");
 
-	if (cfg.tx_metadata_len && !kernel_at_least(6, 8))
+	if (cfg.tx_metadata_len && !edge::kernel_at_least(6, 8))
 		// Older kernels take the v3 XDP_UMEM_REG without complaint and ignore the length;
 		// their TX path then rejects every descriptor asking for metadata.
 		return Error(Errc::invalid_argument, "TX metadata (tx_metadata_len " + std::to_string(cfg.tx_metadata_len) +

@@ -31,6 +31,8 @@ const Row kRows[] = {
 	{Op::ethtool_channels, {}, "the driver does not report its channels: give the queues as a list"},
 	{Op::ethtool_ts, {PERM}, "run as root (CAP_NET_ADMIN)"},
 	{Op::ethtool_ts, {}, "the driver does not report its timestamping capabilities (ethtool -T {if})"},
+	{Op::ethtool_features, {PERM}, "run as root (CAP_NET_ADMIN)"},
+	{Op::ethtool_features, {}, "the driver does not report its features (ethtool -k {if})"},
 	{Op::hwtstamp, {PERM}, "run as root (CAP_NET_ADMIN)"},
 	{Op::hwtstamp, {ERANGE}, "{who} cannot timestamp all received packets in hardware; drop --hwtstamp (the hook "
 				 "then writes software timestamps)"},

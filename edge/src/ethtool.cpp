@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <net/if.h>
+#include <vector>
 
 namespace xdphints::edge {
 
@@ -71,6 +72,44 @@ Result<TsInfo> Ethtool::ts_info() const
 	if (!ts)
 		return ts.error();
 	return TsInfo{ts->so_timestamping, ts->phc_index, ts->tx_types, ts->rx_filters};
+}
+
+Result<bool> Ethtool::feature(std::string_view name) const
+{
+	// The feature names, then the active bits: both by index in the ETH_SS_FEATURES set.
+	std::vector<uint64_t> buf((sizeof(ethtool_sset_info) + sizeof(uint32_t)) / 8 + 1);
+	auto *ss = reinterpret_cast<ethtool_sset_info *>(buf.data());
+	ss->cmd = ETHTOOL_GSSET_INFO;
+	ss->sset_mask = 1ull << ETH_SS_FEATURES;
+	if (int err = request(SIOCETHTOOL, ss))
+		return sys_error(err, Op::ethtool_features, "ETHTOOL_GSSET_INFO on " + ifname_, {ifname_});
+	uint32_t n = ss->sset_mask ? ss->data[0] : 0;
+
+	buf.assign((sizeof(ethtool_gstrings) + size_t(n) * ETH_GSTRING_LEN) / 8 + 1, 0);
+	auto *gs = reinterpret_cast<ethtool_gstrings *>(buf.data());
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = n;
+	if (int err = request(SIOCETHTOOL, gs))
+		return sys_error(err, Op::ethtool_features, "ETHTOOL_GSTRINGS on " + ifname_, {ifname_});
+	uint32_t i = 0;
+	for (; i < n; i++) {
+		const char *s = reinterpret_cast<const char *>(gs->data) + size_t(i) * ETH_GSTRING_LEN;
+		if (name == std::string_view(s, strnlen(s, ETH_GSTRING_LEN)))
+			break;
+	}
+	if (i == n)
+		return Error::detected(Errc::not_found, ifname_ + " has no feature '" + std::string(name) + "'",
+				       "name it by the kernel's feature string, e.g. rx-hashing or rx-checksum");
+
+	uint32_t blocks = (n + 31) / 32;
+	buf.assign((sizeof(ethtool_gfeatures) + blocks * sizeof(ethtool_get_features_block)) / 8 + 1, 0);
+	auto *gf = reinterpret_cast<ethtool_gfeatures *>(buf.data());
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = blocks;
+	if (int err = request(SIOCETHTOOL, gf))
+		return sys_error(err, Op::ethtool_features, "ETHTOOL_GFEATURES on " + ifname_, {ifname_});
+	return (gf->features[i / 32].active >> (i % 32) & 1) != 0;
 }
 
 Result<HwtstampConfig> Ethtool::hwtstamp() const

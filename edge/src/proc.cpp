@@ -2,6 +2,7 @@
 #include <xdphints/edge/proc.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace xdphints::edge {
@@ -22,6 +24,17 @@ struct CloseDir {
 using DirPtr = std::unique_ptr<DIR, CloseDir>;
 
 } // namespace
+
+bool kernel_at_least(int major, int minor) noexcept
+{
+	utsname u{};
+	if (uname(&u) != 0)
+		return true;
+	int ma = 0, mi = 0;
+	if (std::sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return true;
+	return ma > major || (ma == major && mi >= minor);
+}
 
 Result<uint64_t> netns_inode()
 {

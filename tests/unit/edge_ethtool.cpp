@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct FakeDriver {
 	int channels_errno = 0;
 	uint32_t combined = 4, rx = 0;
 	std::vector<uint32_t> cmds; // ETHTOOL_* of every SIOCETHTOOL seen
+	std::vector<std::string> features;
+	std::set<std::string> active;
 };
 FakeDriver *D = nullptr;
 
@@ -53,6 +56,29 @@ int fake_ioctl(int, unsigned long req, void *arg)
 		auto *ch = reinterpret_cast<ethtool_channels *>(ifr->ifr_data);
 		ch->combined_count = D->combined;
 		ch->rx_count = D->rx;
+		return 0;
+	}
+	case ETHTOOL_GSSET_INFO: {
+		auto *ss = reinterpret_cast<ethtool_sset_info *>(ifr->ifr_data);
+		REQUIRE(ss->sset_mask == 1ull << ETH_SS_FEATURES);
+		ss->data[0] = uint32_t(D->features.size());
+		return 0;
+	}
+	case ETHTOOL_GSTRINGS: {
+		auto *gs = reinterpret_cast<ethtool_gstrings *>(ifr->ifr_data);
+		REQUIRE(gs->string_set == ETH_SS_FEATURES);
+		REQUIRE(gs->len == D->features.size());
+		for (size_t i = 0; i < D->features.size(); i++)
+			std::strncpy(reinterpret_cast<char *>(gs->data) + i * ETH_GSTRING_LEN, D->features[i].c_str(),
+				     ETH_GSTRING_LEN);
+		return 0;
+	}
+	case ETHTOOL_GFEATURES: {
+		auto *gf = reinterpret_cast<ethtool_gfeatures *>(ifr->ifr_data);
+		REQUIRE(gf->size == (D->features.size() + 31) / 32);
+		for (size_t i = 0; i < D->features.size(); i++)
+			if (D->active.count(D->features[i]))
+				gf->features[i / 32].active |= 1u << (i % 32);
 		return 0;
 	}
 	case ETHTOOL_GET_TS_INFO: {
@@ -126,4 +152,33 @@ TEST_CASE("ethtool: a driver without channels, and a name no interface can have"
 	CHECK(gone.error().code == Errc::no_device);
 	CHECK(gone.error().message == "look up interface index 999999 (no interface index 999999 in this network "
 				      "namespace (ip link))");
+}
+
+TEST_CASE("ethtool: a feature is found by its name among the driver's, on or off", "[edge][unit]")
+{
+	WithFake f;
+	// 40 features: the bits of the second block count too.
+	for (int i = 0; i < 38; i++)
+		f.state.features.push_back("feature-" + std::to_string(i));
+	f.state.features.push_back("rx-hashing");
+	f.state.features.push_back("rx-vlan-hw-parse");
+	f.state.active = {"feature-3", "rx-vlan-hw-parse"};
+	auto eth = Ethtool::open("lo");
+	REQUIRE(eth);
+	auto rxhash = eth->feature("rx-hashing");
+	REQUIRE(rxhash);
+	CHECK_FALSE(*rxhash);
+	auto vlan = eth->feature("rx-vlan-hw-parse");
+	REQUIRE(vlan);
+	CHECK(*vlan);
+	auto three = eth->feature("feature-3");
+	REQUIRE(three);
+	CHECK(*three);
+	f.state.active.insert("rx-hashing");
+	CHECK(eth->feature("rx-hashing").value());
+	auto none = eth->feature("rx-magic");
+	REQUIRE_FALSE(none);
+	CHECK(none.error().code == Errc::not_found);
+	CHECK(none.error().message ==
+	      "lo has no feature 'rx-magic' (name it by the kernel's feature string, e.g. rx-hashing or rx-checksum)");
 }

@@ -14,6 +14,7 @@ enum class Op {
 	ethtool,         // SIOCETHTOOL ETHTOOL_GDRVINFO (the driver, to choose a hook)
 	ethtool_channels, // SIOCETHTOOL ETHTOOL_GCHANNELS
 	ethtool_ts,      // SIOCETHTOOL ETHTOOL_GET_TS_INFO
+	ethtool_features, // SIOCETHTOOL ETHTOOL_GSSET_INFO / GSTRINGS / GFEATURES
 	hwtstamp,        // SIOCGHWTSTAMP / SIOCSHWTSTAMP
 	netlink,         // the netdev generic-netlink family
 	open_object,     // bpf_object__open_*, memfds for libbpf

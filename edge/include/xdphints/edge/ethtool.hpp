@@ -3,8 +3,8 @@
 // through one socket opened in the calling thread's network namespace: the socket keeps
 // that namespace, so a restore from a destructor reaches the same device wherever the
 // thread is then. Every request goes through request() and the seam (sys.hpp), so tests
-// answer them with a fake driver. A new query (ETHTOOL_GFEATURES for rxhash on/off, the
-// PHC clock behind ts_info().phc_index) is one more typed method on request().
+// answer them with a fake driver. A new query (the PHC clock behind ts_info().phc_index,
+// another string set) is one more typed method on request().
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
@@ -45,6 +45,11 @@ public:
 	Result<Channels> channels() const;     // ETHTOOL_GCHANNELS
 	Result<TsInfo> ts_info() const;        // ETHTOOL_GET_TS_INFO (Linux >= 3.5)
 	Result<HwtstampConfig> hwtstamp() const; // SIOCGHWTSTAMP (Linux >= 3.14)
+	// Whether feature `name` (the kernel's feature string: "rx-hashing" for what
+	// `ethtool -k` calls receive-hashing, "rx-checksum" for rx-checksumming) is on:
+	// ETHTOOL_GSSET_INFO + GSTRINGS (ETH_SS_FEATURES) + GFEATURES. Errc::not_found for a
+	// name the driver does not list.
+	Result<bool> feature(std::string_view name) const;
 	// SIOCSHWTSTAMP; the driver writes back what it really set (it may widen rx_filter).
 	Result<HwtstampConfig> set_hwtstamp(HwtstampConfig want, const std::string &driver = "") const;
 

@@ -8,6 +8,9 @@
 
 namespace xdphints::edge {
 
+// The running kernel is at least major.minor (uname); true when that cannot be told, so
+// the kernel itself decides.
+bool kernel_at_least(int major, int minor) noexcept;
 // Inode of the calling thread's network namespace (/proc/thread-self/ns/net).
 Result<uint64_t> netns_inode();
 // Start time of `pid` (clock ticks since boot, /proc/PID/stat field 22); 0 if it does not
