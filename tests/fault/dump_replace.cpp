@@ -35,7 +35,7 @@ TEST_CASE("dump --replace that fails keeps the user's program attached", "[fault
 		return;
 	DumpBed b("repfail", false);
 	UserProg user;
-	REQUIRE(user.fd >= 0);
+	REQUIRE(user.fd);
 	for (uint32_t flags : {uint32_t(XDP_FLAGS_DRV_MODE), uint32_t(XDP_FLAGS_SKB_MODE)}) {
 		DYNAMIC_SECTION(mode_label(flags) << " mode")
 		{
@@ -73,7 +73,7 @@ TEST_CASE("dump --replace swaps the hook in and puts the user's program back on 
 		return;
 	DumpBed b("repok");
 	UserProg user;
-	REQUIRE(user.fd >= 0);
+	REQUIRE(user.fd);
 	for (uint32_t flags : {uint32_t(XDP_FLAGS_DRV_MODE), uint32_t(XDP_FLAGS_SKB_MODE)}) {
 		DYNAMIC_SECTION(mode_label(flags) << " mode")
 		{
