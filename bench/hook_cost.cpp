@@ -7,7 +7,7 @@
 // calls left after the verifier, and the size of the struct written. Needs root.
 //
 //   xdp-hints-hook-cost [packets-per-config (default 20000)] [--json]
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -23,6 +23,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 namespace {
 

@@ -4,7 +4,7 @@
 // Not part of the library; examples return errors from run() so that every RAII object
 // (namespaces, hooks, sockets) is cleaned up before the process exits.
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/livegen.hpp>
 #include <xdphints/testbed/netns.hpp>
@@ -65,14 +65,14 @@ inline int report(const xdphints::Status &st)
 
 // The hook on `ifindex` and a decoder for `q` over its layouts.
 struct HookedDevice {
-	xdphints::Hook hook;
+	xdphints::hook::Hook hook;
 	std::vector<xdphints::Layout> layouts;
 
 	static xdphints::Result<HookedDevice> attach(int ifindex)
 	{
-		xdphints::HookOptions ho;
+		xdphints::hook::HookOptions ho;
 		ho.ifindex = ifindex;
-		EX_TRY(hook, xdphints::Hook::attach(ho));
+		EX_TRY(hook, xdphints::hook::Hook::attach(ho));
 		EX_TRY(layouts, hook.layouts());
 		return HookedDevice{std::move(hook), std::move(layouts)};
 	}

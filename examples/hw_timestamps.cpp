@@ -11,7 +11,7 @@
 // is synchronised to CLOCK_TAI (phc2sys). Ctrl-C stops early and still prints the summary.
 #include "example_env.hpp"
 
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 
 #include <xdphints/af_xdp/socket.hpp>
 
@@ -106,7 +106,7 @@ Status run(const Args &a)
 	uint64_t hw = 0, sw = 0, none = 0, got = 0, idle_since = 0;
 	while (got < a.count && !example::stop_flag()) {
 		uint32_t n = xsk->poll_hints(dec, [&](const ax::Frame &, const xdphints::Hints &h) {
-			uint64_t now = xdphints::software_clock_ns();
+			uint64_t now = xdphints::hook::software_clock_ns();
 			auto t = h.get(ts);
 			if (!t) {
 				none++;
@@ -121,8 +121,8 @@ Status run(const Args &a)
 			idle_since = 0;
 		} else if (a.spin) {
 			if (!idle_since)
-				idle_since = xdphints::software_clock_ns();
-			else if (veths && xdphints::software_clock_ns() - idle_since > 1000000000ull)
+				idle_since = xdphints::hook::software_clock_ns();
+			else if (veths && xdphints::hook::software_clock_ns() - idle_since > 1000000000ull)
 				break; // generator done and nothing more came
 		} else if (xsk->wait(veths ? 1000 : 100) != xdphints::afxdp::WaitResult::readable && veths) {
 			break;

@@ -10,7 +10,7 @@
 #include "bench.hpp"
 
 #include <xdphints/af_xdp/queues.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/livegen.hpp>
 #include <xdphints/testbed/netns.hpp>
@@ -28,6 +28,8 @@
 struct bench_xdp; // bench/bpf/bench_xdp.bpf.c's skeleton (rig.cpp)
 
 namespace xdphints::bench {
+
+using namespace xdphints::hook; // the benchmark rig speaks the hook layer's names
 
 constexpr int kGenCpu = 0;     // generator + the receiving veth's NAPI
 constexpr int kAppCpu = 1;     // the application's receive loop

@@ -1,5 +1,5 @@
-#include <xdphints/hook.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 
 #include "state_record.hpp"
 
@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <unistd.h>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 Result<HwTimestamping> HwTimestamping::enable(std::string_view ifname)
 {
@@ -90,4 +90,4 @@ HwTimestamping::~HwTimestamping()
 	}
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -1,5 +1,5 @@
-#include <xdphints/hook.hpp>
-#include <xdphints/probe.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/probe.hpp>
 
 #include "hook_specs.hpp"
 
@@ -8,7 +8,7 @@
 #include <xdphints/edge/netdev.hpp>
 #include <xdphints/edge/xdp_query.hpp>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 Result<ProbeInfo> probe(std::string_view ifname)
 {
@@ -49,4 +49,4 @@ Result<ProbeInfo> probe(std::string_view ifname)
 	return p;
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -262,7 +262,7 @@ struct DecoderOptions {
 	// The metadata limit in bytes: build() refuses a layout larger than this, since no
 	// hook could have written it, and an id naming it could only be stale or foreign (the
 	// Decoder would read headroom no hook wrote). Default: the largest any kernel allows;
-	// the running kernel's is xdphints::kernel_metadata_limit() (hints-hook/, probed).
+	// the running kernel's is xdphints::hook::kernel_metadata_limit() (hints-hook/, probed).
 	uint32_t metadata_limit = kMetadataLimitMax;
 };
 

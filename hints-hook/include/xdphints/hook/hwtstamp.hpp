@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 class HwTimestamping {
 public:
@@ -53,4 +53,4 @@ private:
 // Tests answer SIOCGHWTSTAMP / SIOCSHWTSTAMP through the edge seam (xdphints/edge/sys.hpp,
 // Sys::ioctl), so the enable, record and restore paths run without a NIC that timestamps.
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 struct ProbeInfo {
 	std::string ifname;
@@ -37,4 +37,4 @@ struct ProbeInfo {
 // or driver cannot tell are left empty / nullopt, not errors.
 Result<ProbeInfo> probe(std::string_view ifname);
 
-} // namespace xdphints
+} // namespace xdphints::hook
