@@ -4,6 +4,7 @@
 // Everything it creates is removed on return, on error and on Ctrl-C (RAII + g_stop).
 #include "commands.hpp"
 #include "print.hpp"
+#include "render.hpp"
 #include "session.hpp"
 
 #include <xdphints/clock.hpp>
@@ -39,6 +40,35 @@ int fail(const char *what, const Error &e)
 	std::fprintf(stderr, "xdp-hints demo: %s: %s\n", what, e.message.c_str());
 	return 1;
 }
+
+// Prints packets as dump does: a JSON line or a table row, from a plan built once.
+struct Printer {
+	render::RenderPlan plan;
+	bool json;
+	std::string line;
+
+	static Result<Printer> create(const Decoder &dec, bool json)
+	{
+		auto p = render::RenderPlan::build(dec.layouts());
+		if (!p)
+			return p.error();
+		Printer pr{std::move(*p), json, {}};
+		pr.line.reserve(pr.plan.max_record() + 1);
+		if (!json)
+			std::printf("%.*s\n", int(render::table_header().size()), render::table_header().data());
+		return pr;
+	}
+	void print(const afxdp::Frame &f, const Hints &h)
+	{
+		line.clear();
+		if (json)
+			render::append_json(line, plan, 0, f.len, h);
+		else
+			render::append_row(line, plan, 0, f.bytes(), h);
+		line += '\n';
+		std::fwrite(line.data(), 1, line.size(), stdout);
+	}
+};
 
 // Part 2: several layouts in one hook. The hook is re-attached split: PTP event packets
 // (UDP 319) get the timestamp layout, all others the hash layout; the application tells
@@ -77,19 +107,17 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
 			if (auto r = f.send(ptp); !r)
 				return fail("sending", r.error());
 
-	if (!a.json)
-		std::printf("%s\n", packet_header().c_str());
+	auto printer = Printer::create(s->decoder, a.json);
+	if (!printer)
+		return fail("rendering", printer.error());
 	std::map<std::string, uint64_t> per_layout;
 	uint64_t got = 0;
 	auto &sock = *s->group.sockets()[0];
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 	while (got < per_flow * flows.size() && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		if (sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
-			    if (a.json)
-				    std::printf("%s\n", packet_json(0, f, h).dump().c_str());
-			    else
-				    std::printf("%s\n", packet_row(0, f, h).c_str());
-			    auto [sp, dp] = udp_ports(f.bytes());
+			    printer->print(f, h);
+			    auto [sp, dp] = render::udp_ports(f.bytes());
 			    if (sp != 40319 && sp != 40102)
 				    return;
 			    got++;
@@ -147,8 +175,9 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 				return fail("sending", r.error());
 		}
 
-	if (!a.json)
-		std::printf("%s\n", packet_header().c_str());
+	auto printer = Printer::create(s->decoder, a.json);
+	if (!printer)
+		return fail("rendering", printer.error());
 	std::map<uint16_t, FlowSummary> per_port;
 	uint64_t got = 0, other = 0;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -157,11 +186,8 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 	while (got < expected && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		uint32_t n = sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
 			uint64_t now = software_clock_ns();
-			if (a.json)
-				std::printf("%s\n", packet_json(0, f, h).dump().c_str());
-			else
-				std::printf("%s\n", packet_row(0, f, h).c_str());
-			auto [sp, dp] = udp_ports(f.bytes());
+			printer->print(f, h);
+			auto [sp, dp] = render::udp_ports(f.bytes());
 			if (sp < 40001 || sp > 40959) {
 				other++;
 				return;

@@ -6,6 +6,7 @@
 #include "guardian.hpp"
 #include "output.hpp"
 #include "print.hpp"
+#include "render.hpp"
 #include "session.hpp"
 
 #include <atomic>
@@ -142,10 +143,19 @@ int cmd_dump(const DumpArgs &a)
 	// Receive threads only format and queue (never write): a stalled reader costs dropped,
 	// counted records, never a stalled thread. This thread writes, prints statistics and
 	// watches for the end: a signal, --count, the reader gone, the interface gone.
+	// Everything found by name is found now, in each layout's render plan, so that per
+	// packet nothing is looked up, built or allocated.
+	auto plan = render::RenderPlan::build(s->decoder.layouts());
+	if (!plan) {
+		std::fprintf(stderr, "xdp-hints dump: %s\n", plan.error().message.c_str());
+		return 1;
+	}
+	const size_t max_record = plan->max_record() + 1;
+
 	OutputQueue out(a.buffer_size);
 	FdWriter writer(STDOUT_FILENO, out);
 	if (!a.json)
-		out.push(packet_header() + "\n");
+		out.push(std::string(render::table_header()) + "\n");
 	std::atomic<bool> stop{false}, rx_done{false};
 	std::atomic<uint64_t> seen{0};
 	Status run_status;
@@ -156,9 +166,17 @@ int cmd_dump(const DumpArgs &a)
 				return; // over the count: another thread got there first
 			if (!a.count)
 				seen.fetch_add(1, std::memory_order_relaxed);
-			std::string line = a.json ? packet_json(sock.queue(), f, h).dump() : packet_row(sock.queue(), f, h);
-			line += '\n';
-			out.push(line);
+			// Each receive thread's buffer, reserved once: rendering appends within it.
+			thread_local std::string rec;
+			if (rec.capacity() < max_record)
+				rec.reserve(max_record);
+			rec.clear();
+			if (a.json)
+				render::append_json(rec, *plan, sock.queue(), f.len, h);
+			else
+				render::append_row(rec, *plan, sock.queue(), f.bytes(), h);
+			rec += '\n';
+			out.push(rec);
 		});
 		rx_done.store(true);
 	});

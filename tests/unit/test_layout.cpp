@@ -1,12 +1,13 @@
 // Hint-struct discovery: names, decl tags, id conventions, wire rules, diagnostics.
 #include "fixture.hpp"
+#include "layout_json.hpp"
 
 #include <algorithm>
 #include <unistd.h>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 
 using namespace xdphints;
+using namespace xdphints::render;
 
 namespace {
 const Diagnostic *skipped(const Discovery &d, const std::string &name)

@@ -12,6 +12,7 @@
 //
 // Per-packet code is inline here; nothing on that path allocates, throws, hashes a
 // string or makes a virtual call. Host byte order: metadata is written by the same host.
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -175,6 +176,14 @@ inline bool test_bits(const uint8_t *base, const Bits &b) noexcept
 }
 
 } // namespace detail
+
+// Raw status.<hint> value -> HintState for one BTF, by enumerator name of enum
+// xdp_hints_state (the status member's own enum type when it has one); values from
+// kStateValues up read as HintState::unknown. Without that enum in the BTF the values of
+// xdp_hints/hints.h are used and a note is added to `notes`. The Decoder maps its fields
+// with it; a tool that shows every hint of a layout (xdp-hints dump) uses it once per BTF.
+using HintStateMap = std::array<HintState, detail::kStateValues>;
+Result<HintStateMap> hint_state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes);
 
 // The hints of one packet: a small view (no ownership) into the packet's metadata and
 // the Decoder's table for its layout. Valid as long as both are.
