@@ -27,6 +27,8 @@ struct DumpArgs {
 	bool busy_poll = false;        // SO_PREFER_BUSY_POLL + SO_BUSY_POLL(_BUDGET)
 	uint64_t count = 0;            // 0: until Ctrl-C
 	bool json = false;
+	std::string write_file;        // -w: pcapng to this file, "-" for stdout
+	uint32_t snaplen = 0;          // -s: bytes kept per packet in the pcapng (0: the most, 262144)
 	std::string hook;              // driver hook override ("veth", "generic", ...)
 	std::string hook_object;       // bring-your-own hook
 	std::string layout;            // fixed-layout struct name

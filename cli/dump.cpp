@@ -1,7 +1,8 @@
 // xdp-hints dump IFNAME: attach the hook, receive with AF_XDP (one socket and one thread per
-// queue, on one umem), print every packet's hints; statistics on stderr every interval and
-// at exit. Ctrl-C (or --count) stops the threads; the sockets, umem and hook go in that
-// order.
+// queue, on one umem), print every packet's hints (table, --json) or write them as pcapng
+// (-w FILE); statistics on stderr every interval and at exit. Ctrl-C (or --count) stops the
+// threads; the sockets, umem and hook go in that order.
+#include "capture.hpp"
 #include "commands.hpp"
 #include "guardian.hpp"
 #include "output.hpp"
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <net/if.h>
 #include <optional>
 #include <thread>
@@ -48,20 +50,37 @@ bool interface_gone(int ifindex)
 }
 
 // Said once at exit, on stderr: what the reader did not get.
-void report_output(const OutputQueue &q, const FdWriter &w)
+void report_output(const OutputQueue &q, const FdWriter &w, const std::string &name)
 {
 	auto c = q.counters();
 	uint64_t unwritten = w.unwritten();
 	if (c.dropped_records)
 		std::fprintf(stderr,
-			     "xdp-hints: stdout: %llu records dropped (%llu bytes): the reader did not keep up "
+			     "xdp-hints: %s: %llu records dropped (%llu bytes): the reader did not keep up "
 			     "and the %zu-byte queue was full (--buffer-size)\n",
-			     (unsigned long long)c.dropped_records, (unsigned long long)c.dropped_bytes, q.capacity());
+			     name.c_str(), (unsigned long long)c.dropped_records, (unsigned long long)c.dropped_bytes,
+			     q.capacity());
 	if (unwritten)
-		std::fprintf(stderr, "xdp-hints: stdout: %llu bytes queued were not written: %s\n",
+		std::fprintf(stderr, "xdp-hints: %s: %llu bytes queued were not written: %s\n", name.c_str(),
 			     (unsigned long long)unwritten,
 			     w.state() == FdWriter::State::reader_gone ? "the reader is gone" : "stopped before the reader took them");
 }
+
+// The file of -w, closed when dump returns.
+struct OutputFile {
+	int fd = -1;
+	OutputFile() = default;
+	OutputFile(const OutputFile &) = delete;
+	OutputFile &operator=(const OutputFile &) = delete;
+	~OutputFile()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+};
+
+// How each packet becomes a record: the render plan's formats.
+enum class Format { table, json, pcapng };
 
 } // namespace
 
@@ -87,6 +106,22 @@ int cmd_dump(const DumpArgs &a)
 			return 2;
 		}
 		so.hook.hints = *h;
+	}
+
+	const Format format = !a.write_file.empty() ? Format::pcapng : a.json ? Format::json : Format::table;
+	// The output file first: a path that cannot be written is said before anything is attached.
+	OutputFile file;
+	int out_fd = STDOUT_FILENO;
+	const std::string out_name = a.write_file.empty() || a.write_file == "-" ? "stdout" : a.write_file;
+	if (format == Format::pcapng && a.write_file != "-") {
+		file.fd = open(a.write_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (file.fd < 0) {
+			std::fprintf(stderr, "xdp-hints dump: cannot write %s: %s; fix: name a file in a writable directory, "
+					     "or -w - for stdout\n",
+				     a.write_file.c_str(), std::strerror(errno));
+			return 1;
+		}
+		out_fd = file.fd;
 	}
 
 	// What a killed dump left here is put back first, and said, even if this run is then
@@ -140,22 +175,40 @@ int cmd_dump(const DumpArgs &a)
 			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "",
 			     a.busy_poll ? ", busy poll" : "");
 
-	// Receive threads only format and queue (never write): a stalled reader costs dropped,
-	// counted records, never a stalled thread. This thread writes, prints statistics and
-	// watches for the end: a signal, --count, the reader gone, the interface gone.
-	// Everything found by name is found now, in each layout's render plan, so that per
-	// packet nothing is looked up, built or allocated.
+	// Everything found by name is found now: each layout's render plan (and the capture's
+	// interface and clock), so that per packet nothing is looked up, built or allocated.
 	auto plan = render::RenderPlan::build(s->decoder.layouts());
 	if (!plan) {
 		std::fprintf(stderr, "xdp-hints dump: %s\n", plan.error().message.c_str());
 		return 1;
 	}
-	const size_t max_record = plan->max_record() + 1;
+	std::optional<render::Capture> capture;
+	if (format == Format::pcapng) {
+		render::CaptureOptions co;
+		co.ifname = a.ifname;
+		co.snaplen = a.snaplen ? a.snaplen : pcapng::max_snaplen;
+		co.clock.tai_offset_ns = render::kernel_tai_offset_ns();
+		auto c = render::Capture::create(*plan, co);
+		if (!c) {
+			std::fprintf(stderr, "xdp-hints dump: %s\n", c.error().message.c_str());
+			return 1;
+		}
+		capture.emplace(std::move(*c));
+		std::fprintf(stderr, "xdp-hints: writing pcapng to %s, snaplen %u; packet times: %s\n", out_name.c_str(),
+			     co.snaplen, co.clock.describe().c_str());
+	}
+	const size_t max_record = capture ? capture->max_record() : plan->max_record() + 1;
 
+	// Receive threads only format and queue (never write): a stalled reader costs dropped,
+	// counted records, never a stalled thread. This thread writes, prints statistics and
+	// watches for the end: a signal, --count, the reader gone, the interface gone.
 	OutputQueue out(a.buffer_size);
-	FdWriter writer(STDOUT_FILENO, out);
-	if (!a.json)
+	FdWriter writer(out_fd, out);
+	if (format == Format::table)
 		out.push(std::string(render::table_header()) + "\n");
+	else if (format == Format::pcapng)
+		out.push(capture->header());
+	const uint64_t header_records = out.counters().records;
 	std::atomic<bool> stop{false}, rx_done{false};
 	std::atomic<uint64_t> seen{0};
 	Status run_status;
@@ -166,16 +219,26 @@ int cmd_dump(const DumpArgs &a)
 				return; // over the count: another thread got there first
 			if (!a.count)
 				seen.fetch_add(1, std::memory_order_relaxed);
-			// Each receive thread's buffer, reserved once: rendering appends within it.
-			thread_local std::string rec;
-			if (rec.capacity() < max_record)
+			// Each receive thread's buffers, reserved once: rendering appends within them.
+			thread_local std::string rec, comment;
+			if (rec.capacity() < max_record) {
 				rec.reserve(max_record);
+				comment.reserve(max_record);
+			}
 			rec.clear();
-			if (a.json)
+			switch (format) {
+			case Format::json:
 				render::append_json(rec, *plan, sock.queue(), f.len, h);
-			else
+				rec += '\n';
+				break;
+			case Format::table:
 				render::append_row(rec, *plan, sock.queue(), f.bytes(), h);
-			rec += '\n';
+				rec += '\n';
+				break;
+			case Format::pcapng:
+				capture->append_packet(rec, comment, sock.queue(), f.bytes(), h);
+				break;
+			}
 			out.push(rec);
 		});
 		rx_done.store(true);
@@ -219,6 +282,18 @@ int cmd_dump(const DumpArgs &a)
 	// The threads are gone: every counter can be read now. Then the hook goes (traffic is
 	// no longer redirected) before what is left of the output is written.
 	std::string final_stats = stats_line(s->group.sockets(), s->hook);
+	if (capture) {
+		// The capture ends with what was received and lost (isb_ifrecv: packets the hook
+		// saw; isb_osdrop: dropped by the AF_XDP rings, or by dump's queue for a slow reader).
+		RunStats r = run_stats(s->group.sockets(), s->hook);
+		auto oc = out.counters();
+		pcapng::InterfaceStats is;
+		if (r.hook)
+			is.ifrecv = r.hook->rx;
+		is.osdrop = r.kernel.rx_dropped + r.kernel.rx_ring_full + oc.dropped_records;
+		is.usrdeliv = oc.records - header_records;
+		out.push(capture->statistics(render::realtime_ns(), is));
+	}
 	auto detached = s->hook.detach();
 	s.reset();
 	if (!detached)
@@ -235,7 +310,7 @@ int cmd_dump(const DumpArgs &a)
 	if (writer.state() == FdWriter::State::open)
 		writer.drain(clock::now() + kDrainAfterStop);
 	std::fprintf(stderr, "%s\n", final_stats.c_str());
-	report_output(out, writer);
+	report_output(out, writer, out_name);
 
 	switch (end) {
 	case End::interface_gone:
@@ -251,7 +326,7 @@ int cmd_dump(const DumpArgs &a)
 		}
 		return 0;
 	case End::output_failed:
-		std::fprintf(stderr, "xdp-hints dump: writing to stdout failed: %s\n", std::strerror(writer.error()));
+		std::fprintf(stderr, "xdp-hints dump: writing to %s failed: %s\n", out_name.c_str(), std::strerror(writer.error()));
 		return 1;
 	default:
 		if (!run_status) {

@@ -57,7 +57,13 @@ int main(int argc, char **argv)
 	d->add_option("--pin", dump.pin_cpus, "pin the receive threads to these CPUs (queue i -> CPU i mod n)")->delimiter(',');
 	d->add_flag("--busy-poll", dump.busy_poll, "busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET)");
 	d->add_option("--count", dump.count, "stop after N packets (default: until Ctrl-C)");
-	d->add_flag("--json", dump.json, "one JSON object per packet per line");
+	auto *d_json = d->add_flag("--json", dump.json, "one JSON object per packet per line");
+	d->add_option("-w", dump.write_file, "write the packets to FILE as pcapng (- for stdout: `-w - | tshark -r -`), "
+					     "hints in each packet's comment")
+		->option_text("FILE")
+		->excludes(d_json);
+	d->add_option("-s,--snaplen", dump.snaplen, "bytes of each packet written by -w (default and 0: 262144)")
+		->check(CLI::Range(uint32_t(0), uint32_t(262144)));
 	d->add_option("--hook", dump.hook, "hook to use instead of the one chosen from the driver (e.g. veth, generic)");
 	d->add_option("--hook-object", dump.hook_object, "bring your own hook: a BPF object with one SEC(\"xdp\") program and one XSKMAP");
 	d->add_option("--layout", dump.layout, "decode every packet with this struct (hooks that write no id)");

@@ -7,10 +7,12 @@
 // Any crash, sanitizer report or leak is a bug; errors are expected and ignored.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "capture.hpp"
 #include "layout_json.hpp"
 #include "render.hpp"
 
@@ -95,15 +97,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *pkt = frame.data() + nbytes;
 	if (dec) {
 		// The tool's rendering of every packet below: a plan from the same BTF, then JSON,
-		// table row and comment of each decoded packet.
+		// table row and pcapng record of each decoded packet.
 		auto plan = render::RenderPlan::build(dec->layouts());
+		std::optional<render::Capture> cap;
+		if (plan)
+			if (auto c = render::Capture::create(*plan, {.ifname = "fuzz", .snaplen = 64}))
+				cap.emplace(std::move(*c));
 		auto render_all = [&](const Hints &h) {
 			if (!plan)
 				return;
-			std::string out;
+			std::string out, comment;
 			render::append_json(out, *plan, 1, uint32_t(nbytes), h);
 			render::append_row(out, *plan, 1, {pkt, 16}, h);
-			render::append_comment(out, *plan, 1, h, render::TimeSource::receive);
+			if (cap)
+				cap->append_packet(out, comment, 1, {pkt, 16}, h);
 		};
 		uint64_t sum = 0;
 		// Headroom at and around the sizes that matter: the id widths and each layout.
