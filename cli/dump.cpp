@@ -97,6 +97,7 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.ptp_split = a.ptp_split;
 	so.hook.user_object = a.user_object;
 	so.busy_poll.enabled = a.busy_poll;
+	so.ring_size = a.ring_size;
 	if (a.zero_copy)
 		so.bind = *a.zero_copy ? afxdp::BindMode::zero_copy : afxdp::BindMode::copy;
 	if (!a.fields.empty()) {
