@@ -23,7 +23,7 @@ constexpr char kDone = 'd';
 // One byte, with room for one passed fd.
 struct Msg {
 	char c = 0;
-	char ctl[CMSG_SPACE(sizeof(int))] = {};
+	alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {}; // CMSG_FIRSTHDR needs cmsghdr alignment
 	iovec iov{&c, 1};
 	msghdr m{};
 	Msg()
@@ -85,31 +85,25 @@ Result<Guardian> Guardian::start(const std::string &ifname)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return Error::from_errno(errno, "create the guardian's socket pair", "check the fd limit (ulimit -n)");
+	edge::UniqueFd ours(sv[0]), theirs(sv[1]);
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return Error::from_errno(e, "fork the guardian process", "check the process limit (ulimit -u)");
-	}
+	if (pid < 0)
+		return Error::from_errno(errno, "fork the guardian process", "check the process limit (ulimit -u)");
 	if (pid == 0) {
-		close(sv[0]);
-		guard(sv[1], ifname, parent);
+		ours.reset();
+		guard(theirs.get(), ifname, parent);
 	}
-	close(sv[1]);
-	return Guardian(sv[0], pid);
+	return Guardian(std::move(ours), pid);
 }
-
-Guardian::Guardian(Guardian &&o) noexcept : sock_(std::exchange(o.sock_, -1)), pid_(std::exchange(o.pid_, -1)) {}
 
 Guardian::~Guardian()
 {
-	if (sock_ < 0)
+	if (!sock_)
 		return;
 	char c = kDone;
-	(void)send(sock_, &c, 1, MSG_NOSIGNAL);
-	close(sock_);
+	(void)send(sock_.get(), &c, 1, MSG_NOSIGNAL);
+	sock_.reset();
 	// Reap it (it exits at once); it never blocks long, and a guardian killed meanwhile is
 	// reaped all the same.
 	(void)waitpid(pid_, nullptr, 0);
@@ -124,7 +118,7 @@ Status Guardian::hold(int fd)
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int));
 	std::memcpy(CMSG_DATA(h), &fd, sizeof(fd));
-	if (sendmsg(sock_, &msg.m, MSG_NOSIGNAL) != 1)
+	if (sendmsg(sock_.get(), &msg.m, MSG_NOSIGNAL) != 1)
 		return Error::from_errno(errno, "hand the replaced program to the guardian",
 					 "the guardian is gone; dump still puts the program back when it exits");
 	return {};

@@ -7,6 +7,7 @@
 // killed), the guardian puts back what dump's state record says (restore_left_behind)
 // and exits. It ignores terminal signals (Ctrl-C reaches dump, which cleans up itself).
 // If both are killed, the next attach or `xdp-hints reset IFNAME` restores from the record.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
 #include <string>
@@ -20,7 +21,7 @@ public:
 	// the process has one thread.
 	static Result<Guardian> start(const std::string &ifname);
 
-	Guardian(Guardian &&o) noexcept;
+	Guardian(Guardian &&o) noexcept = default;
 	Guardian(const Guardian &) = delete;
 	Guardian &operator=(const Guardian &) = delete;
 	Guardian &operator=(Guardian &&) = delete;
@@ -32,8 +33,8 @@ public:
 	pid_t pid() const noexcept { return pid_; }
 
 private:
-	Guardian(int sock, pid_t pid) : sock_(sock), pid_(pid) {}
-	int sock_ = -1;
+	Guardian(edge::UniqueFd sock, pid_t pid) : sock_(std::move(sock)), pid_(pid) {}
+	edge::UniqueFd sock_; // empty once moved from
 	pid_t pid_ = -1;
 };
 

@@ -1,9 +1,6 @@
 #include <xdphints/af_xdp/queues.hpp>
-#include <xdphints/af_xdp/sys.hpp>
-
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
-#include <net/if.h>
+#include <xdphints/edge/ethtool.hpp>
+#include <xdphints/edge/iface.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,32 +8,21 @@
 #include <cstring>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 
 namespace xdphints::afxdp {
 
 Result<uint32_t> rx_queue_count(int ifindex)
 {
-	char name[IF_NAMESIZE] = {};
-	if (!if_indextoname(unsigned(ifindex), name))
-		return Error::from_errno(errno, "interface index " + std::to_string(ifindex),
-					 "no such interface in this network namespace");
-	const Sys &s = sys();
-	int fd = s.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return Error::from_errno(errno, "socket for ETHTOOL_GCHANNELS", "check the fd limit");
-	ethtool_channels ch{};
-	ch.cmd = ETHTOOL_GCHANNELS;
-	ifreq ifr{};
-	std::memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name) - 1);
-	ifr.ifr_data = reinterpret_cast<char *>(&ch);
-	int rc = s.ioctl(fd, SIOCETHTOOL, &ifr);
-	int e = errno;
-	s.close(fd);
-	if (rc != 0)
-		return Error::from_errno(e, std::string("ETHTOOL_GCHANNELS on ") + name,
-					 "the driver does not report its channels: give the queues as a list");
-	uint32_t n = ch.rx_count + ch.combined_count;
+	auto name = edge::ifname_of(ifindex);
+	if (!name)
+		return name.error();
+	auto eth = edge::Ethtool::open(*name);
+	if (!eth)
+		return eth.error();
+	auto ch = eth->channels();
+	if (!ch)
+		return ch.error();
+	uint32_t n = ch->rx_queues();
 	return n ? n : 1;
 }
 
@@ -84,9 +70,8 @@ Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketCon
 		return Error(Errc::invalid_argument, "no queues given");
 	g.ifindex_ = base.ifindex;
 	// Kept for messages: once the device is gone its name cannot be looked up.
-	char name[IF_NAMESIZE] = {};
-	if (base.ifindex > 0 && if_indextoname(unsigned(base.ifindex), name))
-		g.ifname_ = name;
+	if (auto name = edge::ifname_of(base.ifindex))
+		g.ifname_ = *name;
 	uint32_t per = base.frames;
 	if (per == 0) {
 		per = uint32_t(std::min<size_t>(base.fill_size + base.tx_size, umem->pool_frames() / queues.size()));

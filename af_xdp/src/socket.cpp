@@ -1,5 +1,6 @@
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/af_xdp/sys.hpp>
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/sys.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -20,6 +21,9 @@
 #endif
 
 namespace xdphints::afxdp {
+
+using edge::Sys;
+using edge::sys;
 
 const char *xsk_mode_name(XskMode m) noexcept
 {
@@ -78,20 +82,20 @@ Status XskSocket::setup(const SocketConfig &cfg)
 	if (first_) {
 		// The first socket binds on the registration socket and owns it from here:
 		// destroying it closes it, which unbinds the queue.
-		if (umem_->fd_ < 0)
+		if (!umem_->fd_)
 			if (auto st = umem_->reregister(); !st)
 				return st;
-		fd_ = std::exchange(umem_->fd_, -1);
+		fd_ = std::move(umem_->fd_);
 	} else {
-		fd_ = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-		if (fd_ < 0)
-			return Error::from_errno(errno, "socket(AF_XDP) for " + where(cfg), "run as root (CAP_NET_RAW)");
+		fd_.reset(s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0));
+		if (!fd_)
+			return edge::sys_error(errno, edge::Op::xsk_socket, "socket(AF_XDP) for " + where(cfg));
 	}
 
 	auto ring = [&](int opt, uint32_t n, const char *name) -> Status {
 		if (n == 0)
 			return {};
-		if (s.setsockopt(fd_, SOL_XDP, opt, &n, sizeof(n)) != 0)
+		if (s.setsockopt(fd_.get(), SOL_XDP, opt, &n, sizeof(n)) != 0)
 			return Error::from_errno(errno, std::string("setting up the ") + name + " ring (" + std::to_string(n) + ") for " + where(cfg),
 						 "ring sizes must be powers of two; a umem shared on one device+queue cannot have its own fill ring");
 		return {};
@@ -117,11 +121,11 @@ Status XskSocket::setup(const SocketConfig &cfg)
 
 	if (cfg.busy_poll.enabled) {
 		int one = 1, usecs = int(cfg.busy_poll.usecs), budget = int(cfg.busy_poll.budget);
-		if (s.setsockopt(fd_, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) != 0)
+		if (s.setsockopt(fd_.get(), SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) != 0)
 			return Error::from_errno(errno, "SO_PREFER_BUSY_POLL on " + where(cfg), "busy polling needs Linux >= 5.11; turn it off");
-		if (s.setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) != 0)
+		if (s.setsockopt(fd_.get(), SOL_SOCKET, SO_BUSY_POLL, &usecs, sizeof(usecs)) != 0)
 			return Error::from_errno(errno, "SO_BUSY_POLL on " + where(cfg), "run as root (CAP_NET_ADMIN) or turn busy polling off");
-		if (s.setsockopt(fd_, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) != 0)
+		if (s.setsockopt(fd_.get(), SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, sizeof(budget)) != 0)
 			return Error::from_errno(errno, "SO_BUSY_POLL_BUDGET on " + where(cfg), "run as root (CAP_NET_ADMIN) or turn busy polling off");
 		busy_poll_ = true;
 	}
@@ -130,7 +134,7 @@ Status XskSocket::setup(const SocketConfig &cfg)
 		return st;
 
 	if (cfg.xsks_map_fd >= 0) {
-		if (s.xskmap_set(cfg.xsks_map_fd, cfg.queue, fd_) != 0)
+		if (s.xskmap_set(cfg.xsks_map_fd, cfg.queue, fd_.get()) != 0)
 			return Error::from_errno(errno, "inserting the socket of " + where(cfg) + " into XSKMAP fd " + std::to_string(cfg.xsks_map_fd),
 						 "the map must be an XSKMAP with more than " + std::to_string(cfg.queue) + " entries");
 		in_map_ = true;
@@ -145,7 +149,7 @@ Status XskSocket::map_rings()
 	const Sys &s = sys();
 	xdp_mmap_offsets off{};
 	socklen_t len = sizeof(off);
-	if (s.getsockopt(fd_, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) != 0)
+	if (s.getsockopt(fd_.get(), SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) != 0)
 		return Error::from_errno(errno, "XDP_MMAP_OFFSETS for " + where(cfg_), "needs Linux >= 5.4");
 
 	struct Want {
@@ -166,7 +170,7 @@ Status XskSocket::map_rings()
 		if (w.n == 0)
 			continue;
 		size_t l = w.o->desc + w.n * w.elem;
-		void *p = s.mmap(nullptr, l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, w.pgoff);
+		void *p = s.mmap(nullptr, l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_.get(), w.pgoff);
 		if (p == MAP_FAILED)
 			return Error::from_errno(errno, std::string("mmap of the ") + w.name + " ring for " + where(cfg_),
 						 "raise RLIMIT_MEMLOCK or use smaller rings");
@@ -199,7 +203,7 @@ Status XskSocket::bind_socket()
 	auto bind = [&](uint16_t flags) {
 		sa.sxdp_flags = flags;
 		for (;;) {
-			if (s.bind(fd_, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
+			if (s.bind(fd_.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
 				return true;
 			if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline)
 				return false;
@@ -213,12 +217,10 @@ Status XskSocket::bind_socket()
 		// the first. Any bound socket of the umem will do; setup_mu_ keeps it open.
 		{
 			std::lock_guard lk(umem_->mu_);
-			sa.sxdp_shared_umem_fd = uint32_t(umem_->sockets_.front()->fd_);
+			sa.sxdp_shared_umem_fd = uint32_t(umem_->sockets_.front()->fd_.get());
 		}
 		if (!bind(XDP_SHARED_UMEM))
-			return Error::from_errno(errno, "bind (shared umem) to " + where(cfg_),
-						 errno == EINVAL ? "two sockets of one umem on the same device and queue must share one fill ring: use one socket per queue"
-								 : "check the interface and queue exist and no other AF_XDP socket is bound to that queue");
+			return edge::sys_error(errno, edge::Op::xsk_bind_shared, "bind (shared umem) to " + where(cfg_));
 	} else {
 		uint16_t wake = cfg_.need_wakeup ? XDP_USE_NEED_WAKEUP : 0;
 		int zc_err = 0;
@@ -227,19 +229,15 @@ Status XskSocket::bind_socket()
 				goto bound;
 			zc_err = errno;
 			if (cfg_.mode == BindMode::zero_copy)
-				return Error::from_errno(zc_err, "zero-copy bind to " + where(cfg_),
-							 "the driver has no AF_XDP zero-copy support on this queue: use copy mode (or automatic)");
+				return edge::sys_error(zc_err, edge::Op::xsk_bind, "zero-copy bind to " + where(cfg_),
+						       {.waited_ms = zc_err == EBUSY ? int(cfg_.bind_busy_wait_ms) : 0});
 		}
 		if (!bind(XDP_COPY | wake)) {
 			int e = errno;
 			std::string what = "copy-mode bind to " + where(cfg_);
 			if (zc_err)
 				what += " (zero-copy was refused first: " + std::string(strerror(zc_err)) + ")";
-			return Error::from_errno(e, what,
-						 e == EBUSY ? "another AF_XDP socket is bound to this queue (still after " + std::to_string(cfg_.bind_busy_wait_ms) +
-								      " ms): stop it or pick another queue"
-						 : e == EINVAL ? "the queue id must be below the device's rx queue count"
-							       : "check the interface exists and is up");
+			return edge::sys_error(e, edge::Op::xsk_bind, what, {.waited_ms = e == EBUSY ? int(cfg_.bind_busy_wait_ms) : 0});
 		}
 	bound:
 		std::lock_guard lk(umem_->mu_);
@@ -249,14 +247,14 @@ Status XskSocket::bind_socket()
 
 	xdp_options opts{};
 	socklen_t len = sizeof(opts);
-	if (s.getsockopt(fd_, SOL_XDP, XDP_OPTIONS, &opts, &len) != 0)
+	if (s.getsockopt(fd_.get(), SOL_XDP, XDP_OPTIONS, &opts, &len) != 0)
 		return Error::from_errno(errno, "XDP_OPTIONS on " + where(cfg_), "needs Linux >= 5.3");
 	mode_ = (opts.flags & XDP_OPTIONS_ZEROCOPY) ? XskMode::zero_copy : XskMode::copy;
 	if (cfg_.mode == BindMode::zero_copy && mode_ != XskMode::zero_copy)
-		return Error(Errc::system, "zero-copy was asked for on " + where(cfg_) +
+		return Error(Errc::invalid_argument, "zero-copy was asked for on " + where(cfg_) +
 						   " but the umem's first socket is in copy mode, and a shared umem has one mode; use copy mode");
 	if (cfg_.mode == BindMode::copy && mode_ != XskMode::copy)
-		return Error(Errc::system, "copy mode was asked for on " + where(cfg_) +
+		return Error(Errc::invalid_argument, "copy mode was asked for on " + where(cfg_) +
 						   " but the umem's first socket is in zero-copy mode, and a shared umem has one mode");
 	return {};
 }
@@ -282,11 +280,9 @@ XskSocket::~XskSocket()
 	for (auto &m : maps_)
 		if (m.addr)
 			s.munmap(m.addr, m.len);
-	// The first socket's fd is the umem's registration: closing it unbinds the queue too
-	// (other sockets keep the kernel's umem alive; with none left the next socket
-	// registers the area again).
-	if (fd_ >= 0)
-		s.close(fd_);
+	// fd_ closes after this, before umem_: the first socket's fd is the umem's registration,
+	// and closing it unbinds the queue too (other sockets keep the kernel's umem alive; with
+	// none left the next socket registers the area again).
 }
 
 void XskSocket::free_list_overflow(XskSocket &by, uint64_t chunk, FrameOwner from) noexcept
@@ -301,7 +297,7 @@ void XskSocket::wake_rx() noexcept
 {
 	counters_.rx_wakeups++;
 	// ENXIO: unbound, i.e. the device was unregistered.
-	if (recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr) < 0 && errno == ENXIO)
+	if (recvfrom(fd_.get(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr) < 0 && errno == ENXIO)
 		gone_ = true;
 }
 
@@ -311,7 +307,7 @@ void XskSocket::kick_tx() noexcept
 	// EAGAIN/EBUSY/ENOBUFS: the kernel is busy or the completion ring is full; the next
 	// flush kicks again. ENETDOWN: the device is down; frames stay queued. ENXIO: the
 	// device was unregistered.
-	if (sendto(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno == ENXIO)
+	if (sendto(fd_.get(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno == ENXIO)
 		gone_ = true;
 }
 
@@ -324,7 +320,7 @@ bool XskSocket::check_gone() noexcept
 		return true;
 	int err = 0;
 	socklen_t len = sizeof(err);
-	if (sys().getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ENETDOWN)
+	if (sys().getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ENETDOWN)
 		gone_ = true;
 	return gone_;
 }
@@ -341,7 +337,7 @@ WaitResult XskSocket::wait(int timeout_ms) noexcept
 	int left = timeout_ms;
 	for (;;) {
 		int slice = left < 0 || left > kGoneCheckMs ? kGoneCheckMs : left;
-		pollfd p{fd_, short(rx_.valid() ? POLLIN : POLLOUT), 0};
+		pollfd p{fd_.get(), short(rx_.valid() ? POLLIN : POLLOUT), 0};
 		int r = ::poll(&p, 1, slice);
 		if (r > 0 && (p.revents & (POLLIN | POLLOUT)))
 			return WaitResult::readable;
@@ -371,19 +367,18 @@ Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname)
 {
 	std::string dev = ifname.empty() ? "interface with ifindex " + std::to_string(ifindex)
 					 : "interface " + std::string(ifname) + " (ifindex " + std::to_string(ifindex) + ")";
-	return Error(Errc::system,
+	return Error(Errc::device_gone,
 		     dev + " is gone: the kernel unregistered it while an AF_XDP socket was receiving on queue " +
 			     std::to_string(queue) +
 			     " (the interface was deleted, or its network namespace or its veth peer's namespace was removed) "
-			     "and unbound the socket; nothing more can arrive. Start again once the interface exists",
-		     ENODEV);
+			     "and unbound the socket; nothing more can arrive. Start again once the interface exists");
 }
 
 Result<XdpStatistics> XskSocket::kernel_stats() const
 {
 	xdp_statistics st{};
 	socklen_t len = sizeof(st);
-	if (sys().getsockopt(fd_, SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
+	if (sys().getsockopt(fd_.get(), SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
 		return Error::from_errno(errno, "XDP_STATISTICS on " + where(cfg_), "needs Linux >= 4.18");
 	XdpStatistics r;
 	r.rx_dropped = st.rx_dropped;

@@ -1,14 +1,18 @@
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/af_xdp/sys.hpp>
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/proc.hpp>
+#include <xdphints/edge/sys.hpp>
 #include <xdphints/af_xdp/uapi.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 
 namespace xdphints::afxdp {
+
+using edge::Sys;
+using edge::sys;
 
 const char *frame_owner_name(FrameOwner o) noexcept
 {
@@ -65,20 +69,6 @@ std::string FrameAccounting::to_string() const
 
 // ---- umem -----------------------------------------------------------------------------
 
-namespace {
-
-bool kernel_at_least(int major, int minor)
-{
-	utsname u{};
-	if (uname(&u) != 0)
-		return true; // cannot tell: let the kernel decide
-	int ma = 0, mi = 0;
-	if (std::sscanf(u.release, "%d.%d", &ma, &mi) != 2)
-		return true;
-	return ma > major || (ma == major && mi >= minor);
-}
-
-} // namespace
 
 Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 {
@@ -97,7 +87,7 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 							     " must be a multiple of 8 and at most 256 (sizeof(struct xsk_tx_metadata) = " +
 							     std::to_string(sizeof(uapi::xsk_tx_metadata)) + ")");
 
-	if (cfg.tx_metadata_len && !kernel_at_least(6, 8))
+	if (cfg.tx_metadata_len && !edge::kernel_at_least(6, 8))
 		// Older kernels take the v3 XDP_UMEM_REG without complaint and ignore the length;
 		// their TX path then rejects every descriptor asking for metadata.
 		return Error(Errc::invalid_argument, "TX metadata (tx_metadata_len " + std::to_string(cfg.tx_metadata_len) +
@@ -139,15 +129,10 @@ Result<std::shared_ptr<Umem>> Umem::create(const UmemConfig &cfg)
 Status Umem::reregister()
 {
 	const Sys &s = sys();
-	if (fd_ >= 0) {
-		s.close(fd_);
-		fd_ = -1;
-	}
-	int fd = s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return Error::from_errno(errno, "socket(AF_XDP)",
-					 errno == EAFNOSUPPORT ? "the kernel lacks AF_XDP: enable CONFIG_XDP_SOCKETS"
-							       : "run as root (CAP_NET_RAW)");
+	fd_.reset();
+	edge::UniqueFd fd(s.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0));
+	if (!fd)
+		return edge::sys_error(errno, edge::Op::xsk_socket, "socket(AF_XDP)");
 
 	uapi::xdp_umem_reg reg{};
 	reg.addr = uint64_t(uintptr_t(area_));
@@ -163,35 +148,30 @@ Status Umem::reregister()
 		reg.flags |= uapi::XDP_UMEM_TX_METADATA_LEN;
 		len = sizeof(reg);
 	}
-	int rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+	int rc = s.setsockopt(fd.get(), SOL_XDP, XDP_UMEM_REG, &reg, len);
 	int e = errno;
 	if (rc != 0 && e == EINVAL && cfg_.tx_metadata_len) {
 		reg.flags &= ~uapi::XDP_UMEM_TX_METADATA_LEN;
-		rc = s.setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, len);
+		rc = s.setsockopt(fd.get(), SOL_XDP, XDP_UMEM_REG, &reg, len);
 		e = errno;
-		if (rc != 0 && e == EINVAL) {
-			s.close(fd);
-			return Error::from_errno(EOPNOTSUPP, "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len),
-						 "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
-		}
+		if (rc != 0 && e == EINVAL)
+			return Error::detected(Errc::unsupported,
+					       "XDP_UMEM_REG with tx_metadata_len " + std::to_string(cfg_.tx_metadata_len) +
+						       " is refused with and without XDP_UMEM_TX_METADATA_LEN",
+					       "TX metadata needs Linux >= 6.8; set tx_metadata_len = 0");
 	}
-	if (rc != 0) {
-		s.close(fd);
-		return Error::from_errno(e, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " + std::to_string(cfg_.frame_size) + " bytes)",
-					 e == ENOMEM || e == EPERM ? "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"
-								   : "check frame size, count and headroom");
-	}
-	fd_ = fd;
+	if (rc != 0)
+		return edge::sys_error(e, edge::Op::umem_reg, "XDP_UMEM_REG (" + std::to_string(cfg_.frame_count) + " frames of " +
+								      std::to_string(cfg_.frame_size) + " bytes)");
+	fd_ = std::move(fd);
 	return {};
 }
 
 Umem::~Umem()
 {
-	const Sys &s = sys();
-	if (fd_ >= 0)
-		s.close(fd_);
+	fd_.reset(); // the registration before the area it registers
 	if (area_)
-		s.munmap(area_, size_);
+		sys().munmap(area_, size_);
 }
 
 size_t Umem::take(uint64_t *out, size_t n)
@@ -271,7 +251,8 @@ Status Umem::verify(bool expect_none_held) const
 	}
 	if (problems.empty())
 		return {};
-	return Error(Errc::system, "umem frame accounting: " + problems + a.to_string());
+	// The application broke the ownership rules (released twice, kept frames): its mistake.
+	return Error(Errc::invalid_argument, "umem frame accounting: " + problems + a.to_string());
 }
 
 } // namespace xdphints::afxdp

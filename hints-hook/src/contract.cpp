@@ -31,22 +31,22 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 		progs.push_back(std::string(bpf_program__name(p)) + " (" + bpf_program__section_name(p) + ")");
 	bpf_object__for_each_program(p, obj)
 		if (progs.size() != 1 || bpf_program__type(p) != BPF_PROG_TYPE_XDP)
-			return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has " + join(progs),
+			return Error::detected(Errc::invalid_argument, what + "rule 1, exactly one SEC(\"xdp\") program; it has " + join(progs),
 						 "keep one XDP program in the object");
 	if (progs.empty())
-		return Error::from_errno(EINVAL, what + "rule 1, exactly one SEC(\"xdp\") program; it has none",
+		return Error::detected(Errc::invalid_argument, what + "rule 1, exactly one SEC(\"xdp\") program; it has none",
 					 "add the XDP program");
 	int xskmaps = 0;
 	bpf_map *m;
 	bpf_object__for_each_map(m, obj)
 		xskmaps += bpf_map__type(m) == BPF_MAP_TYPE_XSKMAP;
 	if (xskmaps != 1)
-		return Error::from_errno(EINVAL, what + "rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has " + std::to_string(xskmaps),
+		return Error::detected(Errc::invalid_argument, what + "rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has " + std::to_string(xskmaps),
 					 "declare one XSKMAP (key: RX queue index) and redirect to it; the library "
 					 "inserts its AF_XDP sockets there");
 	const struct btf *raw = bpf_object__btf(obj);
 	if (!raw)
-		return Error::from_errno(EINVAL, what + "rule 3, hint structs described by BTF; it has no BTF",
+		return Error::detected(Errc::invalid_argument, what + "rule 3, hint structs described by BTF; it has no BTF",
 					 "compile with clang -g");
 	auto btf = Btf::from_elf(path);
 	if (!btf)
@@ -74,9 +74,9 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 		if (sk.name != "xdp_hints_valid" && sk.name != "xdp_hints_status")
 			why += (why.empty() ? "" : "; ") + sk.name + ": " + sk.reason;
 	if (!why.empty())
-		return Error::from_errno(EINVAL, what + rule4 + why,
+		return Error::detected(Errc::bad_layout, what + rule4 + why,
 					 "make the id the struct's last member, with no padding after it");
-	return Error::from_errno(ENOENT,
+	return Error::detected(Errc::not_found,
 				 what + "rule 3, hint structs found by the discovery rule; none found (a struct "
 					"named xdp_hints* or tagged btf_decl_tag(\"xdp_hints\"), whose last member is "
 					"btf_id or btf_full_id)",

@@ -1,31 +1,32 @@
 #include <xdphints/hook.hpp>
 #include <xdphints/kernel_btf.hpp>
 
-#include "fd.hpp"
 #include "hook_specs.hpp"
-#include "hwtstamp_restore.hpp"
-#include "netdev_nl.hpp"
 #include "state_record.hpp"
-#include "sys_error.hpp"
 #include "user_link.hpp"
+
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/ethtool.hpp>
+#include <xdphints/edge/fd.hpp>
+#include <xdphints/edge/iface.hpp>
+#include <xdphints/edge/memfd.hpp>
+#include <xdphints/edge/netdev.hpp>
+#include <xdphints/edge/proc.hpp>
+#include <xdphints/edge/sys.hpp>
+#include <xdphints/edge/xdp_query.hpp>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <linux/ethtool.h>
 #include <linux/if_link.h>
-#include <linux/sockios.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -40,32 +41,40 @@ namespace xdphints {
 
 namespace detail {
 
-// The program --replace swapped out: kept open (so it outlives its detachment) and
-// described, to be put back.
+// The program --replace swaps out: kept open (so it outlives its detachment) and
+// described, to be put back. Once commit() swapped the hook in through netlink, this is
+// that attachment: destroying it swaps the program back (swap_back()).
 struct Replaced {
-	int fd = -1;
+	edge::UniqueFd fd;
 	uint32_t id = 0;
 	uint32_t mode = 0; // XDP_FLAGS_DRV_MODE / XDP_FLAGS_SKB_MODE
 	std::string name;
 	std::string pin; // bpffs path, "" when not pinned
 	StateKey key;
+	// Set by commit(): the hook's program (a dup: independent of the bpf_object), its mode
+	// and where it is attached.
+	edge::UniqueFd hook_fd;
+	uint32_t hook_mode = 0;
+	int ifindex = 0;
+	std::string ifname;
+	bool swapped() const noexcept { return hook_fd.valid(); }
+	// Puts the replaced program back and says so; nothing when not swapped.
+	Result<std::string> swap_back();
 	Replaced() = default;
 	Replaced(const Replaced &) = delete;
 	Replaced &operator=(const Replaced &) = delete;
-	~Replaced()
-	{
-		if (fd >= 0)
-			close(fd);
-	}
+	~Replaced() { (void)swap_back(); }
 };
 
 } // namespace detail
 
-using detail::ErrContext;
 using detail::HookSpec;
-using detail::Op;
-using detail::Fd;
-using detail::sys_error;
+using edge::ErrContext;
+using edge::Op;
+using edge::UniqueFd;
+using edge::sys_error;
+using edge::prog_desc;
+using edge::xdp_mode_word;
 
 namespace {
 
@@ -81,139 +90,33 @@ Result<Iface> resolve_iface(const HookOptions &opt)
 {
 	if (!opt.ifname.empty()) {
 		if (opt.ifname.size() >= IF_NAMESIZE)
-			return Error::from_errno(EINVAL, "interface name '" + opt.ifname + "' is too long",
-						 "interface names have at most 15 characters (ip link)");
-		unsigned idx = if_nametoindex(opt.ifname.c_str());
-		if (idx == 0)
-			return sys_error(ENODEV, Op::resolve_ifname, "look up interface " + opt.ifname,
-					 {opt.ifname, "", "", false});
-		return Iface{opt.ifname, int(idx)};
+			return Error::detected(Errc::invalid_argument, "interface name '" + opt.ifname + "' is too long",
+					       "interface names have at most 15 characters (ip link)");
+		auto idx = edge::ifindex_of(opt.ifname);
+		if (!idx)
+			return idx.error();
+		return Iface{opt.ifname, *idx};
 	}
-	char buf[IF_NAMESIZE] = {};
-	if (opt.ifindex <= 0 || !if_indextoname(unsigned(opt.ifindex), buf))
-		return sys_error(ENODEV, Op::resolve_ifname,
-				 "look up interface index " + std::to_string(opt.ifindex),
-				 {"ifindex " + std::to_string(opt.ifindex), "", "", false});
-	return Iface{buf, opt.ifindex};
+	auto name = edge::ifname_of(opt.ifindex);
+	if (!name)
+		return name.error();
+	return Iface{*name, opt.ifindex};
 }
 
-struct Attached {
-	uint32_t prog_id = 0;
-	std::string name;
-	bool is_link = false;
-	uint32_t mode_flag = 0; // XDP_FLAGS_* of the mode it is attached in
-	uint32_t link_id = 0;
-};
-
-// The XDP program on `ifindex` in any mode, or prog_id 0.
-Result<Attached> attached_program(const Iface &ifc)
+Result<edge::AttachedXdp> attached_program(const Iface &ifc)
 {
-	bpf_xdp_query_opts q{};
-	q.sz = sizeof(q);
-	if (int err = bpf_xdp_query(ifc.index, 0, &q))
-		return sys_error(err, Op::query, "query XDP programs of " + ifc.name, {ifc.name, "", "", false});
-	Attached a;
-	if (q.drv_prog_id)
-		a = {q.drv_prog_id, "", false, XDP_FLAGS_DRV_MODE};
-	else if (q.skb_prog_id)
-		a = {q.skb_prog_id, "", false, XDP_FLAGS_SKB_MODE};
-	else if (q.hw_prog_id)
-		a = {q.hw_prog_id, "", false, XDP_FLAGS_HW_MODE};
-	if (a.prog_id == 0)
-		return a;
-	// Name and whether a bpf_link holds it: best effort, the id alone is enough to refuse.
-	Fd pfd(bpf_prog_get_fd_by_id(a.prog_id));
-	if (pfd.fd >= 0) {
-		bpf_prog_info info{};
-		uint32_t len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(pfd.fd, &info, &len) == 0)
-			a.name = info.name;
-	}
-	uint32_t link_id = 0;
-	while (bpf_link_get_next_id(link_id, &link_id) == 0) {
-		Fd lfd(bpf_link_get_fd_by_id(link_id));
-		if (lfd.fd < 0)
-			continue;
-		bpf_link_info li{};
-		uint32_t len = sizeof(li);
-		if (bpf_obj_get_info_by_fd(lfd.fd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_XDP &&
-		    li.prog_id == a.prog_id && int(li.xdp.ifindex) == ifc.index) {
-			a.is_link = true;
-			a.link_id = link_id;
-			break;
-		}
-	}
-	return a;
-}
-
-const char *mode_word(uint32_t mode_flag)
-{
-	return mode_flag == XDP_FLAGS_SKB_MODE ? "generic (SKB)" : "driver";
-}
-
-std::string prog_desc(uint32_t id, const std::string &name)
-{
-	return "XDP program id " + std::to_string(id) + (name.empty() || name == "-" ? "" : " (name " + name + ")");
-}
-
-// The process holding bpf_link `link_id` open (its fdinfo says "link_id:"), or 0. Only
-// for an error message: it reads every process's fdinfo.
-pid_t link_holder(uint32_t link_id)
-{
-	DIR *proc = opendir("/proc");
-	if (!proc)
-		return 0;
-	std::string want = "link_id:\t" + std::to_string(link_id) + "\n";
-	pid_t found = 0;
-	while (dirent *p = readdir(proc)) {
-		char *end = nullptr;
-		long pid = std::strtol(p->d_name, &end, 10);
-		if (pid <= 0 || *end)
-			continue;
-		std::string dir = std::string("/proc/") + p->d_name + "/fdinfo";
-		DIR *fds = opendir(dir.c_str());
-		if (!fds)
-			continue;
-		while (dirent *f = readdir(fds)) {
-			if (f->d_name[0] == '.')
-				continue;
-			char buf[512];
-			int fd = open((dir + "/" + f->d_name).c_str(), O_RDONLY | O_CLOEXEC);
-			ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-			if (fd >= 0)
-				close(fd);
-			if (n > 0 && std::string_view(buf, size_t(n)).find(want) != std::string_view::npos) {
-				found = pid_t(pid);
-				break;
-			}
-		}
-		closedir(fds);
-		if (found)
-			break;
-	}
-	closedir(proc);
-	return found;
+	return edge::attached_xdp(ifc.index, ifc.name);
 }
 
 // The interface is taken: by a process that runs (named, with its pid), else as before.
-Error busy(const ErrContext &ctx, const Attached &cur, const detail::StateKey &key)
+Error busy(const Iface &ifc, const edge::AttachedXdp &cur, const detail::StateKey &key)
 {
-	pid_t pid = 0;
+	edge::Holder h;
 	if (auto r = detail::read_state(key); r && r->hook_prog == cur.prog_id && detail::owner_alive(*r))
-		pid = r->pid;
-	else if (cur.is_link)
-		pid = link_holder(cur.link_id);
-	if (pid <= 0)
-		return detail::busy_error(ctx, cur.prog_id, cur.name, cur.is_link);
-	std::string comm = detail::pid_comm(pid);
-	std::string who = (comm.empty() ? std::string("a process") : comm) + " (pid " + std::to_string(pid) + ")";
-	return Error::from_errno(EBUSY,
-				 ctx.ifname + " already has " + prog_desc(cur.prog_id, cur.name) +
-					 (cur.is_link ? ", attached through a bpf_link held by " + who
-						      : ", attached by " + who + " in place of another program"),
-				 cur.is_link ? "stop the process that holds the link first; neither `ip link set dev " +
-						       ctx.ifname + " xdp off` nor --replace can detach a bpf_link"
-					     : std::string("stop that process first; it puts back the program it replaced"));
+		h = {r->pid, true};
+	else if (cur.is_link())
+		h.pid = edge::link_holder(cur.link_id);
+	return edge::busy_error(ifc.name, ifc.index, cur, h);
 }
 
 // Where to pin a replaced program so it outlives a SIGKILL of dump and its guardian:
@@ -252,60 +155,58 @@ int swap_xdp(int ifindex, int from_fd, uint32_t from_mode, int to_fd, uint32_t t
 }
 
 // The replaced program of a record, opened from its pin or by id (alive while something
-// holds it: a guardian's fd); -1 when it is gone.
-int open_replaced(const detail::StateRecord &r)
+// holds it: a guardian's fd); empty when it is gone.
+UniqueFd open_replaced(const detail::StateRecord &r)
 {
-	int fd = r.pin.empty() ? -1 : bpf_obj_get(r.pin.c_str());
-	if (fd < 0 && r.replaced_prog)
-		fd = bpf_prog_get_fd_by_id(r.replaced_prog);
-	if (fd < 0)
-		return -1;
-	bpf_prog_info info{};
-	uint32_t len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0 || info.id != r.replaced_prog) {
-		close(fd);
-		return -1;
-	}
+	UniqueFd fd(r.pin.empty() ? -1 : bpf_obj_get(r.pin.c_str()));
+	if (!fd && r.replaced_prog)
+		fd.reset(edge::sys().prog_get_fd_by_id(r.replaced_prog));
+	if (!fd)
+		return fd;
+	auto info = edge::prog_info(fd.get());
+	if (!info || info->id != r.replaced_prog)
+		return UniqueFd();
 	return fd;
 }
 
 // Puts back the program a --replace'd hook swapped out, for a process that is gone.
 Result<std::string> restore_program(const Iface &ifc, const detail::StateRecord &r)
 {
-	ErrContext ctx{ifc.name, "", "", false};
+	ErrContext ctx{ifc.name};
 	auto cur = attached_program(ifc);
 	if (!cur)
 		return cur.error();
+	uint32_t cur_mode = edge::xdp_mode_flag(cur->mode);
 	std::string by = " by pid " + std::to_string(r.pid) + ", which ended without putting it back";
 	std::string prev = prog_desc(r.replaced_prog, r.replaced_name);
-	Fd old(open_replaced(r));
+	std::string mode = xdp_mode_word(edge::xdp_mode_of_flag(r.replaced_mode));
+	UniqueFd old = open_replaced(r);
 	if (r.hook_prog && cur->prog_id == r.hook_prog) {
-		Fd hook(bpf_prog_get_fd_by_id(r.hook_prog));
-		if (hook.fd < 0)
+		UniqueFd hook(edge::sys().prog_get_fd_by_id(r.hook_prog));
+		if (!hook)
 			return sys_error(errno, Op::query, "open the hook left on " + ifc.name, ctx);
-		if (old.fd >= 0) {
-			if (int err = swap_xdp(ifc.index, hook.fd, cur->mode_flag, old.fd, r.replaced_mode))
+		if (old) {
+			if (int err = swap_xdp(ifc.index, hook.get(), cur_mode, old.get(), r.replaced_mode))
 				return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
-			return "put back " + prev + " on " + ifc.name + " in " + mode_word(r.replaced_mode) +
-			       " mode, replaced" + by;
+			return "put back " + prev + " on " + ifc.name + " in " + mode + " mode, replaced" + by;
 		}
-		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = hook.fd);
-		if (int err = bpf_xdp_detach(ifc.index, cur->mode_flag | XDP_FLAGS_REPLACE, &d))
+		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = hook.get());
+		if (int err = bpf_xdp_detach(ifc.index, cur_mode | XDP_FLAGS_REPLACE, &d))
 			return sys_error(err, Op::detach, "remove the hook left on " + ifc.name, ctx);
 		return "removed the xdp-hints hook (prog id " + std::to_string(r.hook_prog) + ") left on " + ifc.name + by +
 		       "; the " + prev + " it had replaced no longer exists (only that process and its guardian held it, "
 		       "and no bpffs was mounted at /sys/fs/bpf to pin it): attach your program again";
 	}
-	if (cur->prog_id == 0 && old.fd >= 0) { // killed between detach and attach (mode change)
-		if (int err = bpf_xdp_attach(ifc.index, old.fd, r.replaced_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr))
+	if (cur->prog_id == 0 && old) { // killed between detach and attach (mode change)
+		if (int err = bpf_xdp_attach(ifc.index, old.get(), r.replaced_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr))
 			return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
-		return "put back " + prev + " on " + ifc.name + " in " + mode_word(r.replaced_mode) + " mode, removed" + by;
+		return "put back " + prev + " on " + ifc.name + " in " + mode + " mode, removed" + by;
 	}
 	if (cur->prog_id == r.replaced_prog)
 		return std::string(); // already back
 	return "left " + ifc.name + " alone: it has " + prog_desc(cur->prog_id, cur->name) +
 	       " now, not the hook pid " + std::to_string(r.pid) + " attached; the " + prev + " it had replaced " +
-	       (old.fd >= 0 ? "still exists (bpftool prog show id " + std::to_string(r.replaced_prog) + ")" : "is gone");
+	       (old ? "still exists (bpftool prog show id " + std::to_string(r.replaced_prog) + ")" : "is gone");
 }
 
 // Offset of global variable `name` in datasec `sec` of the object's BTF.
@@ -321,7 +222,7 @@ Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, cons
 				return vs->offset;
 		}
 	}
-	return Error::from_errno(ENOENT, std::string("the hook has no global '") + name + "' in " + sec,
+	return Error::detected(Errc::not_found, std::string("the hook has no global '") + name + "' in " + sec,
 				 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
 }
 
@@ -330,7 +231,7 @@ Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_log
 {
 	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
 	if (!ro)
-		return Error::from_errno(ENOENT, "the hook has no .rodata map",
+		return Error::detected(Errc::not_found, "the hook has no .rodata map",
 					 "a hook must declare `const volatile __u32 xdp_hints_want;`");
 	size_t size = 0;
 	// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
@@ -346,7 +247,7 @@ Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_log
 	if (!user)
 		return user.error();
 	if (!data || *want + 4 > size || *split + 4 > size || *user + 4 > size)
-		return Error::from_errno(EINVAL, "the hook's .rodata is smaller than its BTF says", "rebuild");
+		return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
 	uint32_t w = hints, p = ptp_split ? 1 : 0, u = user_logic ? 1 : 0;
 	std::memcpy(data + *want, &w, 4);
 	std::memcpy(data + *split, &p, 4);
@@ -360,14 +261,14 @@ Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
 {
 	bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
 	if (!bss)
-		return Error::from_errno(ENOENT, "the hook has no .bss map",
+		return Error::detected(Errc::not_found, "the hook has no .bss map",
 					 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
 	auto off = datasec_var_offset(bpf_object__btf(obj), ".bss", kObjIdVar);
 	if (!off)
 		return off.error();
 	std::vector<uint8_t> val(bpf_map__value_size(bss));
 	if (*off + sizeof(uint32_t) > val.size())
-		return Error::from_errno(EINVAL, std::string(kObjIdVar) + " lies outside .bss", "rebuild the hook");
+		return Error::detected(Errc::invalid_argument, std::string(kObjIdVar) + " lies outside .bss", "rebuild the hook");
 	uint32_t key = 0;
 	int fd = bpf_map__fd(bss);
 	if (bpf_map_lookup_elem(fd, &key, val.data()) != 0)
@@ -392,20 +293,19 @@ Status check_kfuncs(const HookSpec &spec, unsigned hints, const ErrContext &ctx)
 		{detail::HINT_HASH, "bpf_xdp_metadata_rx_hash", "6.3"},
 		{detail::HINT_VLAN, "bpf_xdp_metadata_rx_vlan_tag", "6.8"},
 	};
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	edge::BtfPtr vmlinux(btf__load_vmlinux_btf());
 	if (!vmlinux)
 		return sys_error(errno, Op::btf, "load the kernel's BTF (/sys/kernel/btf/vmlinux)", ctx);
 	std::string missing;
 	std::string since;
 	for (const auto &n : needs)
-		if ((hints & n.bit) && btf__find_by_name_kind(vmlinux, n.kfunc, BTF_KIND_FUNC) < 0) {
+		if ((hints & n.bit) && btf__find_by_name_kind(vmlinux.get(), n.kfunc, BTF_KIND_FUNC) < 0) {
 			missing += (missing.empty() ? "" : ", ") + std::string(n.kfunc);
 			since = n.since;
 		}
-	btf__free(vmlinux);
 	if (missing.empty())
 		return {};
-	return Error::from_errno(EOPNOTSUPP,
+	return Error::detected(Errc::unsupported,
 				 "this kernel lacks the XDP RX metadata kfuncs " + missing + " that hook " +
 					 std::string(spec.name) + " calls",
 				 "needs Linux >= " + since + "; use the generic hook (--hook generic)");
@@ -417,7 +317,7 @@ bool driver_has_kfuncs(int ifindex, const std::string &driver)
 {
 	if (detail::hook_spec_for_driver(driver))
 		return true;
-	auto nd = detail::netdev_xdp(ifindex);
+	auto nd = edge::netdev_dev_get(ifindex);
 	return nd && nd->rx_metadata && *nd->rx_metadata != 0;
 }
 
@@ -433,14 +333,15 @@ Result<const HookSpec *> select_spec(const HookOptions &opt, int ifindex, const 
 		std::string names;
 		for (auto n : hook_names())
 			names += (names.empty() ? "" : ", ") + std::string(n);
-		return Error::from_errno(EINVAL, "no hook named '" + opt.hook + "'", "choose one of: " + names);
+		return Error::detected(Errc::invalid_argument, "no hook named '" + opt.hook + "'", "choose one of: " + names);
 	}
 	// A kfunc hook on a driver without kfuncs would load, but every call would answer
 	// -EOPNOTSUPP: say so instead of attaching a hook that writes nothing.
 	if (s->kfuncs && !driver_has_kfuncs(ifindex, driver)) {
 		ErrContext c = ctx;
 		c.dev_bound = true;
-		return sys_error(EOPNOTSUPP, Op::load, "hook " + std::string(s->name) + " on " + ctx.ifname, c);
+		return Error::detected(Errc::unsupported, "hook " + std::string(s->name) + " on " + ctx.ifname,
+				       edge::advice(EOPNOTSUPP, Op::load, c));
 	}
 	return s;
 }
@@ -480,34 +381,36 @@ Result<std::vector<std::string>> restore_left_behind(std::string_view ifname_v, 
 {
 	std::string ifname(ifname_v);
 	std::vector<std::string> said;
-	unsigned idx = ifname.size() < IF_NAMESIZE ? if_nametoindex(ifname.c_str()) : 0;
-	if (idx == 0)
+	auto idx = edge::ifindex_of(ifname);
+	if (!idx)
 		return said; // no interface, nothing on it to restore
-	auto key = detail::state_key(int(idx));
+	auto key = detail::state_key(*idx);
 	if (!key)
 		return key.error();
 	auto r = detail::read_state(*key);
 	if (!r || r->pid == getpid())
 		return said;
 	if (r->pid != gone && detail::owner_alive(*r)) {
-		said.push_back(ifname + " is in use by " + detail::pid_comm(r->pid) + " (pid " + std::to_string(r->pid) +
+		said.push_back(ifname + " is in use by " + edge::pid_comm(r->pid) + " (pid " + std::to_string(r->pid) +
 			       "), which restores it when it ends; nothing reset");
 		return said;
 	}
 	if (r->hwtstamp) {
-		if (int err = detail::set_hwtstamp(ifname, r->hw_flags, r->hw_tx, r->hw_rx); err == EPERM || err == EACCES)
-			return sys_error(err, Op::ethtool, "restore hardware timestamping on " + ifname);
-		else if (err)
+		auto eth = edge::Ethtool::open(ifname);
+		auto set = eth ? eth->set_hwtstamp({r->hw_flags, r->hw_tx, r->hw_rx}) : Result<edge::HwtstampConfig>(eth.error());
+		if (!set && edge::is_permission(set.error().sys_errno))
+			return set.error(); // the record stays for a privileged run
+		else if (!set)
 			said.push_back("could not restore hardware timestamping on " + ifname + " left changed by pid " +
-				       std::to_string(r->pid) + ": " + std::strerror(err));
+				       std::to_string(r->pid) + ": " + set.error().message);
 		else
 			said.push_back("restored hardware timestamping on " + ifname + " (tx_type " + std::to_string(r->hw_tx) +
 				       ", rx_filter " + std::to_string(r->hw_rx) + ") left changed by pid " +
 				       std::to_string(r->pid) + ", which ended without restoring it");
 	}
 	if (r->hook_prog || r->replaced_prog) {
-		auto m = restore_program({ifname, int(idx)}, *r);
-		if (!m && (m.error().sys_errno == EPERM || m.error().sys_errno == EACCES))
+		auto m = restore_program({ifname, *idx}, *r);
+		if (!m && edge::is_permission(m.error().sys_errno))
 			return m.error(); // the record stays for a privileged run
 		if (!m)
 			said.push_back(m.error().message);
@@ -522,22 +425,7 @@ Result<std::vector<std::string>> restore_left_behind(std::string_view ifname_v, 
 
 Result<std::string> driver_of(std::string_view ifname)
 {
-	std::string name(ifname);
-	ErrContext ctx{name, "", "", false};
-	if (name.size() >= IF_NAMESIZE)
-		return sys_error(ENODEV, Op::resolve_ifname, "look up interface " + name, ctx);
-	Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	if (sock.fd < 0)
-		return sys_error(errno, Op::ethtool, "open a socket for ethtool", ctx);
-	ethtool_drvinfo info{};
-	info.cmd = ETHTOOL_GDRVINFO;
-	ifreq ifr{};
-	std::memcpy(ifr.ifr_name, name.c_str(), name.size());
-	ifr.ifr_data = reinterpret_cast<char *>(&info);
-	if (ioctl(sock.fd, SIOCETHTOOL, &ifr) != 0)
-		return sys_error(errno, errno == ENODEV ? Op::resolve_ifname : Op::ethtool,
-				 "ask " + name + " for its driver (ETHTOOL_GDRVINFO)", ctx);
-	return std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+	return edge::driver_of(ifname);
 }
 
 Result<unsigned> hints_from_fields(std::span<const std::string> fields)
@@ -551,7 +439,7 @@ Result<unsigned> hints_from_fields(std::span<const std::string> fields)
 		else if (f == "rx_vlan_tci" || f == "rx_vlan_proto")
 			h |= hint::vlan;
 		else
-			return Error::from_errno(EINVAL, "no hint field '" + f + "'",
+			return Error::detected(Errc::invalid_argument, "no hint field '" + f + "'",
 						 "fields are rx_timestamp, rx_hash, rx_hash_type, rx_vlan_tci, rx_vlan_proto");
 	}
 	return h;
@@ -587,61 +475,10 @@ std::vector<std::string_view> hook_names()
 	return v;
 }
 
-Hook::Hook(Hook &&o) noexcept
-	: obj_(std::move(o.obj_)), btf_(std::move(o.btf_)), hwts_(std::move(o.hwts_)), replaced_(std::move(o.replaced_)),
-	  netlink_(std::exchange(o.netlink_, false)), restored_(std::move(o.restored_)), link_fd_(o.link_fd_), prog_fd_(o.prog_fd_),
-	  xsks_map_fd_(o.xsks_map_fd_), stats_map_fd_(o.stats_map_fd_), prog_id_(o.prog_id_),
-	  btf_obj_id_(o.btf_obj_id_), ifindex_(o.ifindex_), ifname_(std::move(o.ifname_)),
-	  driver_(std::move(o.driver_)), hook_name_(std::move(o.hook_name_)), layout_(std::move(o.layout_)), mode_(o.mode_), hints_(o.hints_),
-	  driver_hints_(o.driver_hints_), ptp_split_(o.ptp_split_), user_logic_(o.user_logic_), written_(std::move(o.written_)),
-	  load_fds_(std::move(o.load_fds_))
-{
-	o.link_fd_ = o.prog_fd_ = o.xsks_map_fd_ = o.stats_map_fd_ = -1;
-}
-
-Hook &Hook::operator=(Hook &&o) noexcept
-{
-	if (this != &o) {
-		reset();
-		obj_ = std::move(o.obj_);
-		btf_ = std::move(o.btf_);
-		hwts_ = std::move(o.hwts_);
-		replaced_ = std::move(o.replaced_);
-		netlink_ = std::exchange(o.netlink_, false);
-		restored_ = std::move(o.restored_);
-		link_fd_ = std::exchange(o.link_fd_, -1);
-		prog_fd_ = std::exchange(o.prog_fd_, -1);
-		xsks_map_fd_ = std::exchange(o.xsks_map_fd_, -1);
-		stats_map_fd_ = std::exchange(o.stats_map_fd_, -1);
-		prog_id_ = o.prog_id_;
-		btf_obj_id_ = o.btf_obj_id_;
-		ifindex_ = o.ifindex_;
-		ifname_ = std::move(o.ifname_);
-		driver_ = std::move(o.driver_);
-		hook_name_ = std::move(o.hook_name_);
-		layout_ = std::move(o.layout_);
-		mode_ = o.mode_;
-		hints_ = o.hints_;
-		driver_hints_ = o.driver_hints_;
-		ptp_split_ = o.ptp_split_;
-		user_logic_ = o.user_logic_;
-		written_ = std::move(o.written_);
-		load_fds_ = std::move(o.load_fds_);
-	}
-	return *this;
-}
-
-Hook::~Hook()
-{
-	reset();
-}
-
-void Hook::close_load_fds() noexcept
-{
-	for (int fd : load_fds_)
-		close(fd);
-	load_fds_.clear();
-}
+Hook::Hook() = default;
+Hook::Hook(Hook &&) noexcept = default;
+Hook &Hook::operator=(Hook &&) noexcept = default;
+Hook::~Hook() = default;
 
 int Hook::map_fd(const std::string &name) const noexcept
 {
@@ -656,19 +493,12 @@ uint32_t Hook::replaced_prog_id() const noexcept
 
 int Hook::replaced_prog_fd() const noexcept
 {
-	return replaced_ ? replaced_->fd : -1;
+	return replaced_ ? replaced_->fd.get() : -1;
 }
 
-void Hook::reset() noexcept
+bool Hook::attached() const noexcept
 {
-	close_load_fds();
-	// Detach first: the program leaves the interface before its object is freed.
-	if (attached())
-		(void)detach();
-	hwts_.reset(); // the interface's timestamping setting as it was before
-	replaced_.reset();
-	obj_.reset();
-	prog_fd_ = xsks_map_fd_ = stats_map_fd_ = -1;
+	return link_.valid() || (replaced_ && replaced_->swapped());
 }
 
 Result<Hook> Hook::load(const HookOptions &opt)
@@ -711,7 +541,7 @@ Result<Hook> Hook::load(const HookOptions &opt)
 			return sys_error(err, Op::load, "mark hook " + h.hook_name_ + " device-bound", ctx);
 	}
 	int load_err = bpf_object__load(obj);
-	h.close_load_fds();
+	h.load_fds_.clear(); // libbpf has read them
 	if (int err = load_err)
 		return sys_error(err, Op::load,
 				 "load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
@@ -730,7 +560,7 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		return obj_id.error();
 	h.btf_obj_id_ = *obj_id;
 	if (info.btf_id != h.btf_obj_id_)
-		return Error::from_errno(EINVAL,
+		return Error::detected(Errc::invalid_argument,
 					 "the hook's BTF is object " + std::to_string(h.btf_obj_id_) +
 						 " but the program reports " + std::to_string(info.btf_id),
 					 "report this: libbpf and the kernel disagree");
@@ -750,7 +580,7 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		if (bpf_map__type(m) == BPF_MAP_TYPE_XSKMAP)
 			xsks = m;
 	if (!xsks || (!stats && opt.object_path.empty()))
-		return Error::from_errno(ENOENT, "hook " + h.hook_name_ + " lacks its XSKMAP or hook_stats", "rebuild");
+		return Error::detected(Errc::not_found, "hook " + h.hook_name_ + " lacks its XSKMAP or hook_stats", "rebuild");
 	h.xsks_map_fd_ = bpf_map__fd(xsks);
 	h.stats_map_fd_ = stats ? bpf_map__fd(stats) : -1;
 	return h;
@@ -764,13 +594,13 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 	const HookSpec &spec = **spec_r;
 	unsigned hints = opt.hints ? opt.hints : spec.hints;
 	if (hints & ~spec.hints)
-		return Error::from_errno(EOPNOTSUPP,
+		return Error::detected(Errc::unsupported,
 					 "hook " + std::string(spec.name) + " (driver " +
 						 (driver_.empty() ? "unknown" : driver_) + ") cannot give " +
 						 join(fields_of_hints(hints & ~spec.hints)),
 					 "ask only for what it provides: " + join(fields_of_hints(spec.hints)));
 	if (opt.ptp_split && !(hints & detail::HINT_TIMESTAMP))
-		return Error::from_errno(EINVAL, "the PTP layout split needs rx_timestamp, which is not asked for",
+		return Error::detected(Errc::invalid_argument, "the PTP layout split needs rx_timestamp, which is not asked for",
 					 "ask for rx_timestamp too, or drop the PTP split");
 	if (spec.kfuncs)
 		if (auto st = check_kfuncs(spec, hints, ctx); !st)
@@ -799,7 +629,7 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 		obj = bpf_object__open_mem(elf, size, &oo);
 	} else {
 		if (written_.size() != 1)
-			return Error::from_errno(EINVAL,
+			return Error::detected(Errc::invalid_argument,
 						 "hook " + hook_name_ + " writes " + std::to_string(written_.size()) +
 							 " layouts; user logic is relocated against exactly one",
 						 "drop the PTP layout split when linking user logic");
@@ -809,24 +639,24 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 		auto target = detail::core_target_btf(hook_btf->get(), written_[0]);
 		if (!target)
 			return target.error();
-		load_fds_.push_back(*target);
 		auto linked = detail::link_with_user(elf, size, opt.user_object);
 		if (!linked)
 			return linked.error();
-		load_fds_.push_back(*linked);
 		// libbpf reads the custom BTF at load time: the memfds live until then.
-		std::string target_path = "/proc/self/fd/" + std::to_string(*target);
-		std::string linked_path = "/proc/self/fd/" + std::to_string(*linked);
+		std::string target_path = edge::fd_path(target->get());
+		std::string linked_path = edge::fd_path(linked->get());
+		load_fds_.push_back(std::move(*target));
+		load_fds_.push_back(std::move(*linked));
 		oo.btf_custom_path = target_path.c_str();
 		obj = bpf_object__open_file(linked_path.c_str(), &oo);
 	}
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open the embedded hook " + obj_name, ctx);
-	obj_ = {obj, bpf_object__close};
+	obj_.reset(obj);
 
 	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
 	if (!prog)
-		return Error::from_errno(ENOENT, "hook " + obj_name + " has no program " + kProgName, "rebuild");
+		return Error::detected(Errc::not_found, "hook " + obj_name + " has no program " + kProgName, "rebuild");
 	if (auto st = set_rodata(obj, hints, opt.ptp_split, user_logic_); !st)
 		return st.error();
 	return prog;
@@ -835,12 +665,12 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext &ctx)
 {
 	if (opt.hints || opt.ptp_split || !opt.user_object.empty())
-		return Error::from_errno(EINVAL, "hint selection, the PTP split and user logic apply to the built-in hooks",
+		return Error::detected(Errc::invalid_argument, "hint selection, the PTP split and user logic apply to the built-in hooks",
 					 "drop them with --hook-object, or use a built-in hook");
 	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
-	obj_ = {obj, bpf_object__close};
+	obj_.reset(obj);
 	if (auto st = check_contract(obj, opt.object_path, opt.layout); !st)
 		return st.error();
 	bpf_program *prog = nullptr;
@@ -851,7 +681,7 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 	// Driver mode unless asked otherwise: a hook that calls kfuncs must be device-bound.
 	mode_ = opt.mode == AttachMode::skb ? AttachMode::skb : AttachMode::driver;
 	if (mode_ == AttachMode::skb && uses_metadata_kfuncs(bpf_object__btf(obj)))
-		return Error::from_errno(EINVAL, "hook object " + opt.object_path + " calls XDP RX metadata kfuncs",
+		return Error::detected(Errc::invalid_argument, "hook object " + opt.object_path + " calls XDP RX metadata kfuncs",
 					 "such a hook must be device-bound and attached in driver mode; drop the "
 					 "generic (SKB) mode");
 	written_ = opt.layout.empty() ? std::vector<std::string>{} : std::vector<std::string>{opt.layout};
@@ -882,15 +712,15 @@ Result<Hook> Hook::prepare(const HookOptions &opt)
 	if (!key)
 		return key.error();
 	// Refuse early, before loading anything, when the interface is taken.
-	auto taken = [&](const Attached &c) {
+	auto taken = [&](const edge::AttachedXdp &c) {
 		auto r = detail::read_state(*key);
-		return c.prog_id && (!opt.replace || c.is_link || (r && r->hook_prog == c.prog_id));
+		return c.prog_id && (!opt.replace || c.is_link() || (r && r->hook_prog == c.prog_id));
 	};
 	auto cur = attached_program(*ifc);
 	if (!cur)
 		return cur.error();
 	if (taken(*cur))
-		return busy(ctx, *cur, *key);
+		return busy(*ifc, *cur, *key);
 
 	HookOptions o = opt;
 	o.ifname = ifc->name;
@@ -906,14 +736,14 @@ Result<Hook> Hook::prepare(const HookOptions &opt)
 	if (!cur)
 		return cur.error();
 	if (taken(*cur))
-		return busy(ctx, *cur, *key);
+		return busy(*ifc, *cur, *key);
 	if (cur->prog_id) {
 		auto r = std::make_unique<detail::Replaced>();
-		r->fd = bpf_prog_get_fd_by_id(cur->prog_id);
-		if (r->fd < 0)
+		r->fd.reset(edge::sys().prog_get_fd_by_id(cur->prog_id));
+		if (!r->fd)
 			return sys_error(errno, Op::detach, "open the XDP program to replace", ctx);
 		r->id = cur->prog_id;
-		r->mode = cur->mode_flag;
+		r->mode = edge::xdp_mode_flag(cur->mode);
 		r->name = cur->name;
 		r->key = *key;
 		h->replaced_ = std::move(r);
@@ -934,20 +764,21 @@ Status Hook::commit()
 		return {};
 	ErrContext ctx{ifname_, driver_, hook_name_, false};
 	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-	std::string what = "attach hook " + hook_name_ + " to " + ifname_ + " in " + mode_word(flags) + " mode";
+	const char *mode = xdp_mode_word(edge::xdp_mode_of_flag(flags));
+	std::string what = "attach hook " + hook_name_ + " to " + ifname_ + " in " + mode + " mode";
 	if (!replaced_) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
-		int link = bpf_link_create(prog_fd_, ifindex_, BPF_XDP, &lo);
-		if (link < 0) {
+		UniqueFd link(bpf_link_create(prog_fd_, ifindex_, BPF_XDP, &lo));
+		if (!link) {
 			int err = errno;
 			if (err == EBUSY) {
 				if (auto again = attached_program({ifname_, ifindex_}); again && again->prog_id)
 					if (auto key = detail::state_key(ifindex_))
-						return busy(ctx, *again, *key);
+						return busy({ifname_, ifindex_}, *again, *key);
 			}
 			return sys_error(err, Op::attach, what, ctx);
 		}
-		link_fd_ = link;
+		link_ = std::move(link);
 		return {};
 	}
 
@@ -957,7 +788,7 @@ Status Hook::commit()
 	r.pin = pin_path(r.key);
 	if (!r.pin.empty()) {
 		(void)unlink(r.pin.c_str());
-		if (bpf_obj_pin(r.fd, r.pin.c_str()) != 0)
+		if (bpf_obj_pin(r.fd.get(), r.pin.c_str()) != 0)
 			r.pin.clear();
 	}
 	auto rec = detail::read_state(r.key).value_or(detail::StateRecord{});
@@ -980,39 +811,50 @@ Status Hook::commit()
 		undo_record();
 		return st.error();
 	}
-	if (int err = swap_xdp(ifindex_, r.fd, r.mode, prog_fd_, flags)) {
+	// The hook's own fd for the swap back: valid whatever becomes of the bpf_object.
+	UniqueFd hook_fd(fcntl(prog_fd_, F_DUPFD_CLOEXEC, 0));
+	if (!hook_fd) {
+		int err = errno;
+		undo_record();
+		return Error::from_errno(err, "keep an fd of hook " + hook_name_ + " for the swap back", "check the fd limit (ulimit -n)");
+	}
+	if (int err = swap_xdp(ifindex_, r.fd.get(), r.mode, prog_fd_, flags)) {
 		undo_record();
 		return sys_error(err, Op::attach,
-				 "swap hook " + hook_name_ + " in for " + prog_desc(r.id, r.name) + " on " + ifname_ +
-					 " (" + mode_word(flags) + " mode; it stays attached)",
+				 "swap hook " + hook_name_ + " in for " + prog_desc(r.id, r.name) + " on " + ifname_ + " (" +
+					 mode + " mode; it stays attached)",
 				 ctx);
 	}
-	netlink_ = true;
+	r.hook_fd = std::move(hook_fd);
+	r.hook_mode = flags;
+	r.ifindex = ifindex_;
+	r.ifname = ifname_;
 	return {};
+}
+
+Result<std::string> detail::Replaced::swap_back()
+{
+	if (!swapped())
+		return std::string();
+	UniqueFd hook = std::move(hook_fd);
+	int err = swap_xdp(ifindex, hook.get(), hook_mode, fd.get(), mode);
+	// Done or impossible (the interface is gone): nothing left for a restore to do.
+	auto rec = detail::read_state(key).value_or(detail::StateRecord{});
+	rec.hook_prog = rec.replaced_prog = 0;
+	rec.pin.clear();
+	(void)detail::write_state(key, rec);
+	if (!pin.empty())
+		(void)unlink(pin.c_str());
+	std::string prev = prog_desc(id, name);
+	if (err)
+		return sys_error(err, Op::attach, "put back " + prev + " on " + ifname, {ifname});
+	return "put back " + prev + " on " + ifname + " in " + xdp_mode_word(edge::xdp_mode_of_flag(mode)) + " mode";
 }
 
 Result<std::string> Hook::detach()
 {
-	if (link_fd_ >= 0)
-		close(link_fd_);
-	link_fd_ = -1;
-	if (!netlink_)
-		return std::string();
-	netlink_ = false;
-	detail::Replaced &r = *replaced_;
-	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-	int err = swap_xdp(ifindex_, prog_fd_, flags, r.fd, r.mode);
-	// Done or impossible (the interface is gone): nothing left for a restore to do.
-	auto rec = detail::read_state(r.key).value_or(detail::StateRecord{});
-	rec.hook_prog = rec.replaced_prog = 0;
-	rec.pin.clear();
-	(void)detail::write_state(r.key, rec);
-	if (!r.pin.empty())
-		(void)unlink(r.pin.c_str());
-	std::string prev = prog_desc(r.id, r.name);
-	if (err)
-		return sys_error(err, Op::attach, "put back " + prev + " on " + ifname_, {ifname_, driver_, hook_name_, false});
-	return "put back " + prev + " on " + ifname_ + " in " + mode_word(r.mode) + " mode";
+	link_.reset();
+	return replaced_ ? replaced_->swap_back() : Result<std::string>(std::string());
 }
 
 Result<std::vector<Layout>> Hook::layouts() const
@@ -1028,7 +870,7 @@ Result<std::vector<Layout>> Hook::layouts() const
 Result<HookStats> Hook::stats() const
 {
 	if (stats_map_fd_ < 0)
-		return Error::from_errno(ENOENT, "hook " + hook_name_ + " has no hook_stats map",
+		return Error::detected(Errc::not_found, "hook " + hook_name_ + " has no hook_stats map",
 					 "statistics come from hooks that declare the hook_stats per-CPU array");
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)

@@ -1,6 +1,6 @@
 #include <xdphints/meta_limit.hpp>
 
-#include "fd.hpp"
+#include <xdphints/edge/fd.hpp>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -77,11 +77,10 @@ Result<uint32_t> probe_metadata_limit()
 {
 	const std::vector<bpf_insn> insns = program();
 	LIBBPF_OPTS(bpf_prog_load_opts, lo);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_meta_limit", "Dual BSD/GPL", insns.data(), insns.size(), &lo);
-	if (fd < 0)
-		return Error::from_errno(fd, "loading the XDP metadata-limit probe (a test-run XDP program)",
+	edge::UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_meta_limit", "Dual BSD/GPL", insns.data(), insns.size(), &lo));
+	if (!prog)
+		return Error::from_errno(errno, "loading the XDP metadata-limit probe (a test-run XDP program)",
 					 "run as root or grant CAP_BPF + CAP_NET_ADMIN");
-	detail::Fd prog(fd);
 
 	std::vector<uint8_t> pkt(kPacket, 0);
 	xdp_md in{}, out{};
@@ -94,7 +93,7 @@ Result<uint32_t> probe_metadata_limit()
 	o.ctx_out = &out;
 	o.ctx_size_out = sizeof(out);
 	o.repeat = 1;
-	if (int err = bpf_prog_test_run_opts(prog.fd, &o))
+	if (int err = bpf_prog_test_run_opts(prog.get(), &o))
 		return Error::from_errno(err, "running the XDP metadata-limit probe (BPF_PROG_TEST_RUN)",
 					 "needs Linux >= 5.13 (an xdp_md context for test runs) and CAP_BPF + CAP_NET_ADMIN");
 	switch (o.retval) {

@@ -1,15 +1,14 @@
 #include <xdphints/meta_tap.hpp>
 
 #include "meta_tap.skel.h"
-#include "sys_error.hpp"
+
+#include <xdphints/edge/error.hpp>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
-#include <utility>
 
 // Not in this system's uapi headers (Linux >= 6.6).
 #ifndef XDPHINTS_BPF_TCX_INGRESS
@@ -18,8 +17,8 @@
 
 namespace xdphints {
 
-using detail::Op;
-using detail::sys_error;
+using edge::Op;
+using edge::sys_error;
 
 namespace {
 
@@ -56,40 +55,29 @@ int on_record(void *ctx, void *data, size_t size)
 Result<MetaTap> MetaTap::attach(int ifindex)
 {
 	MetaTap t;
-	t.skel_ = meta_tap__open_and_load();
+	t.skel_.reset(meta_tap__open_and_load());
 	if (!t.skel_)
 		return sys_error(errno, Op::load, "load the tc metadata tap");
 	int fd = bpf_program__fd(t.skel_->progs.meta_tap);
-	t.link_fd_ = bpf_link_create(fd, ifindex, bpf_attach_type(XDPHINTS_BPF_TCX_INGRESS), nullptr);
-	if (t.link_fd_ < 0)
+	t.link_.reset(bpf_link_create(fd, ifindex, bpf_attach_type(XDPHINTS_BPF_TCX_INGRESS), nullptr));
+	if (!t.link_)
 		return Error::from_errno(errno, "attach the tc metadata tap (tcx ingress) to ifindex " +
 							std::to_string(ifindex),
 					 "needs Linux >= 6.6 (tcx links) and root");
-	t.ring_ = ring_buffer__new(bpf_map__fd(t.skel_->maps.tap_ring), on_record, t.sink_.get(), nullptr);
+	t.ring_.reset(ring_buffer__new(bpf_map__fd(t.skel_->maps.tap_ring), on_record, t.sink_.get(), nullptr));
 	if (!t.ring_)
 		return sys_error(errno, Op::map, "open the tap's ring buffer");
 	return t;
 }
 
-MetaTap::MetaTap(MetaTap &&o) noexcept
-	: skel_(std::exchange(o.skel_, nullptr)), ring_(std::exchange(o.ring_, nullptr)),
-	  link_fd_(std::exchange(o.link_fd_, -1)), sink_(std::move(o.sink_))
+void MetaTap::SkelDestroy::operator()(::meta_tap *s) const noexcept
 {
-}
-
-MetaTap::~MetaTap()
-{
-	if (ring_)
-		ring_buffer__free(ring_);
-	if (link_fd_ >= 0)
-		close(link_fd_);
-	if (skel_)
-		meta_tap__destroy(skel_);
+	meta_tap__destroy(s);
 }
 
 Result<std::vector<TappedFrame>> MetaTap::drain()
 {
-	int n = ring_buffer__consume(ring_);
+	int n = ring_buffer__consume(ring_.get());
 	if (n < 0)
 		return sys_error(n, Op::map, "read the tap's ring buffer");
 	std::vector<TappedFrame> out;

@@ -1,5 +1,7 @@
 #include "state_record.hpp"
 
+#include <xdphints/edge/proc.hpp>
+
 #include <linux/if_link.h>
 
 #include <cerrno>
@@ -14,11 +16,10 @@ namespace xdphints::detail {
 
 Result<StateKey> state_key(int ifindex)
 {
-	struct stat st {};
-	if (stat("/proc/thread-self/ns/net", &st) != 0)
-		return Error::from_errno(errno, "read the network namespace of this thread (/proc/thread-self/ns/net)",
-					 "is /proc mounted?");
-	return StateKey{uint64_t(st.st_ino), ifindex};
+	auto ns = edge::netns_inode();
+	if (!ns)
+		return ns.error();
+	return StateKey{*ns, ifindex};
 }
 
 std::string state_dir()
@@ -75,7 +76,7 @@ Status write_state(const StateKey &k, StateRecord r)
 		return Error::from_errno(errno, "create " + dir + " (where xdp-hints records what to restore)",
 					 "run as root, or set XDP_HINTS_RUN_DIR to a writable directory");
 	r.pid = getpid();
-	r.start = pid_start_time(r.pid);
+	r.start = edge::pid_start_time(r.pid);
 	std::ostringstream o;
 	o << "pid " << r.pid << "\nstart " << r.start << "\nifname " << r.ifname << "\n";
 	if (r.hwtstamp)
@@ -108,40 +109,10 @@ void remove_state(const StateKey &k) noexcept
 	(void)::rmdir(state_dir().c_str()); // only when no other record is left
 }
 
-uint64_t pid_start_time(pid_t pid) noexcept
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-	std::string s;
-	if (!in || !std::getline(in, s))
-		return 0;
-	// "pid (comm) state ppid ..."; comm may hold spaces and parentheses: parse after the last ')'.
-	auto p = s.rfind(')');
-	if (p == std::string::npos)
-		return 0;
-	std::istringstream l(s.substr(p + 1));
-	std::string field;
-	uint64_t start = 0;
-	for (int i = 3; i <= 22 && (l >> field); i++) {
-		if (i == 3 && (field == "Z" || field == "X"))
-			return 0; // exited: only waiting to be reaped
-		if (i == 22)
-			start = std::strtoull(field.c_str(), nullptr, 10);
-	}
-	return start;
-}
-
 bool owner_alive(const StateRecord &r) noexcept
 {
-	uint64_t start = pid_start_time(r.pid);
+	uint64_t start = edge::pid_start_time(r.pid);
 	return start != 0 && start == r.start;
-}
-
-std::string pid_comm(pid_t pid)
-{
-	std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-	std::string s;
-	std::getline(in, s);
-	return s;
 }
 
 } // namespace xdphints::detail

@@ -59,11 +59,7 @@ std::optional<StateRecord> read_state(const StateKey &k);
 Status write_state(const StateKey &k, StateRecord r);
 void remove_state(const StateKey &k) noexcept;
 
-// Start time of `pid` (0 if it does not run or is a zombie).
-uint64_t pid_start_time(pid_t pid) noexcept;
 // The record's owner still runs (same pid, same start time, not a zombie).
 bool owner_alive(const StateRecord &r) noexcept;
-// The process name of `pid` ("" if unknown).
-std::string pid_comm(pid_t pid);
 
 } // namespace xdphints::detail

@@ -20,6 +20,10 @@ const char *errc_name(Errc c) noexcept
 	case Errc::ambiguous: return "ambiguous";
 	case Errc::too_deep: return "too_deep";
 	case Errc::system: return "system";
+	case Errc::unsupported: return "unsupported";
+	case Errc::busy: return "busy";
+	case Errc::no_device: return "no_device";
+	case Errc::device_gone: return "device_gone";
 	}
 	return "unknown";
 }
@@ -33,6 +37,9 @@ Error Error::from_errno(int err, std::string what, std::string fix)
 	case EINVAL: code = Errc::invalid_argument; break;
 	case EIO: case EACCES: case EISDIR: code = Errc::io; break;
 	case EPROTO: case EBADMSG: case E2BIG: code = Errc::malformed_btf; break;
+	case EBUSY: case EEXIST: code = Errc::busy; break;
+	case EOPNOTSUPP: case 524 /* ENOTSUPP */: case ENOPROTOOPT: case EAFNOSUPPORT: code = Errc::unsupported; break;
+	case ENODEV: case ENXIO: code = Errc::no_device; break;
 	default: code = Errc::system; break;
 	}
 	std::string msg = std::move(what);
@@ -44,6 +51,16 @@ Error Error::from_errno(int err, std::string what, std::string fix)
 		msg += ")";
 	}
 	return Error(code, std::move(msg), err);
+}
+
+Error Error::detected(Errc c, std::string what, std::string fix)
+{
+	if (!fix.empty()) {
+		what += " (";
+		what += fix;
+		what += ")";
+	}
+	return Error(c, std::move(what));
 }
 
 std::string Error::to_string() const

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace xdphints::testbed {
@@ -33,32 +34,29 @@ Result<std::string> run(int ns_fd, std::initializer_list<std::string_view> argv)
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return Error::from_errno(errno, "pipe for '" + args[0] + "'", "check the fd limit (ulimit -n)");
+	edge::UniqueFd out_r(pipefd[0]), out_w(pipefd[1]);
 	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return Error::from_errno(e, "fork for '" + args[0] + "'", "check memory and process limits");
-	}
+	if (pid < 0)
+		return Error::from_errno(errno, "fork for '" + args[0] + "'", "check memory and process limits");
 	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
+		dup2(out_w.get(), 1);
+		dup2(out_w.get(), 2);
 		if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNET) != 0)
 			_exit(126);
 		execvp(cargs[0], cargs.data());
 		_exit(127);
 	}
-	close(pipefd[1]);
+	out_w.reset();
 	std::string out;
 	char buf[4096];
 	for (;;) {
-		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+		ssize_t n = read(out_r.get(), buf, sizeof(buf));
 		if (n > 0)
 			out.append(buf, size_t(n));
 		else if (n == 0 || errno != EINTR)
 			break;
 	}
-	close(pipefd[0]);
+	out_r.reset();
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
 	}
@@ -89,13 +87,13 @@ Result<Netns> Netns::create(std::string_view tag)
 	if (auto r = run(-1, {"ip", "netns", "add", name}); !r)
 		return r.error();
 	std::string path = std::string(kRunDir) + "/" + name;
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	edge::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd) {
 		int e = errno;
 		run(-1, {"ip", "netns", "del", name});
 		return Error::from_errno(e, "open " + path, "is /run writable? run as root");
 	}
-	Netns ns(name, fd);
+	Netns ns(name, std::move(fd));
 	// No IPv6 autoconfiguration chatter on test links: only the traffic we send.
 	if (auto r = ns.exec({"sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"}); !r)
 		return r.error();
@@ -106,20 +104,13 @@ Result<Netns> Netns::create(std::string_view tag)
 	return ns;
 }
 
-Netns::Netns(Netns &&o) noexcept : name_(std::move(o.name_)), fd_(o.fd_)
-{
-	o.fd_ = -1;
-	o.name_.clear();
-}
-
+// Removes the namespace it holds first (not fd juggling: `ip netns del`).
 Netns &Netns::operator=(Netns &&o) noexcept
 {
 	if (this != &o) {
 		destroy();
 		name_ = std::move(o.name_);
-		fd_ = o.fd_;
-		o.fd_ = -1;
-		o.name_.clear();
+		fd_ = std::move(o.fd_);
 	}
 	return *this;
 }
@@ -128,9 +119,10 @@ Netns::~Netns() { destroy(); }
 
 void Netns::destroy() noexcept
 {
-	if (fd_ >= 0)
-		close(fd_);
-	fd_ = -1;
+	// A moved-from Netns holds no fd: its name (if any is left) is not its to remove.
+	if (!fd_)
+		return;
+	fd_.reset();
 	if (!name_.empty())
 		(void)run(-1, {"ip", "netns", "del", name_});
 	name_.clear();
@@ -138,7 +130,7 @@ void Netns::destroy() noexcept
 
 Result<std::string> Netns::exec(std::initializer_list<std::string_view> argv) const
 {
-	return run(fd_, argv);
+	return run(fd_.get(), argv);
 }
 
 void Netns::sweep_stale() noexcept
@@ -173,24 +165,19 @@ Result<NetnsScope> NetnsScope::enter(const Netns &ns)
 
 Result<NetnsScope> NetnsScope::enter(int ns_fd, const std::string &name)
 {
-	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0)
+	edge::UniqueFd saved(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+	if (!saved)
 		return Error::from_errno(errno, "open /proc/thread-self/ns/net", "is /proc mounted?");
-	if (setns(ns_fd, CLONE_NEWNET) != 0) {
-		int e = errno;
-		close(saved);
-		return Error::from_errno(e, "setns into " + name, "run as root (CAP_SYS_ADMIN)");
-	}
-	return NetnsScope(saved);
+	if (setns(ns_fd, CLONE_NEWNET) != 0)
+		return Error::from_errno(errno, "setns into " + name, "run as root (CAP_SYS_ADMIN)");
+	return NetnsScope(std::move(saved));
 }
 
 NetnsScope::~NetnsScope()
 {
-	if (saved_ >= 0) {
-		// Cannot fail for a namespace we were in a moment ago; nothing to report to.
-		(void)setns(saved_, CLONE_NEWNET);
-		close(saved_);
-	}
+	// Cannot fail for a namespace we were in a moment ago; nothing to report to.
+	if (saved_)
+		(void)setns(saved_.get(), CLONE_NEWNET);
 }
 
 namespace {

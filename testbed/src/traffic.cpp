@@ -30,18 +30,18 @@ Result<VlanTagger> VlanTagger::attach(const Netns &ns, int ifindex, uint16_t tci
 {
 	VlanTagger t;
 	t.ifindex_ = ifindex;
-	t.ns_fd_ = fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0);
-	if (t.ns_fd_ < 0)
+	t.ns_fd_.reset(fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0));
+	if (!t.ns_fd_)
 		return Error::from_errno(errno, "dup netns fd", "check the fd limit (ulimit -n)");
-	t.skel_ = vlan_push__open();
+	t.skel_.reset(vlan_push__open());
 	if (!t.skel_)
 		return Error::from_errno(errno, "open the tc vlan_push program", "rebuild (make)");
 	t.skel_->rodata->vlan_tci = tci;
 	t.skel_->rodata->udp_dport = udp_dport;
-	if (int err = vlan_push__load(t.skel_))
+	if (int err = vlan_push__load(t.skel_.get()))
 		return Error::from_errno(-err, "load the tc vlan_push program",
 					 "run as root (CAP_BPF, CAP_NET_ADMIN); see the libbpf log above");
-	auto in = NetnsScope::enter(t.ns_fd_, ns.name());
+	auto in = NetnsScope::enter(t.ns_fd_.get(), ns.name());
 	if (!in)
 		return in.error();
 	auto hook = egress_hook(ifindex);
@@ -57,24 +57,20 @@ Result<VlanTagger> VlanTagger::attach(const Netns &ns, int ifindex, uint16_t tci
 	return t;
 }
 
-VlanTagger::VlanTagger(VlanTagger &&o) noexcept : ns_fd_(o.ns_fd_), ifindex_(o.ifindex_), skel_(o.skel_)
+void VlanTagger::SkelDestroy::operator()(::vlan_push *s) const noexcept
 {
-	o.ns_fd_ = -1;
-	o.skel_ = nullptr;
+	vlan_push__destroy(s);
 }
 
 VlanTagger::~VlanTagger()
 {
-	if (ns_fd_ >= 0) {
-		// The namespace may be gone already (and the clsact with it): then nothing to do.
-		if (auto in = NetnsScope::enter(ns_fd_, "the tagger's namespace")) {
-			auto hook = egress_hook(ifindex_);
-			(void)bpf_tc_hook_destroy(&hook);
-		}
-		close(ns_fd_);
+	if (!ns_fd_)
+		return;
+	// The namespace may be gone already (and the clsact with it): then nothing to do.
+	if (auto in = NetnsScope::enter(ns_fd_.get(), "the tagger's namespace")) {
+		auto hook = egress_hook(ifindex_);
+		(void)bpf_tc_hook_destroy(&hook);
 	}
-	if (skel_)
-		vlan_push__destroy(skel_);
 }
 
 uint64_t VlanTagger::tagged() const noexcept
@@ -88,10 +84,11 @@ Result<UdpFlow> UdpFlow::open(const Netns &ns, const std::string &src_ip, uint16
 	auto scope = NetnsScope::enter(ns);
 	if (!scope)
 		return scope.error();
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	edge::UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!sock)
 		return Error::from_errno(errno, "UDP socket in " + ns.name(), "check the fd limit (ulimit -n)");
-	UdpFlow flow(fd, sport, dport);
+	int fd = sock.get();
+	UdpFlow flow(std::move(sock), sport, dport);
 	sockaddr_in src{}, dst{};
 	src.sin_family = dst.sin_family = AF_INET;
 	src.sin_port = htons(sport);
@@ -105,15 +102,9 @@ Result<UdpFlow> UdpFlow::open(const Netns &ns, const std::string &src_ip, uint16
 	return flow;
 }
 
-UdpFlow::~UdpFlow()
-{
-	if (fd_ >= 0)
-		close(fd_);
-}
-
 Status UdpFlow::send(std::span<const uint8_t> payload) const
 {
-	if (::send(fd_, payload.data(), payload.size(), 0) < 0)
+	if (::send(fd_.get(), payload.data(), payload.size(), 0) < 0)
 		return Error::from_errno(errno, "send UDP to port " + std::to_string(dport_), "check the link is up");
 	return {};
 }
@@ -129,7 +120,7 @@ Result<unsigned> UdpFlow::send_burst(std::span<const uint8_t> payload, unsigned 
 	}
 	unsigned sent = 0;
 	while (sent < count) {
-		int n = sendmmsg(fd_, msgs, std::min(count - sent, kMax), 0);
+		int n = sendmmsg(fd_.get(), msgs, std::min(count - sent, kMax), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

@@ -65,7 +65,7 @@ template <class Remove> void group_stops_when_device_goes(std::string_view tag, 
 	CHECK(got.load() == sent);
 	CHECK(stopped_ms < 1000);
 	REQUIRE_FALSE(st);
-	CHECK(st.error().sys_errno == ENODEV);
+	CHECK(st.error().code == Errc::device_gone);
 	CHECK(st.error().message.find(ifname) != std::string::npos);
 	CHECK(st.error().message.find("ifindex " + std::to_string(ifindex)) != std::string::npos);
 	CHECK(st.error().message.find("gone") != std::string::npos);

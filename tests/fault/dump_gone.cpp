@@ -45,9 +45,9 @@ TEST_CASE("dump: interface deleted -> exits 1 within 1 s, naming it", "[fault][c
 		return;
 	DumpBed b("ifdel");
 	Child dump(b.dump({"--json", "--stats-interval", "0.1"}));
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	send_n(*b.flow, 5);
-	REQUIRE(dump.wait_stderr("stats: frames 5", 5000));
+	REQUIRE_STDERR(dump, "stats: frames 5", 5000);
 
 	auto t0 = clk::now();
 	REQUIRE(b.tb.rx_ns.exec({"ip", "link", "del", b.ifname()}));
@@ -63,8 +63,8 @@ TEST_CASE("dump: the veth peer's namespace deleted -> exits 1 within 1 s, naming
 		return;
 	DumpBed b("peerdel", false); // no flow: its socket would keep the peer namespace alive
 	Child dump(b.dump({"--json", "--stats-interval", "0.1"}));
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
-	REQUIRE(dump.wait_stderr("stats: frames 0", 5000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
+	REQUIRE_STDERR(dump, "stats: frames 0", 5000);
 
 	auto t0 = clk::now();
 	{

@@ -15,11 +15,11 @@ TEST_CASE("dump killed with SIGKILL mid-run: no XDP program, no XDP socket, no n
 		DumpBed b("kill");
 		prefix = b.tb.rx_ns.name().substr(0, b.tb.rx_ns.name().find('-') + 1);
 		Child dump(b.dump({"--json", "--stats-interval", "0.1"}));
-		REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+		REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 		CHECK(b.xdp().prog_id != 0);
 		CHECK(!b.queue_free()); // dump's socket holds queue 0
 		send_n(*b.flow, 100);
-		REQUIRE(dump.wait_stderr("stats: frames 100", 5000));
+		REQUIRE_STDERR(dump, "stats: frames 100", 5000);
 		dump.signal(SIGKILL);
 		CHECK(dump.wait(5000) == 128 + SIGKILL);
 		// The kernel cleans up after the process: the link and the socket close with it.
@@ -27,7 +27,7 @@ TEST_CASE("dump killed with SIGKILL mid-run: no XDP program, no XDP socket, no n
 		CHECK(eventually([&] { return b.queue_free(); }));
 		// Nothing of this run is left for the next one: a new dump attaches and receives.
 		Child again(b.dump({"--json", "--count", "3", "--stats-interval", "0"}));
-		REQUIRE(again.wait_stderr("AF_XDP socket on queue 0", 15000));
+		REQUIRE_STDERR(again, "AF_XDP socket on queue 0", 15000);
 		send_n(*b.flow, 3);
 		INFO(again.err());
 		CHECK(again.wait(10000) == 0);
@@ -44,7 +44,7 @@ TEST_CASE("two dumps on one interface: the second is refused, the first keeps re
 		return;
 	DumpBed b("two");
 	Child first(b.dump({"--json", "--count", "10", "--stats-interval", "0"}));
-	REQUIRE(first.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(first, "AF_XDP socket on queue 0", 15000);
 	uint32_t hook_id = b.xdp().prog_id;
 	REQUIRE(hook_id != 0);
 	send_n(*b.flow, 5);

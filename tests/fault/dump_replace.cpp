@@ -35,7 +35,7 @@ TEST_CASE("dump --replace that fails keeps the user's program attached", "[fault
 		return;
 	DumpBed b("repfail", false);
 	UserProg user;
-	REQUIRE(user.fd >= 0);
+	REQUIRE(user.fd);
 	for (uint32_t flags : {uint32_t(XDP_FLAGS_DRV_MODE), uint32_t(XDP_FLAGS_SKB_MODE)}) {
 		DYNAMIC_SECTION(mode_label(flags) << " mode")
 		{
@@ -73,13 +73,13 @@ TEST_CASE("dump --replace swaps the hook in and puts the user's program back on 
 		return;
 	DumpBed b("repok");
 	UserProg user;
-	REQUIRE(user.fd >= 0);
+	REQUIRE(user.fd);
 	for (uint32_t flags : {uint32_t(XDP_FLAGS_DRV_MODE), uint32_t(XDP_FLAGS_SKB_MODE)}) {
 		DYNAMIC_SECTION(mode_label(flags) << " mode")
 		{
 			REQUIRE(user.attach(b.tb.rx_ns, b.ifname(), flags) == 0);
 			Child dump(b.dump({"--replace", "--json", "--count", "4", "--stats-interval", "0"}));
-			REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+			REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 			auto during = b.xdp();
 			CHECK(during.prog_id != user.id);
 			CHECK(during.prog_id != 0);
@@ -110,10 +110,10 @@ TEST_CASE("dump --replace killed with SIGKILL: its guardian puts the user's prog
 		user_id = user.id;
 	}
 	Child dump(b.dump({"--replace", "--json", "--stats-interval", "0.1"}));
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	CHECK(b.xdp().prog_id != user_id);
 	send_n(*b.flow, 10);
-	REQUIRE(dump.wait_stderr("stats: frames 10", 5000));
+	REQUIRE_STDERR(dump, "stats: frames 10", 5000);
 	dump.signal(SIGKILL);
 	CHECK(dump.wait(5000) == 128 + SIGKILL);
 	INFO("stderr: " << dump.err());

@@ -58,7 +58,7 @@ uint32_t kill_replacing_dump(DumpBed &b, const std::vector<std::string> &env)
 	for (const char *a : {"--replace", "--json", "--stats-interval", "0"})
 		argv.push_back(a);
 	Child dump(argv);
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	pid_t guardian = guardian_pid(dump.err());
 	INFO(dump.err());
 	REQUIRE(guardian > 0);
@@ -116,7 +116,7 @@ TEST_CASE("dump --replace and its guardian killed, no bpffs: the next dump remov
 	DumpBed b("rstnopin");
 	uint32_t user_id = kill_replacing_dump(b, {"XDP_HINTS_BPFFS=/nonexistent"});
 	Child next(b.dump({"--json", "--count", "1", "--stats-interval", "0"}));
-	REQUIRE(next.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(next, "AF_XDP socket on queue 0", 15000);
 	send_n(*b.flow, 1);
 	INFO(next.err());
 	CHECK(next.wait(10000) == 0);

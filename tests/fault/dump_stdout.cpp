@@ -18,14 +18,14 @@ void stop_while_reader_lags(const char *tag, std::vector<std::string> reader_arg
 	Pipe p;
 	std::optional<Child> reader;
 	if (!reader_argv.empty())
-		reader.emplace(reader_argv, ChildFds{.in = p.r});
+		reader.emplace(reader_argv, ChildFds{.in = p.r.get()});
 	std::vector<std::string> args{"--json", "--stats-interval", "0.1"};
 	args.insert(args.end(), extra.begin(), extra.end());
-	Child dump(b.dump(args), {.out = p.w});
+	Child dump(b.dump(args), {.out = p.w.get()});
 	p.close_w();
 	if (reader)
 		p.close_r(); // else the test holds the read end and never reads: 64 KiB, then full
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	// ~350 bytes per JSON line: 2000 packets are far more than the pipe holds.
 	send_n(*b.flow, 2000);
 	CHECK(dump.wait_stderr("stats: frames 2000", 5000)); // still receiving
@@ -51,11 +51,11 @@ TEST_CASE("dump --json | head -n 2: exits 0 promptly once head is gone, hook det
 		return;
 	DumpBed b("pipe");
 	Pipe p;
-	Child head({"head", "-n", "2"}, {.in = p.r});
-	Child dump(b.dump({"--json", "--stats-interval", "0"}), {.out = p.w});
+	Child head({"head", "-n", "2"}, {.in = p.r.get()});
+	Child dump(b.dump({"--json", "--stats-interval", "0"}), {.out = p.w.get()});
 	p.close_r();
 	p.close_w();
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	send_n(*b.flow, 10);
 	REQUIRE(head.wait(5000) == 0);
 	CHECK(count_lines(head.out()) == 2);

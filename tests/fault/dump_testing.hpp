@@ -7,6 +7,7 @@
 #include "child.hpp"
 #include "privileges.hpp"
 
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -72,7 +73,7 @@ inline XdpState xdp_on(const testbed::Netns &ns, const std::string &ifname)
 // An AF_XDP socket of the test's own (copy mode, its own small umem) bound to `queue` of
 // `ifindex` in `ns`: while it lives, nobody else can bind that queue.
 struct QueueHolder {
-	int fd = -1;
+	edge::UniqueFd fd;
 	int err = 0; // errno of the failed step, 0 when bound
 	void *area = MAP_FAILED;
 	static constexpr size_t kSize = 1 << 20;
@@ -80,9 +81,9 @@ struct QueueHolder {
 	QueueHolder(const testbed::Netns &ns, int ifindex, uint32_t queue)
 	{
 		auto in = testbed::NetnsScope::enter(ns);
-		fd = in ? socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0) : -1;
+		fd.reset(in ? socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0) : -1);
 		area = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (fd < 0 || area == MAP_FAILED) {
+		if (!fd || area == MAP_FAILED) {
 			err = errno;
 			return;
 		}
@@ -96,23 +97,22 @@ struct QueueHolder {
 		sa.sxdp_ifindex = uint32_t(ifindex);
 		sa.sxdp_queue_id = queue;
 		sa.sxdp_flags = XDP_COPY;
-		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-		    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &sz, sizeof(sz)) ||
-		    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &sz, sizeof(sz)) ||
-		    setsockopt(fd, SOL_XDP, XDP_RX_RING, &sz, sizeof(sz)) ||
-		    bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)))
+		if (setsockopt(fd.get(), SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
+		    setsockopt(fd.get(), SOL_XDP, XDP_UMEM_FILL_RING, &sz, sizeof(sz)) ||
+		    setsockopt(fd.get(), SOL_XDP, XDP_UMEM_COMPLETION_RING, &sz, sizeof(sz)) ||
+		    setsockopt(fd.get(), SOL_XDP, XDP_RX_RING, &sz, sizeof(sz)) ||
+		    bind(fd.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)))
 			err = errno;
 	}
 	~QueueHolder()
 	{
-		if (fd >= 0)
-			close(fd);
+		fd.reset(); // the socket before the area it registered
 		if (area != MAP_FAILED)
 			munmap(area, kSize);
 	}
 	QueueHolder(const QueueHolder &) = delete;
 	QueueHolder &operator=(const QueueHolder &) = delete;
-	bool bound() const { return fd >= 0 && err == 0; }
+	bool bound() const { return fd && err == 0; }
 };
 
 // No AF_XDP socket is bound to the queue (ours binds; it is closed again at once). This
@@ -145,7 +145,7 @@ struct KillLeftovers {
 // stays valid whatever happens on the interface, and comparing ids tells whether it is the
 // one attached.
 struct UserProg {
-	int fd = -1;
+	edge::UniqueFd fd;
 	uint32_t id = 0;
 	UserProg()
 	{
@@ -153,19 +153,12 @@ struct UserProg {
 			{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS},
 			{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 		};
-		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "user_pass", "GPL", insns, 2, nullptr);
+		fd.reset(bpf_prog_load(BPF_PROG_TYPE_XDP, "user_pass", "GPL", insns, 2, nullptr));
 		bpf_prog_info info{};
 		uint32_t len = sizeof(info);
-		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		if (fd && bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0)
 			id = info.id;
 	}
-	~UserProg()
-	{
-		if (fd >= 0)
-			close(fd);
-	}
-	UserProg(const UserProg &) = delete;
-	UserProg &operator=(const UserProg &) = delete;
 
 	// Attaches in `xdp_flags` mode (XDP_FLAGS_SKB_MODE / XDP_FLAGS_DRV_MODE); 0 or -errno.
 	int attach(const testbed::Netns &ns, const std::string &ifname, uint32_t xdp_flags) const
@@ -173,7 +166,7 @@ struct UserProg {
 		auto in = testbed::NetnsScope::enter(ns);
 		if (!in)
 			return -EINVAL;
-		return bpf_xdp_attach(int(if_nametoindex(ifname.c_str())), fd, xdp_flags, nullptr);
+		return bpf_xdp_attach(int(if_nametoindex(ifname.c_str())), fd.get(), xdp_flags, nullptr);
 	}
 	// Detaches it if (and only if) it is the program attached in that mode; 0 or -errno.
 	int detach(const testbed::Netns &ns, const std::string &ifname, uint32_t xdp_flags) const
@@ -181,7 +174,7 @@ struct UserProg {
 		auto in = testbed::NetnsScope::enter(ns);
 		if (!in)
 			return -EINVAL;
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd.get());
 		return bpf_xdp_detach(int(if_nametoindex(ifname.c_str())), xdp_flags | XDP_FLAGS_REPLACE, &o);
 	}
 };
@@ -227,30 +220,15 @@ inline unsigned count_lines(const std::string &s)
 
 // A pipe whose ends the test hands to children; both closed on destruction.
 struct Pipe {
-	int r = -1, w = -1;
+	edge::UniqueFd r, w;
 	Pipe()
 	{
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) == 0)
-			r = p[0], w = p[1];
+			r.reset(p[0]), w.reset(p[1]);
 	}
-	~Pipe()
-	{
-		close_r();
-		close_w();
-	}
-	void close_r()
-	{
-		if (r >= 0)
-			close(r);
-		r = -1;
-	}
-	void close_w()
-	{
-		if (w >= 0)
-			close(w);
-		w = -1;
-	}
+	void close_r() { r.reset(); }
+	void close_w() { w.reset(); }
 };
 
 // The usual bed of a dump test: a testbed, one UDP flow from the sender to the receiver,

@@ -21,12 +21,14 @@ namespace {
 
 // A UDP socket in `ns` bound to ip:port; counts datagrams.
 struct UdpSink {
-	int fd = -1;
+	xdphints::edge::UniqueFd sock;
+	int fd = -1; // sock's
 	UdpSink(const tb::Netns &ns, const std::string &ip, uint16_t port)
 	{
 		auto sc = take(tb::NetnsScope::enter(ns), "enter namespace");
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		REQUIRE(fd >= 0);
+		sock.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+		fd = sock.get();
+		REQUIRE(sock);
 		int big = 8 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 		sockaddr_in a{};
@@ -35,7 +37,6 @@ struct UdpSink {
 		inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
 		REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0);
 	}
-	~UdpSink() { close(fd); }
 	// Datagrams until none came for idle_ms; fn(payload) for each.
 	template <class Fn> uint64_t count(int idle_ms, Fn &&fn)
 	{

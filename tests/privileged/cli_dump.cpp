@@ -62,7 +62,7 @@ TEST_CASE("dump --json: one JSON object per packet, keys are BTF member names", 
 
 	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--json", "--count", "8",
 				     "--stats-interval", "0"}));
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	uint8_t payload[18] = {1, 2, 3};
 	for (int i = 0; i < 4; i++) {
 		REQUIRE(plain->send(payload));
@@ -173,9 +173,9 @@ TEST_CASE("dump stops on Ctrl-C: exits 0 and detaches the hook", "[privileged][c
 	auto tb = testbed::Testbed::create("sigint");
 	REQUIRE_OK(tb);
 	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--stats-interval", "0.2"}));
-	REQUIRE(dump.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
 	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) != 0);
-	REQUIRE(dump.wait_stderr("stats: frames 0", 5000)); // running, printing statistics
+	REQUIRE_STDERR(dump, "stats: frames 0", 5000); // running, printing statistics
 	dump.signal(SIGINT);
 	INFO(dump.err());
 	CHECK(dump.wait(10000) == 0);

@@ -50,7 +50,7 @@ std::vector<nlohmann::json> dump(Bed &b, std::vector<std::string> args, unsigned
 				      "--json", "--stats-interval", "0"};
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child c(argv);
-	REQUIRE(c.wait_stderr("AF_XDP socket on queue 0", 15000));
+	REQUIRE_STDERR(c, "AF_XDP socket on queue 0", 15000);
 	uint8_t payload[44] = {0}; // PTP-sized: a PTP event message header is 34+ bytes
 	for (unsigned i = 0; i < per_flow; i++)
 		for (auto &f : b.flows)

@@ -39,5 +39,5 @@ TEST_CASE("--hwtstamp on a device without hardware timestamping is refused, noth
 
 	auto nosuch = HwTimestamping::enable("xhnosuch2");
 	REQUIRE_FALSE(nosuch);
-	CHECK(nosuch.error().sys_errno == ENODEV);
+	CHECK(nosuch.error().code == Errc::no_device);
 }

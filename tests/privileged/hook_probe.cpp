@@ -51,5 +51,5 @@ TEST_CASE("probe reports driver, hook, fields, XDP features and the timestamp cl
 
 	auto none = probe("xhnosuch1");
 	REQUIRE_FALSE(none);
-	CHECK(none.error().sys_errno == ENODEV);
+	CHECK(none.error().code == Errc::no_device);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the hook_*.cpp privileged tests: a testbed with the thread inside its rx
 // namespace, and a few kernel-side checks that do not go through the code under test.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/hook.hpp>
 #include <xdphints/meta_tap.hpp>
 #include <xdphints/testbed/netns.hpp>
@@ -108,11 +109,9 @@ inline bpf_xdp_query_opts xdp_query(int ifindex)
 inline bool prog_gone(uint32_t id)
 {
 	for (int i = 0; i < 200; i++) {
-		int fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0 && errno == ENOENT)
+		edge::UniqueFd fd(bpf_prog_get_fd_by_id(id));
+		if (!fd && errno == ENOENT)
 			return true;
-		if (fd >= 0)
-			close(fd);
 		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 	}
 	return false;
@@ -131,15 +130,15 @@ template <class F> bool eventually(F pred)
 
 // A bound, non-blocking UDP socket in the calling thread's namespace (the rx side), so
 // no ICMP port-unreachable comes back to the sender.
-inline int udp_receiver(const std::string &ip, uint16_t port)
+inline edge::UniqueFd udp_receiver(const std::string &ip, uint16_t port)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	REQUIRE(fd >= 0);
+	edge::UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+	REQUIRE(fd);
 	sockaddr_in sa{};
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
 	REQUIRE(inet_pton(AF_INET, ip.c_str(), &sa.sin_addr) == 1);
-	REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	REQUIRE(bind(fd.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
 	return fd;
 }
 
@@ -148,7 +147,7 @@ inline int udp_receiver(const std::string &ip, uint16_t port)
 inline std::vector<TappedFrame> send_and_tap(RxBed &bed, MetaTap &tap,
 					     const std::vector<std::pair<uint16_t, int>> &ports)
 {
-	std::vector<int> rx;
+	std::vector<edge::UniqueFd> rx; // open until the frames are in: no ICMP back
 	int total = 0;
 	const uint8_t payload[44] = {9};
 	for (auto [port, n] : ports) {
@@ -167,8 +166,7 @@ inline std::vector<TappedFrame> send_and_tap(RxBed &bed, MetaTap &tap,
 		frames.insert(frames.end(), got->begin(), got->end());
 		return int(frames.size()) >= total;
 	});
-	for (int fd : rx)
-		close(fd);
+	rx.clear();
 	CHECK(int(frames.size()) == total);
 	return frames;
 }

@@ -88,8 +88,8 @@ Counts run(const std::string &obj, unsigned hints, const std::string &tag, std::
 	auto tagger = testbed::VlanTagger::attach(bed->bed.tx_ns, bed->bed.tx().ifindex, 42, 44002);
 	REQUIRE(tagger);
 	// No tap here: dropped packets never reach tc. Count what the hook saw instead.
-	int rx1 = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 44001);
-	int rx2 = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 44002);
+	auto rx1 = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 44001);
+	auto rx2 = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 44002);
 	const uint8_t payload[40] = {3};
 	for (auto [port, n] : {std::pair<uint16_t, int>{44001, 5}, {44002, 4}}) {
 		auto flow = testbed::UdpFlow::open(bed->bed.tx_ns, bed->bed.tx().ipv4, uint16_t(port + 100),
@@ -107,8 +107,6 @@ Counts run(const std::string &obj, unsigned hints, const std::string &tag, std::
 	CHECK(st->rx == 9);
 	Counts c = counts_of(*hook);
 	CHECK(st->user_verdict == c.dropped); // XDP_DROP came from the user program
-	close(rx1);
-	close(rx2);
 	return c;
 }
 

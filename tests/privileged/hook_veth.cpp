@@ -28,15 +28,15 @@ HookOptions opts(std::string ifname, std::string hook = "", bool replace = false
 }
 
 // A netlink-attached (not bpf_link) XDP_PASS program, as `ip link set xdp` would leave.
-int attach_plain_pass(int ifindex)
+edge::UniqueFd attach_plain_pass(int ifindex)
 {
 	const bpf_insn insns[] = {
 		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS},
 		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_plain_pass", "GPL", insns, 2, nullptr);
-	REQUIRE(fd >= 0);
-	REQUIRE(bpf_xdp_attach(ifindex, fd, XDP_FLAGS_DRV_MODE, nullptr) == 0);
+	edge::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_plain_pass", "GPL", insns, 2, nullptr));
+	REQUIRE(fd);
+	REQUIRE(bpf_xdp_attach(ifindex, fd.get(), XDP_FLAGS_DRV_MODE, nullptr) == 0);
 	return fd;
 }
 
@@ -52,27 +52,24 @@ uint32_t prog_id_of(int fd)
 // through the program's map ids), at the offset the kernel's BTF gives the variable.
 uint32_t bss_obj_id_from_kernel(uint32_t prog_id)
 {
-	int pfd = bpf_prog_get_fd_by_id(prog_id);
-	REQUIRE(pfd >= 0);
+	edge::UniqueFd pfd(bpf_prog_get_fd_by_id(prog_id));
+	REQUIRE(pfd);
 	std::array<uint32_t, 16> map_ids{};
 	bpf_prog_info info{};
 	info.nr_map_ids = map_ids.size();
 	info.map_ids = reinterpret_cast<uintptr_t>(map_ids.data());
 	uint32_t len = sizeof(info);
-	REQUIRE(bpf_obj_get_info_by_fd(pfd, &info, &len) == 0);
-	close(pfd);
+	REQUIRE(bpf_obj_get_info_by_fd(pfd.get(), &info, &len) == 0);
 
 	for (uint32_t i = 0; i < info.nr_map_ids; i++) {
-		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
-		REQUIRE(mfd >= 0);
+		edge::UniqueFd mfd(bpf_map_get_fd_by_id(map_ids[i]));
+		REQUIRE(mfd);
 		bpf_map_info mi{};
 		uint32_t mlen = sizeof(mi);
-		REQUIRE(bpf_obj_get_info_by_fd(mfd, &mi, &mlen) == 0);
+		REQUIRE(bpf_obj_get_info_by_fd(mfd.get(), &mi, &mlen) == 0);
 		std::string name = mi.name;
-		if (name.size() < 4 || name.compare(name.size() - 4, 4, ".bss") != 0) {
-			close(mfd);
+		if (name.size() < 4 || name.compare(name.size() - 4, 4, ".bss") != 0)
 			continue;
-		}
 		struct btf *btf = btf__load_from_kernel_by_id(mi.btf_id);
 		REQUIRE(btf);
 		int sec = btf__find_by_name_kind(btf, ".bss", BTF_KIND_DATASEC);
@@ -88,8 +85,7 @@ uint32_t bss_obj_id_from_kernel(uint32_t prog_id)
 		REQUIRE(off >= 0);
 		std::vector<uint8_t> val(mi.value_size);
 		uint32_t key = 0;
-		REQUIRE(bpf_map_lookup_elem(mfd, &key, val.data()) == 0);
-		close(mfd);
+		REQUIRE(bpf_map_lookup_elem(mfd.get(), &key, val.data()) == 0);
 		uint32_t id;
 		std::memcpy(&id, val.data() + off, sizeof(id));
 		return id;
@@ -128,15 +124,14 @@ TEST_CASE("veth hook attaches in driver mode through a bpf_link and goes away wi
 		bool via_link = false;
 		uint32_t link_id = 0;
 		while (bpf_link_get_next_id(link_id, &link_id) == 0) {
-			int lfd = bpf_link_get_fd_by_id(link_id);
-			if (lfd < 0)
+			edge::UniqueFd lfd(bpf_link_get_fd_by_id(link_id));
+			if (!lfd)
 				continue;
 			bpf_link_info li{};
 			uint32_t len = sizeof(li);
-			if (bpf_obj_get_info_by_fd(lfd, &li, &len) == 0 && li.type == BPF_LINK_TYPE_XDP &&
+			if (bpf_obj_get_info_by_fd(lfd.get(), &li, &len) == 0 && li.type == BPF_LINK_TYPE_XDP &&
 			    li.prog_id == id && int(li.xdp.ifindex) == bed->rx_index())
 				via_link = true;
-			close(lfd);
 		}
 		CHECK(via_link);
 	}
@@ -160,7 +155,7 @@ TEST_CASE("a second hook is refused and the first stays attached", "[hook][veth]
 		REQUIRE_FALSE(second);
 		const auto &msg = second.error().message;
 		INFO(msg);
-		CHECK(second.error().sys_errno == EBUSY);
+		CHECK(second.error().code == Errc::busy);
 		CHECK(msg.find(bed->rx_if() + " already has XDP program id " + std::to_string(first->prog_id())) !=
 		      std::string::npos);
 		CHECK(msg.find("xdp_hints_hook") != std::string::npos);
@@ -177,13 +172,13 @@ TEST_CASE("a netlink-attached program is kept unless --replace, then replaced an
 	auto bed = RxBed::make("hkc");
 	REQUIRE(bed);
 
-	int plain = attach_plain_pass(bed->rx_index());
-	uint32_t plain_id = prog_id_of(plain);
+	auto plain = attach_plain_pass(bed->rx_index());
+	uint32_t plain_id = prog_id_of(plain.get());
 
 	auto refused = Hook::attach(opts(bed->rx_if()));
 	REQUIRE_FALSE(refused);
 	INFO(refused.error().message);
-	CHECK(refused.error().sys_errno == EBUSY);
+	CHECK(refused.error().code == Errc::busy);
 	CHECK(refused.error().message.find(bed->rx_if() + " already has XDP program id " + std::to_string(plain_id) +
 					   " (name xh_plain_pass)") != std::string::npos);
 	CHECK(refused.error().message.find("detach it (ip link set dev " + bed->rx_if() +
@@ -198,9 +193,8 @@ TEST_CASE("a netlink-attached program is kept unless --replace, then replaced an
 	}
 	// The user's program is back when the hook goes (it was lost before: issue 9).
 	CHECK(xdphints::test::xdp_query(bed->rx_index()).drv_prog_id == plain_id);
-	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = plain);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = plain.get());
 	CHECK(bpf_xdp_detach(bed->rx_index(), XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &o) == 0);
-	close(plain);
 }
 
 TEST_CASE("bad input gives an error naming cause and fix", "[hook]")
@@ -213,7 +207,7 @@ TEST_CASE("bad input gives an error naming cause and fix", "[hook]")
 	auto nosuch = Hook::attach(opts("xhnosuch0"));
 	REQUIRE_FALSE(nosuch);
 	INFO(nosuch.error().message);
-	CHECK(nosuch.error().sys_errno == ENODEV);
+	CHECK(nosuch.error().code == Errc::no_device);
 	CHECK(nosuch.error().message.find("no interface xhnosuch0 in this network namespace (ip link)") !=
 	      std::string::npos);
 
@@ -221,7 +215,7 @@ TEST_CASE("bad input gives an error naming cause and fix", "[hook]")
 	byidx.ifindex = 99999;
 	auto byindex = Hook::attach(byidx);
 	REQUIRE_FALSE(byindex);
-	CHECK(byindex.error().sys_errno == ENODEV);
+	CHECK(byindex.error().code == Errc::no_device);
 
 	// lo has no XDP RX metadata kfuncs: naming a kfunc hook for it is refused with the fix.
 	auto lo = Hook::attach(opts("lo", "veth"));
@@ -337,7 +331,7 @@ TEST_CASE("stack-sent UDP increments the hook's rx counter", "[hook][veth][traff
 
 	// A receiver in the rx namespace (this thread is in it), so no ICMP port-unreachable
 	// comes back, and so we see the stack still gets the packets after the hook.
-	int rx = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 40002);
+	auto rx = xdphints::test::udp_receiver(bed->bed.rx().ipv4, 40002);
 
 	auto flow = testbed::UdpFlow::open(bed->bed.tx_ns, bed->bed.tx().ipv4, 40001, bed->bed.rx().ipv4, 40002);
 	REQUIRE(flow);
@@ -360,10 +354,9 @@ TEST_CASE("stack-sent UDP increments the hook's rx counter", "[hook][veth][traff
 	int got = 0;
 	xdphints::test::eventually([&] {
 		uint8_t buf[64];
-		while (recv(rx, buf, sizeof(buf), 0) == ssize_t(sizeof(payload)))
+		while (recv(rx.get(), buf, sizeof(buf), 0) == ssize_t(sizeof(payload)))
 			got++;
 		return got >= n;
 	});
 	CHECK(got == n);
-	close(rx);
 }

@@ -3,6 +3,8 @@
 // for tests that check what a user would see. The child is killed if still running when
 // the Child is destroyed. A test may hand the child its own stdin or stdout (a pipe the
 // test holds, another child's pipe end): `Child(argv, {.in = fd, .out = fd})`.
+#include <xdphints/edge/fd.hpp>
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -25,8 +27,14 @@ public:
 	explicit Child(std::vector<std::string> argv, ChildFds fds = {})
 	{
 		int out[2], err[2];
-		if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		if (pipe2(out, O_CLOEXEC))
 			return;
+		out_fd_.reset(out[0]);
+		edge::UniqueFd out_w(out[1]);
+		if (pipe2(err, O_CLOEXEC))
+			return;
+		err_fd_.reset(err[0]);
+		edge::UniqueFd err_w(err[1]);
 		pid_ = fork();
 		if (pid_ == 0) {
 			if (fds.in >= 0)
@@ -40,10 +48,6 @@ public:
 			execvp(a[0], a.data());
 			_exit(127);
 		}
-		close(out[1]);
-		close(err[1]);
-		out_fd_ = out[0];
-		err_fd_ = err[0];
 	}
 	~Child()
 	{
@@ -51,10 +55,6 @@ public:
 			kill(pid_, SIGKILL);
 			reap(0);
 		}
-		if (out_fd_ >= 0)
-			close(out_fd_);
-		if (err_fd_ >= 0)
-			close(err_fd_);
 	}
 	Child(const Child &) = delete;
 	Child &operator=(const Child &) = delete;
@@ -113,8 +113,8 @@ private:
 	// -1 both pipes at EOF.
 	int pump(int timeout_ms)
 	{
-		pollfd p[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
-		if (out_fd_ < 0 && err_fd_ < 0)
+		pollfd p[2] = {{out_fd_.get(), POLLIN, 0}, {err_fd_.get(), POLLIN, 0}};
+		if (!out_fd_ && !err_fd_)
 			return -1;
 		if (poll(p, 2, timeout_ms) <= 0)
 			return 0;
@@ -126,17 +126,24 @@ private:
 			if (r > 0) {
 				(i ? err_ : out_).append(buf, size_t(r));
 			} else {
-				close(p[i].fd);
-				(i ? err_fd_ : out_fd_) = -1;
+				(i ? err_fd_ : out_fd_).reset();
 			}
 		}
 		return 1;
 	}
 	pid_t pid_ = -1;
-	int out_fd_ = -1, err_fd_ = -1;
+	edge::UniqueFd out_fd_, err_fd_;
 	int raw_ = 0, status_ = -1;
 	bool reaped_ = false;
 	std::string out_, err_;
 };
 
 } // namespace xdphints::test
+
+// REQUIRE that a child prints `needle` on stderr within `ms`; on failure the test stops
+// with everything the child printed there (its own error names the cause).
+#define REQUIRE_STDERR(child, needle, ms)                                                    \
+	do {                                                                                 \
+		if (!(child).wait_stderr((needle), (ms)))                                    \
+			FAIL("no \"" << (needle) << "\" on stderr; it printed:\n" << (child).err()); \
+	} while (0)

@@ -1,10 +1,10 @@
 // Umem and socket setup and the receive/transmit loops against a fake kernel: the
-// system-call seam (xdphints/af_xdp/sys.hpp) stands in for socket/setsockopt/bind/mmap, so
+// system-call seam (xdphints/edge/sys.hpp) stands in for socket/setsockopt/bind/mmap, so
 // error paths (zero-copy refused, EBUSY, ENOPROTOOPT, old kernels) and the data path run
 // without root, and every fd and mapping is checked to be released.
 #include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/af_xdp/sys.hpp>
+#include <xdphints/edge/sys.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -15,10 +15,13 @@
 #include <map>
 #include <set>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace xdphints;
 using namespace xdphints::afxdp;
+using xdphints::edge::Sys;
+using xdphints::edge::SysOverride;
 
 namespace {
 
@@ -48,14 +51,19 @@ struct FakeKernel {
 
 FakeKernel *K = nullptr;
 
-const Sys kFake{
-	[](int, int, int) -> int {
+// Fake fds start at 5000; a real fd (a pipe, a file the test opens) is closed for real.
+const Sys kFake = xdphints::edge::with_real({
+	.socket = [](int, int, int) -> int {
 		int fd = K->next_fd++;
 		K->open_fds.insert(fd);
 		return fd;
 	},
-	[](int fd) -> int { return K->open_fds.erase(fd) ? 0 : (errno = EBADF, -1); },
-	[](int, int level, int name, const void *val, socklen_t len) -> int {
+	.close = [](int fd) -> int {
+		if (fd < 5000)
+			return ::close(fd);
+		return K->open_fds.erase(fd) ? 0 : (errno = EBADF, -1);
+	},
+	.setsockopt = [](int, int level, int name, const void *val, socklen_t len) -> int {
 		if (level == SOL_SOCKET && name == 69 /* SO_PREFER_BUSY_POLL */ && K->busy_poll_errno)
 			return errno = K->busy_poll_errno, -1;
 		if (level == SOL_XDP && name == XDP_UMEM_REG && K->reject_tx_metadata_flag && len > 28) {
@@ -66,7 +74,7 @@ const Sys kFake{
 		}
 		return 0;
 	},
-	[](int, int level, int name, void *val, socklen_t *len) -> int {
+	.getsockopt = [](int, int level, int name, void *val, socklen_t *len) -> int {
 		if (level == SOL_SOCKET && name == SO_ERROR) {
 			int e = K->so_error.exchange(0);
 			std::memcpy(val, &e, sizeof(e));
@@ -94,7 +102,7 @@ const Sys kFake{
 		}
 		return errno = ENOPROTOOPT, -1;
 	},
-	[](int fd, const sockaddr *sa, socklen_t) -> int {
+	.bind = [](int fd, const sockaddr *sa, socklen_t) -> int {
 		auto *x = reinterpret_cast<const sockaddr_xdp *>(sa);
 		K->bind_flags.push_back(x->sxdp_flags);
 		K->bind_fds.push_back(fd);
@@ -104,7 +112,7 @@ const Sys kFake{
 		int e = (x->sxdp_flags & XDP_ZEROCOPY) ? K->zc_bind_errno : K->copy_bind_errno;
 		return e ? (errno = e, -1) : 0;
 	},
-	[](void *addr, size_t len, int prot, int flags, int fd, off_t off) -> void * {
+	.mmap = [](void *addr, size_t len, int prot, int flags, int fd, off_t off) -> void * {
 		if (fd < 0)
 			return ::mmap(addr, len, prot, flags & ~MAP_HUGETLB, fd, off);
 		void *p = std::calloc(1, len);
@@ -112,7 +120,7 @@ const Sys kFake{
 		K->rings[off] = static_cast<uint8_t *>(p);
 		return p;
 	},
-	[](void *addr, size_t len) -> int {
+	.munmap = [](void *addr, size_t len) -> int {
 		auto it = K->ring_maps.find(addr);
 		if (it == K->ring_maps.end())
 			return ::munmap(addr, len);
@@ -120,10 +128,10 @@ const Sys kFake{
 		K->ring_maps.erase(it);
 		return 0;
 	},
-	[](int, unsigned long, void *) -> int { return errno = ENOTTY, -1; },
-	[](int, uint32_t, int) -> int { return K->map_updates++, 0; },
-	[](int, uint32_t) -> int { return K->map_deletes++, 0; },
-};
+	.ioctl = [](int, unsigned long, void *) -> int { return errno = ENOTTY, -1; },
+	.xskmap_set = [](int, uint32_t, int) -> int { return K->map_updates++, 0; },
+	.xskmap_clear = [](int, uint32_t) -> int { return K->map_deletes++, 0; },
+});
 
 struct WithFakeKernel {
 	FakeKernel k;
@@ -696,8 +704,8 @@ TEST_CASE("afxdp RxGroup: a device that goes stops every thread and the run retu
 	auto st = group->run(stop, {}, [](XskSocket &, const Frame &) {});
 	REQUIRE_FALSE(st);
 	INFO(st.error().message);
-	CHECK(st.error().code == Errc::system);
-	CHECK(st.error().sys_errno == ENODEV);
+	CHECK(st.error().code == Errc::device_gone);
+	CHECK(st.error().sys_errno == 0); // seen by us (SO_ERROR ENETDOWN), said as device_gone
 	CHECK(st.error().message.find("ifindex 7") != std::string::npos);
 	CHECK(st.error().message.find("is gone") != std::string::npos);
 	CHECK(st.error().message.find("Start again once the interface exists") != std::string::npos);

@@ -1,10 +1,12 @@
-// --hwtstamp without a NIC that timestamps: the SIOCGHWTSTAMP/SIOCSHWTSTAMP seam stands for
+// --hwtstamp without a NIC that timestamps: the edge seam's ioctl (SIOCGHWTSTAMP/SIOCSHWTSTAMP) stands for
 // the driver (its setting lives in shared memory, so a forked "dump" that is killed changes
 // the same device), on loopback, with the state records in a directory of the test's own.
 // What must hold: the previous setting is on disk before it is changed; it is put back on
 // destruction; a process killed after the change leaves a record from which the next
 // enable() or restore_left_behind() puts it back and says so; a live owner is refused.
 #include <xdphints/hook.hpp>
+#include <xdphints/edge/fd.hpp>
+#include <xdphints/edge/sys.hpp>
 #include <xdphints/hwtstamp.hpp>
 
 #include <catch2/catch.hpp>
@@ -55,8 +57,9 @@ std::string slurp(const std::string &path)
 	return ss.str();
 }
 
-int fake_ioctl(int, unsigned long req, struct ifreq *ifr)
+int fake_ioctl(int, unsigned long req, void *arg)
 {
+	auto *ifr = static_cast<struct ifreq *>(arg);
 	auto *c = reinterpret_cast<hwtstamp_config *>(ifr->ifr_data);
 	if (std::strcmp(ifr->ifr_name, "lo") != 0) {
 		errno = ENODEV;
@@ -87,7 +90,8 @@ int fake_ioctl(int, unsigned long req, struct ifreq *ifr)
 // Run dir, fake NIC (TX on, RX off), seam in place: for the test's lifetime.
 struct Fixture {
 	fs::path dir;
-	HwtstampIoctlOverride seam{fake_ioctl};
+	edge::Sys sys = edge::with_real({.ioctl = fake_ioctl});
+	edge::SysOverride seam{sys};
 	Fixture()
 	{
 		char tmpl[] = "/tmp/xh-hwts-XXXXXX";
@@ -180,27 +184,28 @@ TEST_CASE("hwtstamp: the next enable restores a killed process's setting first a
 TEST_CASE("hwtstamp: a setting held by a process that runs is refused, and left alone", "[hwtstamp]")
 {
 	Fixture fx;
-	int ready[2], done[2];
-	REQUIRE(pipe(ready) == 0);
-	REQUIRE(pipe(done) == 0);
+	int p[2], q[2];
+	REQUIRE(pipe(p) == 0);
+	REQUIRE(pipe(q) == 0);
+	edge::UniqueFd ready_r(p[0]), ready_w(p[1]), done_r(q[0]), done_w(q[1]);
 	pid_t owner = fork();
 	if (owner == 0) {
-		close(ready[0]);
-		close(done[1]);
+		ready_r.reset();
+		done_w.reset();
 		auto h = HwTimestamping::enable("lo");
-		(void)!write(ready[1], h ? "y" : "n", 1);
+		(void)!write(ready_w.get(), h ? "y" : "n", 1);
 		char c;
-		(void)!read(done[0], &c, 1); // until the test is done with it
+		(void)!read(done_r.get(), &c, 1); // until the test is done with it
 		_exit(0);
 	}
-	close(ready[1]);
-	close(done[0]);
+	ready_w.reset();
+	done_r.reset();
 	char c = 0;
-	REQUIRE(read(ready[0], &c, 1) == 1); // EOF if the child died
+	REQUIRE(read(ready_r.get(), &c, 1) == 1); // EOF if the child died
 	REQUIRE(c == 'y');
 	auto h = HwTimestamping::enable("lo");
 	REQUIRE_FALSE(h);
-	CHECK(h.error().sys_errno == EBUSY);
+	CHECK(h.error().code == Errc::busy);
 	CHECK(h.error().message.find("lo is in use by") != std::string::npos);
 	CHECK(h.error().message.find("(pid " + std::to_string(owner) + ")") != std::string::npos);
 	auto r = restore_left_behind("lo");
@@ -208,8 +213,8 @@ TEST_CASE("hwtstamp: a setting held by a process that runs is refused, and left 
 	CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_ALL); // still the owner's
 	kill(owner, SIGKILL);
 	waitpid(owner, nullptr, 0);
-	close(ready[0]);
-	close(done[1]);
+	ready_r.reset();
+	done_w.reset();
 	auto after = restore_left_behind("lo");
 	REQUIRE(after);
 	CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_NONE);

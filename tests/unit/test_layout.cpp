@@ -1,4 +1,5 @@
 // Hint-struct discovery: names, decl tags, id conventions, wire rules, diagnostics.
+#include <xdphints/edge/fd.hpp>
 #include "fixture.hpp"
 #include "layout_json.hpp"
 
@@ -141,10 +142,11 @@ TEST_CASE("Btf sources: bytes, raw file and adopt() give the same layouts")
 	unit::Fixture f;
 	std::vector<uint8_t> raw = f.b.bytes();
 	char path[] = "/tmp/xdphints-unit-XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	REQUIRE(write(fd, raw.data(), raw.size()) == ssize_t(raw.size()));
-	close(fd);
+	{
+		xdphints::edge::UniqueFd fd(mkstemp(path));
+		REQUIRE(fd);
+		REQUIRE(write(fd.get(), raw.data(), raw.size()) == ssize_t(raw.size()));
+	}
 	auto from_file = Btf::from_raw_file(path);
 	unlink(path);
 	REQUIRE(from_file);

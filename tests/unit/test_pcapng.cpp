@@ -274,7 +274,7 @@ TEST_CASE("pcapng: a stripped VLAN tag is re-inserted after the two MAC addresse
 			std::vector<std::byte> out(n, std::byte{0xee});
 			std::size_t w = pn::copy_with_vlan(out, f, *p.vlan);
 			REQUIRE(w == std::min<std::size_t>(n, 64));
-			CHECK(std::memcmp(out.data(), want.data(), w) == 0);
+			CHECK((w == 0 || std::memcmp(out.data(), want.data(), w) == 0));
 			for (std::size_t i = w; i < n; i++)
 				CHECK(out[i] == std::byte{0xee}); // nothing written past what it returns
 		}

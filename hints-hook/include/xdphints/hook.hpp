@@ -18,6 +18,7 @@
 // Kernel: device-bound XDP and the timestamp/hash kfuncs need Linux >= 6.3, the VLAN kfunc
 // >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
 #include <xdphints/btf.hpp>
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/hwtstamp.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/result.hpp>
@@ -34,8 +35,10 @@ struct bpf_program;
 
 namespace xdphints {
 
-namespace detail {
+namespace edge {
 struct ErrContext;
+} // namespace edge
+namespace detail {
 struct Replaced;
 } // namespace detail
 
@@ -119,13 +122,16 @@ public:
 	// whose driver implements the kfuncs.
 	static Result<Hook> load(const HookOptions &opt);
 
-	Hook(Hook &&o) noexcept;
-	Hook &operator=(Hook &&o) noexcept;
+	// All = default (in hook.cpp, where detail::Replaced is complete). Members go in
+	// reverse order: the link closes (or the replaced program is swapped back), then
+	// hardware timestamping is restored, then the object is unloaded.
+	Hook(Hook &&) noexcept;
+	Hook &operator=(Hook &&) noexcept;
 	Hook(const Hook &) = delete;
 	Hook &operator=(const Hook &) = delete;
-	~Hook(); // detaches (closes the link), then unloads
+	~Hook();
 
-	bool attached() const noexcept { return link_fd_ >= 0 || netlink_; }
+	bool attached() const noexcept;
 	int xsks_map_fd() const noexcept { return xsks_map_fd_; }
 	int prog_fd() const noexcept { return prog_fd_; }
 	uint32_t prog_id() const noexcept { return prog_id_; }
@@ -159,18 +165,17 @@ public:
 	Result<HookStats> stats() const;
 
 private:
-	Hook() = default;
-	void reset() noexcept;
-	Result<bpf_program *> open_builtin(const HookOptions &opt, const detail::ErrContext &ctx);
-	Result<bpf_program *> open_object(const HookOptions &opt, const detail::ErrContext &ctx);
+	Hook();
+	Result<bpf_program *> open_builtin(const HookOptions &opt, const edge::ErrContext &ctx);
+	Result<bpf_program *> open_object(const HookOptions &opt, const edge::ErrContext &ctx);
 
-	std::unique_ptr<bpf_object, void (*)(bpf_object *)> obj_{nullptr, nullptr};
+	edge::ObjectPtr obj_;
 	std::unique_ptr<Btf> btf_;
 	std::unique_ptr<HwTimestamping> hwts_; // restored after the link is closed
-	std::unique_ptr<detail::Replaced> replaced_; // --replace: the program to put back
-	bool netlink_ = false; // attached through netlink (replace), not a link
+	// --replace: the program to put back; once swapped, the netlink attachment itself.
+	std::unique_ptr<detail::Replaced> replaced_;
+	edge::UniqueFd link_;  // the bpf_link (without --replace)
 	std::vector<std::string> restored_;
-	int link_fd_ = -1;
 	int prog_fd_ = -1;     // owned by obj_
 	int xsks_map_fd_ = -1; // owned by obj_
 	int stats_map_fd_ = -1; // owned by obj_
@@ -187,8 +192,7 @@ private:
 	bool ptp_split_ = false;
 	bool user_logic_ = false;
 	std::vector<std::string> written_;
-	std::vector<int> load_fds_; // memfds libbpf reads until load (linked user logic)
-	void close_load_fds() noexcept;
+	std::vector<edge::UniqueFd> load_fds_; // memfds libbpf reads until load (linked user logic)
 };
 
 // The bring-your-own hook contract, checked on an opened (not loaded) object; the error

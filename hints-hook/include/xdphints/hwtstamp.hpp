@@ -7,13 +7,13 @@
 // see restore_left_behind() in hook.hpp) BEFORE it is changed, so a process killed with
 // SIGKILL leaves behind what is needed to put it back: the next enable() or attach on the
 // interface, or `xdp-hints reset IFNAME`, restores it and says so.
+#include <xdphints/edge/ethtool.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
-
-struct ifreq;
 
 namespace xdphints {
 
@@ -26,11 +26,11 @@ public:
 	// process that still runs is refused (EBUSY).
 	static Result<HwTimestamping> enable(std::string_view ifname);
 
-	HwTimestamping(HwTimestamping &&o) noexcept;
+	HwTimestamping(HwTimestamping &&o) noexcept = default;
 	HwTimestamping(const HwTimestamping &) = delete;
 	HwTimestamping &operator=(const HwTimestamping &) = delete;
 	HwTimestamping &operator=(HwTimestamping &&) = delete;
-	~HwTimestamping();
+	~HwTimestamping(); // puts the previous setting back (not fd juggling: a restore)
 
 	int rx_filter() const noexcept { return rx_filter_; }         // as the driver set it
 	int previous_rx_filter() const noexcept { return prev_rx_; }  // restored on destruction
@@ -39,7 +39,8 @@ public:
 
 private:
 	HwTimestamping() = default;
-	int sock_ = -1; // keeps the namespace of the interface for the restore
+	// Its socket keeps the namespace of the interface for the restore; empty once moved.
+	std::optional<edge::Ethtool> eth_;
 	std::string ifname_;
 	int ifindex_ = 0;
 	uint64_t netns_ = 0;
@@ -49,19 +50,7 @@ private:
 	std::string restored_;
 };
 
-// Test seam: the SIOCGHWTSTAMP / SIOCSHWTSTAMP call (ioctl(2) contract: 0, or -1 with
-// errno). Replaced for the lifetime of the guard (tests only; not thread-safe), so the
-// enable, record and restore paths run without a NIC that timestamps.
-using HwtstampIoctl = int (*)(int fd, unsigned long req, struct ifreq *ifr);
-class HwtstampIoctlOverride {
-public:
-	explicit HwtstampIoctlOverride(HwtstampIoctl fn) noexcept;
-	~HwtstampIoctlOverride();
-	HwtstampIoctlOverride(const HwtstampIoctlOverride &) = delete;
-	HwtstampIoctlOverride &operator=(const HwtstampIoctlOverride &) = delete;
-
-private:
-	HwtstampIoctl saved_;
-};
+// Tests answer SIOCGHWTSTAMP / SIOCSHWTSTAMP through the edge seam (xdphints/edge/sys.hpp,
+// Sys::ioctl), so the enable, record and restore paths run without a NIC that timestamps.
 
 } // namespace xdphints

@@ -3,6 +3,7 @@
 // A tc ingress program (tcx link, Linux >= 6.6) copies skb->data_meta..skb->data, which
 // the kernel carries over from the XDP metadata area, into a ring buffer, together with
 // the stack's own view of the frame (skb hash, VLAN tag) to compare against.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -28,21 +29,25 @@ public:
 	// destruction (closing the link works from any namespace).
 	static Result<MetaTap> attach(int ifindex);
 
-	MetaTap(MetaTap &&o) noexcept;
+	MetaTap(MetaTap &&) noexcept = default;
 	MetaTap(const MetaTap &) = delete;
 	MetaTap &operator=(const MetaTap &) = delete;
-	MetaTap &operator=(MetaTap &&) = delete;
-	~MetaTap();
+	MetaTap &operator=(MetaTap &&) noexcept = default;
+	~MetaTap() = default;
 
 	// Frames recorded since the last call, oldest first.
 	Result<std::vector<TappedFrame>> drain();
 
 private:
 	MetaTap() = default;
-	::meta_tap *skel_ = nullptr;
-	::ring_buffer *ring_ = nullptr;
-	int link_fd_ = -1;
+	struct SkelDestroy {
+		void operator()(::meta_tap *s) const noexcept;
+	};
+	// Destroyed in reverse: the ring, then the link (detached), then the programs.
+	std::unique_ptr<::meta_tap, SkelDestroy> skel_;
+	edge::UniqueFd link_;
 	std::unique_ptr<std::vector<TappedFrame>> sink_ = std::make_unique<std::vector<TappedFrame>>();
+	edge::RingBufferPtr ring_; // reads into *sink_
 };
 
 } // namespace xdphints

@@ -19,6 +19,10 @@ enum class Errc {
 	ambiguous,            // two candidates resolve the same request differently
 	too_deep,             // type graph deeper than we follow (type loops)
 	system,               // any other errno from the OS or libbpf
+	unsupported,          // the kernel or driver lacks the feature (EOPNOTSUPP, old kernel)
+	busy,                 // taken by someone else (an XDP program, a queue, a live owner)
+	no_device,            // no such interface (in this network namespace)
+	device_gone,          // the interface vanished while in use
 };
 
 const char *errc_name(Errc c) noexcept;
@@ -31,9 +35,12 @@ struct Error {
 	Error() = default;
 	Error(Errc c, std::string msg, int err = 0) : code(c), sys_errno(err), message(std::move(msg)) {}
 
-	// THE one place errno becomes an Error. `err` may be negative (libbpf style).
+	// THE one place an errno from the OS becomes an Error: "what: <strerror> (fix)". Only
+	// for an errno captured right after the failing call. `err` may be negative (libbpf).
 	// what: what we were doing; fix: what the user can do about it.
 	static Error from_errno(int err, std::string what, std::string fix);
+	// An error xdp-hints detected itself (no errno behind it): "what (fix)".
+	static Error detected(Errc c, std::string what, std::string fix);
 
 	// "<code>: <message>" for logs.
 	std::string to_string() const;

@@ -49,7 +49,7 @@ public:
 	// have stopped. A pinning failure stops nothing; it is returned after the run.
 	// When the device goes away (deleted, its namespace or its veth peer's namespace
 	// removed) every thread stops within ~20 ms, after the frames already received, and
-	// the run returns device_gone_error() (Errc::system, sys_errno ENODEV) naming the
+	// the run returns device_gone_error() (Errc::device_gone) naming the
 	// interface (name and index) and the queue that saw it first.
 	template <class Fn> Status run(const std::atomic<bool> &stop, const std::vector<int> &cpus, Fn &&fn)
 	{

@@ -7,6 +7,7 @@
 // from six instructions at run time, so it needs no compiler and no object file. Attached
 // through a bpf_link (Linux >= 5.9): it goes away with this object or the process, and it
 // refuses to replace a program already on the interface.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -18,22 +19,18 @@ enum class XdpAttach { driver, generic };
 class RedirectProgram {
 public:
 	static Result<RedirectProgram> attach(int ifindex, uint32_t max_queues = 64, XdpAttach mode = XdpAttach::driver);
-	RedirectProgram(RedirectProgram &&o) noexcept;
-	RedirectProgram &operator=(RedirectProgram &&o) noexcept;
-	RedirectProgram(const RedirectProgram &) = delete;
-	RedirectProgram &operator=(const RedirectProgram &) = delete;
-	~RedirectProgram();
 
-	int xsks_map_fd() const noexcept { return map_fd_; }
-	int prog_fd() const noexcept { return prog_fd_; }
+	int xsks_map_fd() const noexcept { return map_fd_.get(); }
+	int prog_fd() const noexcept { return prog_fd_.get(); }
 	int ifindex() const noexcept { return ifindex_; }
 
 private:
 	RedirectProgram() = default;
-	void reset() noexcept;
-	int map_fd_ = -1;
-	int prog_fd_ = -1;
-	int link_fd_ = -1;
+	// Destroyed in reverse: the link first, so the program leaves the interface before
+	// it and its map are closed.
+	edge::UniqueFd map_fd_;
+	edge::UniqueFd prog_fd_;
+	edge::UniqueFd link_fd_;
 	int ifindex_ = 0;
 };
 

@@ -181,7 +181,7 @@ enum class WaitResult {
 const char *wait_result_name(WaitResult r) noexcept;
 
 // The error to report when a socket's device went away (WaitResult::device_gone):
-// Errc::system, sys_errno ENODEV, naming the interface (name when known, index, queue)
+// Errc::device_gone, naming the interface (name when known, index, queue)
 // and what happened. `ifname` may be empty (the name is gone with the device; keep it
 // from before).
 Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname);
@@ -196,7 +196,7 @@ public:
 	XskSocket(const XskSocket &) = delete;
 	XskSocket &operator=(const XskSocket &) = delete;
 
-	int fd() const noexcept { return fd_; }
+	int fd() const noexcept { return fd_.get(); }
 	int ifindex() const noexcept { return cfg_.ifindex; }
 	uint32_t queue() const noexcept { return cfg_.queue; }
 	XskMode mode() const noexcept { return mode_; }
@@ -514,7 +514,9 @@ private:
 
 	std::shared_ptr<Umem> umem_;
 	SocketConfig cfg_;
-	int fd_ = -1;
+	// After umem_: the socket closes before the umem can go (a first socket's fd is the
+	// umem's registration).
+	edge::UniqueFd fd_;
 	bool first_ = false; // bound on the umem's registration socket (not XDP_SHARED_UMEM)
 	XskMode mode_ = XskMode::copy;
 	bool need_wakeup_ = false;

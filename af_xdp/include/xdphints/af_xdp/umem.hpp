@@ -26,6 +26,7 @@
 // per-frame ledger that checks every transition and counts violations (double release,
 // a descriptor for a frame that was not in the fill ring, ...); a release the ledger
 // refuses is dropped, so a double release never puts one frame in the fill ring twice.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
 #include <array>
@@ -176,11 +177,11 @@ private:
 	uint8_t *area_ = nullptr;
 	size_t size_ = 0;
 	bool huge_ = false;
-	// The registration (XDP_UMEM_REG) socket, not yet bound; -1 once a first socket took
+	// The registration (XDP_UMEM_REG) socket, not yet bound; empty once a first socket took
 	// it. The first socket binds on it and owns it, so destroying that socket unbinds its
 	// queue. Later sockets share the umem through a bound one (XDP_SHARED_UMEM); after the
 	// last is gone the area is registered afresh for the next.
-	int fd_ = -1;
+	edge::UniqueFd fd_;
 	bool need_wakeup_ = false; // as the first socket bound; shared sockets inherit it
 	uint64_t retired_ = 0;
 

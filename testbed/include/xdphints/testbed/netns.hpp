@@ -7,6 +7,7 @@
 // whose owning pid is gone, and every Netns::create() calls it first.
 //
 // Only namespaces this code created are ever touched; the root namespace's links never are.
+#include <xdphints/edge/fd.hpp>
 #include <xdphints/result.hpp>
 
 #include <string>
@@ -19,14 +20,14 @@ public:
 	// Creates a new named network namespace with its loopback up.
 	static Result<Netns> create(std::string_view tag);
 
-	Netns(Netns &&o) noexcept;
+	Netns(Netns &&o) noexcept = default;
 	Netns &operator=(Netns &&o) noexcept;
 	Netns(const Netns &) = delete;
 	Netns &operator=(const Netns &) = delete;
-	~Netns();
+	~Netns(); // removes the namespace (ip netns del): not fd juggling
 
 	const std::string &name() const noexcept { return name_; }
-	int fd() const noexcept { return fd_; }
+	int fd() const noexcept { return fd_.get(); }
 
 	// Runs argv (argv[0] looked up in PATH) inside this namespace, waits for it.
 	// Output goes to the returned string (stdout+stderr); non-zero exit is an error.
@@ -36,10 +37,10 @@ public:
 	static void sweep_stale() noexcept;
 
 private:
-	Netns(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
+	Netns(std::string name, edge::UniqueFd fd) : name_(std::move(name)), fd_(std::move(fd)) {}
 	void destroy() noexcept;
 	std::string name_;
-	int fd_ = -1;
+	edge::UniqueFd fd_;
 };
 
 // Moves the calling thread into a namespace for its lifetime, then back.
@@ -51,15 +52,15 @@ public:
 	// The namespace behind `ns_fd` (e.g. a dup of Netns::fd() kept by an object that may
 	// outlive its Netns); `name` is for messages.
 	static Result<NetnsScope> enter(int ns_fd, const std::string &name);
-	NetnsScope(NetnsScope &&o) noexcept : saved_(o.saved_) { o.saved_ = -1; }
+	NetnsScope(NetnsScope &&o) noexcept = default;
 	NetnsScope(const NetnsScope &) = delete;
 	NetnsScope &operator=(const NetnsScope &) = delete;
 	NetnsScope &operator=(NetnsScope &&) = delete;
-	~NetnsScope();
+	~NetnsScope(); // back into the saved namespace
 
 private:
-	explicit NetnsScope(int saved) : saved_(saved) {}
-	int saved_ = -1;
+	explicit NetnsScope(edge::UniqueFd saved) : saved_(std::move(saved)) {}
+	edge::UniqueFd saved_; // empty once moved from
 };
 
 struct VethEnd {

@@ -17,19 +17,22 @@ namespace xdphints::testbed {
 class VlanTagger {
 public:
 	static Result<VlanTagger> attach(const Netns &ns, int ifindex, uint16_t tci, uint16_t udp_dport);
-	VlanTagger(VlanTagger &&o) noexcept;
+	VlanTagger(VlanTagger &&o) noexcept = default;
 	VlanTagger(const VlanTagger &) = delete;
 	VlanTagger &operator=(const VlanTagger &) = delete;
 	VlanTagger &operator=(VlanTagger &&) = delete;
-	~VlanTagger();
+	~VlanTagger(); // removes the clsact it created
 
 	uint64_t tagged() const noexcept; // packets the program tagged so far
 
 private:
 	VlanTagger() = default;
-	int ns_fd_ = -1;
+	struct SkelDestroy {
+		void operator()(::vlan_push *s) const noexcept;
+	};
+	edge::UniqueFd ns_fd_; // empty once moved from
 	int ifindex_ = 0;
-	::vlan_push *skel_ = nullptr;
+	std::unique_ptr<::vlan_push, SkelDestroy> skel_;
 };
 
 // A UDP socket created inside `ns`, bound to src_ip:sport, connected to dst_ip:dport:
@@ -38,11 +41,10 @@ class UdpFlow {
 public:
 	static Result<UdpFlow> open(const Netns &ns, const std::string &src_ip, uint16_t sport,
 				    const std::string &dst_ip, uint16_t dport);
-	UdpFlow(UdpFlow &&o) noexcept : fd_(o.fd_), sport_(o.sport_), dport_(o.dport_) { o.fd_ = -1; }
+	UdpFlow(UdpFlow &&o) noexcept = default;
 	UdpFlow(const UdpFlow &) = delete;
 	UdpFlow &operator=(const UdpFlow &) = delete;
-	UdpFlow &operator=(UdpFlow &&) = delete;
-	~UdpFlow();
+	UdpFlow &operator=(UdpFlow &&) noexcept = default;
 
 	Status send(std::span<const uint8_t> payload) const;
 	// `count` datagrams of `payload` in one sendmmsg(): back-to-back bursts for offered-load
@@ -52,8 +54,8 @@ public:
 	uint16_t dport() const noexcept { return dport_; }
 
 private:
-	UdpFlow(int fd, uint16_t s, uint16_t d) : fd_(fd), sport_(s), dport_(d) {}
-	int fd_ = -1;
+	UdpFlow(edge::UniqueFd fd, uint16_t s, uint16_t d) : fd_(std::move(fd)), sport_(s), dport_(d) {}
+	edge::UniqueFd fd_;
 	uint16_t sport_ = 0, dport_ = 0;
 };
 
