@@ -1,6 +1,8 @@
 #pragma once
 // The xdp-hints subcommands. Each returns the process exit code and prints its own
 // errors (cause and fix) on stderr.
+#include "output.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -39,7 +41,7 @@ struct DumpArgs {
 	bool hwtstamp = false;
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
-	size_t buffer_size = 4u << 20; // bytes of output queued for stdout; records beyond are dropped, counted
+	size_t buffer_size = kDefaultQueueBytes; // bytes of output queued for stdout; records beyond are dropped, counted
 	uint32_t ring_size = 0;        // fill/RX ring descriptors per queue; 0: by queue count (SessionOptions)
 };
 

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 						      "before the kernel drops); umem: that + 2048 frames of 4 KiB per queue")
 		->check(CLI::IsMember({256u, 512u, 1024u, 2048u, 4096u, 8192u, 16384u, 32768u}));
 	d->add_option("--buffer-size", dump.buffer_size, "bytes of output queued for a slow reader; records beyond "
-							"are dropped and counted (default 4 MiB)")
+							"are dropped and counted (default 32 MiB)")
 		->check(CLI::Range(size_t(4096), size_t(1) << 32));
 
 	ResetArgs reset;
