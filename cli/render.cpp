@@ -8,10 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 
 namespace xdphints::render {
+
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -143,17 +147,6 @@ void put_i64(std::string &out, int64_t v)
 	out.append(b, size_t(r.ptr - b));
 }
 
-// "0x" and `digits` hex digits at least (fmt's {:#0Nx} with N = digits + 2).
-void put_hex(std::string &out, uint64_t v, int digits)
-{
-	char b[24];
-	auto r = std::to_chars(b, b + sizeof(b), v, 16);
-	out += "0x";
-	for (int n = int(r.ptr - b); n < digits; n++)
-		out += '0';
-	out.append(b, size_t(r.ptr - b));
-}
-
 void put_value(std::string &out, const Leaf &l, uint64_t v)
 {
 	if (l.is_signed)
@@ -179,7 +172,21 @@ struct Cell {
 	}
 };
 
-const char *timestamp_source(const LayoutPlan &p, const LeafValue &v) noexcept
+// lib's state and status names measured once: per packet no strlen.
+template <class E, size_t N> std::string_view name_of(E e, const char *(*name)(E) noexcept) noexcept
+{
+	static const auto names = [name] {
+		std::array<std::string_view, N> a{};
+		for (size_t i = 0; i < N; i++)
+			a[i] = name(E(i));
+		return a;
+	}();
+	return size_t(e) < N ? names[size_t(e)] : std::string_view(name(e));
+}
+std::string_view state_name(HintState s) noexcept { return name_of<HintState, 8>(s, hint_state_name); }
+std::string_view status_name(DecodeStatus s) noexcept { return name_of<DecodeStatus, 8>(s, decode_status_name); }
+
+std::string_view timestamp_source(const LayoutPlan &p, const LeafValue &v) noexcept
 {
 	if (v.software)
 		return "software";
@@ -269,23 +276,23 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 
 void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint32_t len, const Hints &h)
 {
-	out += "{\"queue\":";
+	out += "{\"queue\":"sv;
 	put_u64(out, queue);
-	out += ",\"len\":";
+	out += ",\"len\":"sv;
 	put_u64(out, len);
 	const LayoutPlan *p = plan.find(h);
 	if (!p) {
-		out += ",\"layout\":null,\"id\":";
+		out += ",\"layout\":null,\"id\":"sv;
 		put_u64(out, h.id());
-		out += ",\"status\":\"";
-		out += decode_status_name(h.status());
-		out += "\"}";
+		out += ",\"status\":\""sv;
+		out += status_name(h.status());
+		out += "\"}"sv;
 		return;
 	}
 	out += ',';
 	out += p->json_head;
 	put_u64(out, h.id());
-	out += ",\"hints\":{";
+	out += ",\"hints\":{"sv;
 	const uint8_t *base = h.struct_start();
 	bool first = true, any_absent = false;
 	for (const Leaf &l : p->leaves) {
@@ -310,14 +317,14 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 			out += ']';
 		}
 		if (l.role == Role::rx_timestamp) {
-			out += ",\"rx_timestamp_source\":\"";
+			out += ",\"rx_timestamp_source\":\""sv;
 			out += timestamp_source(*p, v);
 			out += '"';
 		}
 	}
 	out += '}';
 	if (any_absent) {
-		out += ",\"absent\":{";
+		out += ",\"absent\":{"sv;
 		first = true;
 		for (const Leaf &l : p->leaves) {
 			LeafValue v = p->read(l, base);
@@ -328,7 +335,7 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 			first = false;
 			out += l.json_key;
 			out += '"';
-			out += hint_state_name(v.state);
+			out += state_name(v.state);
 			out += '"';
 		}
 		out += '}';
@@ -407,55 +414,95 @@ void append_row(std::string &out, const RenderPlan &plan, unsigned queue, std::s
 		       vlan.view());
 }
 
-const char *time_source_name(TimeSource t) noexcept
+std::string_view time_source_name(TimeSource t) noexcept
 {
 	return t == TimeSource::rx_timestamp ? "rx_timestamp" : "receive";
 }
 
+namespace {
+
+// Writes at a cursor into bytes the caller has made room for: the comment is the bulk of a
+// pcapng record, and a std::string append per word (capacity check, call to memcpy) cost
+// more than the rest of the record together.
+struct Cursor {
+	char *p;
+	void put(std::string_view s) noexcept
+	{
+		std::memcpy(p, s.data(), s.size());
+		p += s.size();
+	}
+	void u64(uint64_t v) noexcept { p = std::to_chars(p, p + 20, v).ptr; }
+	void i64(int64_t v) noexcept { p = std::to_chars(p, p + 21, v).ptr; }
+	// "0x" and at least `digits` hex digits (fmt's {:#0Nx} with N = digits + 2).
+	void hex(uint64_t v, int digits) noexcept
+	{
+		static constexpr char x[] = "0123456789abcdef";
+		int n = 1;
+		while (n < 16 && (v >> (4 * n)))
+			n++;
+		n = std::max(n, digits);
+		*p++ = '0';
+		*p++ = 'x';
+		for (int i = n - 1; i >= 0; i--)
+			*p++ = x[(v >> (4 * i)) & 15];
+	}
+};
+
+} // namespace
+
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t)
 {
+	// max_record() bounds a comment of any layout (max_record_of): make room once, write,
+	// cut back to what was written. Within the caller's reserve: no allocation.
+	const size_t at = out.size();
+	out.resize(at + plan.max_record());
+	Cursor c{out.data() + at};
 	const LayoutPlan *p = plan.find(h);
-	out += "layout=";
-	out += p ? std::string_view(p->comment_name) : std::string_view("none");
-	out += " id=";
-	put_hex(out, h.id(), 1);
-	out += " queue=";
-	put_u64(out, queue);
-	out += " time=";
-	out += time_source_name(t);
+	c.put("layout="sv);
+	c.put(p ? std::string_view(p->comment_name) : std::string_view("none"));
+	c.put(" id="sv);
+	c.hex(h.id(), 1);
+	c.put(" queue="sv);
+	c.u64(queue);
+	c.put(" time="sv);
+	c.put(time_source_name(t));
 	if (!p) {
-		out += " status=";
-		out += decode_status_name(h.status());
+		c.put(" status="sv);
+		c.put(status_name(h.status()));
+		out.resize(size_t(c.p - out.data()));
 		return;
 	}
 	const uint8_t *base = h.struct_start();
 	for (const Leaf &l : p->leaves) {
 		LeafValue v = p->read(l, base);
-		out += l.comment_key;
+		c.put(l.comment_key);
 		if (!v.present) {
-			out += hint_state_name(v.state);
+			c.put(state_name(v.state));
 			continue;
 		}
 		if (!l.integral) {
 			static constexpr char hex[] = "0123456789abcdef";
 			for (uint16_t i = 0; i < l.size; i++) {
-				out += hex[base[l.offset + i] >> 4];
-				out += hex[base[l.offset + i] & 15];
+				*c.p++ = hex[base[l.offset + i] >> 4];
+				*c.p++ = hex[base[l.offset + i] & 15];
 			}
 		} else if (std::string_view n = p->value_name(l, v.value); !n.empty()) {
-			out += n;
+			c.put(n);
 		} else if (l.role == Role::rx_hash) {
-			put_hex(out, v.value, 8);
+			c.hex(v.value, 8);
 		} else if (l.role == Role::rx_vlan_proto) {
-			put_hex(out, v.value, 4);
+			c.hex(v.value, 4);
+		} else if (l.is_signed) {
+			c.i64(int64_t(v.value));
 		} else {
-			put_value(out, l, v.value);
+			c.u64(v.value);
 		}
 		if (l.role == Role::rx_timestamp) {
-			out += " rx_timestamp_source=";
-			out += timestamp_source(*p, v);
+			c.put(" rx_timestamp_source="sv);
+			c.put(timestamp_source(*p, v));
 		}
 	}
+	out.resize(size_t(c.p - out.data()));
 }
 
 std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> p) noexcept

@@ -156,7 +156,7 @@ enum class TimeSource : uint8_t {
 	rx_timestamp, // the rx_timestamp hint, converted to UTC (the interface description says how)
 	receive,      // the time dump received it: no rx_timestamp, or one that cannot be converted
 };
-const char *time_source_name(TimeSource t) noexcept;
+std::string_view time_source_name(TimeSource t) noexcept;
 
 // The pcapng comment: every hint, for readers that show no epb_hash (Wireshark 4.0) and
 // for the hints with no standard option. Space-separated key=value, layout order:
