@@ -7,6 +7,7 @@
 #include "guardian.hpp"
 #include "output.hpp"
 #include "print.hpp"
+#include "record.hpp"
 #include "render.hpp"
 #include "session.hpp"
 
@@ -79,9 +80,6 @@ struct OutputFile {
 	}
 };
 
-// How each packet becomes a record: the render plan's formats.
-enum class Format { table, json, pcapng };
-
 } // namespace
 
 int cmd_dump(const DumpArgs &a)
@@ -109,6 +107,7 @@ int cmd_dump(const DumpArgs &a)
 		so.hook.hints = *h;
 	}
 
+	using render::Format;
 	const Format format = !a.write_file.empty() ? Format::pcapng : a.json ? Format::json : Format::table;
 	// The output file first: a path that cannot be written is said before anything is attached.
 	OutputFile file;
@@ -198,7 +197,8 @@ int cmd_dump(const DumpArgs &a)
 		std::fprintf(stderr, "xdp-hints: writing pcapng to %s, snaplen %u; packet times: %s\n", out_name.c_str(),
 			     co.snaplen, co.clock.describe().c_str());
 	}
-	const size_t max_record = capture ? capture->max_record() : plan->max_record() + 1;
+	const render::Recorder recorder{format, &*plan, capture ? &*capture : nullptr};
+	const size_t max_record = recorder.max_record();
 
 	// Receive threads only format and queue (never write): a stalled reader costs dropped,
 	// counted records, never a stalled thread. This thread writes, prints statistics and
@@ -227,19 +227,7 @@ int cmd_dump(const DumpArgs &a)
 				comment.reserve(max_record);
 			}
 			rec.clear();
-			switch (format) {
-			case Format::json:
-				render::append_json(rec, *plan, sock.queue(), f.len, h);
-				rec += '\n';
-				break;
-			case Format::table:
-				render::append_row(rec, *plan, sock.queue(), f.bytes(), h);
-				rec += '\n';
-				break;
-			case Format::pcapng:
-				capture->append_packet(rec, comment, sock.queue(), f.bytes(), h);
-				break;
-			}
+			recorder.append(rec, comment, sock.queue(), f.bytes(), h);
 			out.push(rec);
 		});
 		rx_done.store(true);
