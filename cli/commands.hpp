@@ -57,6 +57,7 @@ struct ResetArgs {
 struct DemoArgs {
 	unsigned packets_per_flow = 4;
 	bool json = false;
+	std::string write_file; // -w: the packets as pcapng too ("-": stdout, instead of the table)
 };
 
 int cmd_layout(const LayoutArgs &a);

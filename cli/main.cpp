@@ -96,6 +96,8 @@ int main(int argc, char **argv)
 	auto *m = app.add_subcommand("demo", "Self-contained demo: own namespaces + veth, real traffic, decoded hints");
 	m->add_option("--packets-per-flow", demo.packets_per_flow, "packets sent on each flow");
 	m->add_flag("--json", demo.json, "JSON lines instead of the table");
+	m->add_option("-w", demo.write_file, "also write the packets as pcapng to FILE, as dump -w (\"-\": stdout, "
+						     "instead of the table): open it with tshark -r FILE or Wireshark");
 
 	CLI11_PARSE(app, argc, argv);
 	install_signals();

@@ -304,3 +304,43 @@ TEST_CASE("dump -w - into a pipe: tshark -r - shows packets while dump runs, and
 	for (auto &[flow, hs] : hashes)
 		CHECK(hs.size() == 1);
 }
+
+TEST_CASE("demo -w FILE: the demo's packets open in tshark with every hint in the comments",
+	  "[privileged][cli][pcapng][demo]")
+{
+	if (!test::privileged() || !have_tshark())
+		return;
+	test::TempDir dir("xh-demo");
+	const std::string file = (dir.path / "demo.pcapng").string();
+	Child demo({XDP_HINTS_CLI, "demo", "-w", file});
+	int rc = demo.wait(60000);
+	INFO("demo stderr:\n" << demo.err());
+	REQUIRE(rc == 0);
+	Child ts(tshark_argv(file));
+	REQUIRE(ts.wait(120000) == 0);
+	INFO("tshark stderr: " << ts.err());
+	const int64_t tai = tai_offset_ns();
+	auto pkts = parse_tshark(ts.out());
+	// Part 1: 4 flows x 4 packets (40959 tagged VLAN 59); part 2: 2 flows x 2 packets.
+	CHECK(pkts.size() == 20);
+	std::map<unsigned, std::set<std::string>> hashes;
+	std::set<std::string> layouts;
+	for (auto &p : pkts) {
+		INFO("sport " << p.sport);
+		auto c = p.comment;
+		layouts.insert(c["layout"]);
+		if (c["time"] == "rx_timestamp")
+			CHECK(int64_t(p.time_ns) == int64_t(std::stoull(c["rx_timestamp"])) - tai);
+		if ((p.sport >= 40001 && p.sport <= 40003) || p.sport == 40959) { // part 1
+			CHECK(c["layout"] == "xdp_hints_veth");
+			CHECK(c["rx_timestamp_source"] == "software");
+			hashes[p.sport].insert(c["rx_hash"]);
+			CHECK(p.vlan_id == (p.sport == 40959 ? "59" : ""));
+			CHECK(c["rx_vlan_tci"] == (p.sport == 40959 ? "59" : "no_data"));
+		}
+	}
+	CHECK(hashes.size() == 4);
+	for (auto &[port, hs] : hashes)
+		CHECK(hs.size() == 1);
+	CHECK(layouts == std::set<std::string>{"xdp_hints_veth", "xdp_hints_veth_ts", "xdp_hints_veth_hash"});
+}
