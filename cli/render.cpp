@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 
@@ -133,28 +134,6 @@ size_t max_record_of(const LayoutPlan &p)
 
 // ---- Per packet ------------------------------------------------------------------------
 
-void put_u64(std::string &out, uint64_t v)
-{
-	char b[24];
-	auto r = std::to_chars(b, b + sizeof(b), v);
-	out.append(b, size_t(r.ptr - b));
-}
-
-void put_i64(std::string &out, int64_t v)
-{
-	char b[24];
-	auto r = std::to_chars(b, b + sizeof(b), v);
-	out.append(b, size_t(r.ptr - b));
-}
-
-void put_value(std::string &out, const Leaf &l, uint64_t v)
-{
-	if (l.is_signed)
-		put_i64(out, int64_t(v));
-	else
-		put_u64(out, v);
-}
-
 // A small fixed buffer for one table cell.
 struct Cell {
 	char b[48];
@@ -274,25 +253,75 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 	return plan;
 }
 
+namespace {
+
+// Writes at a cursor into bytes the caller has made room for (max_record(), which bounds
+// every record: max_record_of): a std::string append per word (capacity check, call to
+// memcpy) cost more than the rest of a pcapng record together.
+struct Cursor {
+	char *p;
+	// Makes room for a record of `plan` at the end of `out` (within the caller's reserve:
+	// no allocation).
+	static Cursor at_end(std::string &out, const RenderPlan &plan)
+	{
+		const size_t at = out.size();
+		out.resize(at + plan.max_record());
+		return {out.data() + at};
+	}
+	// Cuts `out` back to what was written. Past the room made would mean max_record_of
+	// is wrong: stop loudly rather than go on with a corrupted heap.
+	void done(std::string &out) const noexcept
+	{
+		if (p > out.data() + out.size())
+			std::abort();
+		out.resize(size_t(p - out.data()));
+	}
+	void put(char ch) noexcept { *p++ = ch; }
+	void put(std::string_view s) noexcept
+	{
+		std::memcpy(p, s.data(), s.size());
+		p += s.size();
+	}
+	void u64(uint64_t v) noexcept { p = std::to_chars(p, p + 20, v).ptr; }
+	void i64(int64_t v) noexcept { p = std::to_chars(p, p + 21, v).ptr; }
+	// "0x" and at least `digits` hex digits (fmt's {:#0Nx} with N = digits + 2).
+	void hex(uint64_t v, int digits) noexcept
+	{
+		static constexpr char x[] = "0123456789abcdef";
+		int n = 1;
+		while (n < 16 && (v >> (4 * n)))
+			n++;
+		n = std::max(n, digits);
+		*p++ = '0';
+		*p++ = 'x';
+		for (int i = n - 1; i >= 0; i--)
+			*p++ = x[(v >> (4 * i)) & 15];
+	}
+};
+
+} // namespace
+
 void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint32_t len, const Hints &h)
 {
-	out += "{\"queue\":"sv;
-	put_u64(out, queue);
-	out += ",\"len\":"sv;
-	put_u64(out, len);
+	Cursor c = Cursor::at_end(out, plan);
+	c.put("{\"queue\":"sv);
+	c.u64(queue);
+	c.put(",\"len\":"sv);
+	c.u64(len);
 	const LayoutPlan *p = plan.find(h);
 	if (!p) {
-		out += ",\"layout\":null,\"id\":"sv;
-		put_u64(out, h.id());
-		out += ",\"status\":\""sv;
-		out += status_name(h.status());
-		out += "\"}"sv;
+		c.put(",\"layout\":null,\"id\":"sv);
+		c.u64(h.id());
+		c.put(",\"status\":\""sv);
+		c.put(status_name(h.status()));
+		c.put("\"}"sv);
+		c.done(out);
 		return;
 	}
-	out += ',';
-	out += p->json_head;
-	put_u64(out, h.id());
-	out += ",\"hints\":{"sv;
+	c.put(',');
+	c.put(p->json_head);
+	c.u64(h.id());
+	c.put(",\"hints\":{"sv);
 	const uint8_t *base = h.struct_start();
 	bool first = true, any_absent = false;
 	for (const Leaf &l : p->leaves) {
@@ -302,45 +331,48 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 			continue;
 		}
 		if (!first)
-			out += ',';
+			c.put(',');
 		first = false;
-		out += l.json_key;
-		if (l.integral) {
-			put_value(out, l, v.value);
-		} else {
-			out += '[';
+		c.put(l.json_key);
+		if (!l.integral) {
+			c.put('[');
 			for (uint16_t i = 0; i < l.size; i++) {
 				if (i)
-					out += ',';
-				put_u64(out, base[l.offset + i]);
+					c.put(',');
+				c.u64(base[l.offset + i]);
 			}
-			out += ']';
+			c.put(']');
+		} else if (l.is_signed) {
+			c.i64(int64_t(v.value));
+		} else {
+			c.u64(v.value);
 		}
 		if (l.role == Role::rx_timestamp) {
-			out += ",\"rx_timestamp_source\":\""sv;
-			out += timestamp_source(*p, v);
-			out += '"';
+			c.put(",\"rx_timestamp_source\":\""sv);
+			c.put(timestamp_source(*p, v));
+			c.put('"');
 		}
 	}
-	out += '}';
+	c.put('}');
 	if (any_absent) {
-		out += ",\"absent\":{"sv;
+		c.put(",\"absent\":{"sv);
 		first = true;
 		for (const Leaf &l : p->leaves) {
 			LeafValue v = p->read(l, base);
 			if (v.present)
 				continue;
 			if (!first)
-				out += ',';
+				c.put(',');
 			first = false;
-			out += l.json_key;
-			out += '"';
-			out += state_name(v.state);
-			out += '"';
+			c.put(l.json_key);
+			c.put('"');
+			c.put(state_name(v.state));
+			c.put('"');
 		}
-		out += '}';
+		c.put('}');
 	}
-	out += '}';
+	c.put('}');
+	c.done(out);
 }
 
 std::string_view table_header() noexcept
@@ -419,44 +451,9 @@ std::string_view time_source_name(TimeSource t) noexcept
 	return t == TimeSource::rx_timestamp ? "rx_timestamp" : "receive";
 }
 
-namespace {
-
-// Writes at a cursor into bytes the caller has made room for: the comment is the bulk of a
-// pcapng record, and a std::string append per word (capacity check, call to memcpy) cost
-// more than the rest of the record together.
-struct Cursor {
-	char *p;
-	void put(std::string_view s) noexcept
-	{
-		std::memcpy(p, s.data(), s.size());
-		p += s.size();
-	}
-	void u64(uint64_t v) noexcept { p = std::to_chars(p, p + 20, v).ptr; }
-	void i64(int64_t v) noexcept { p = std::to_chars(p, p + 21, v).ptr; }
-	// "0x" and at least `digits` hex digits (fmt's {:#0Nx} with N = digits + 2).
-	void hex(uint64_t v, int digits) noexcept
-	{
-		static constexpr char x[] = "0123456789abcdef";
-		int n = 1;
-		while (n < 16 && (v >> (4 * n)))
-			n++;
-		n = std::max(n, digits);
-		*p++ = '0';
-		*p++ = 'x';
-		for (int i = n - 1; i >= 0; i--)
-			*p++ = x[(v >> (4 * i)) & 15];
-	}
-};
-
-} // namespace
-
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t)
 {
-	// max_record() bounds a comment of any layout (max_record_of): make room once, write,
-	// cut back to what was written. Within the caller's reserve: no allocation.
-	const size_t at = out.size();
-	out.resize(at + plan.max_record());
-	Cursor c{out.data() + at};
+	Cursor c = Cursor::at_end(out, plan);
 	const LayoutPlan *p = plan.find(h);
 	c.put("layout="sv);
 	c.put(p ? std::string_view(p->comment_name) : std::string_view("none"));
@@ -469,7 +466,7 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 	if (!p) {
 		c.put(" status="sv);
 		c.put(status_name(h.status()));
-		out.resize(size_t(c.p - out.data()));
+		c.done(out);
 		return;
 	}
 	const uint8_t *base = h.struct_start();
@@ -502,7 +499,7 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 			c.put(timestamp_source(*p, v));
 		}
 	}
-	out.resize(size_t(c.p - out.data()));
+	c.done(out);
 }
 
 std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> p) noexcept

@@ -166,3 +166,33 @@ TEST_CASE("render: per packet, within the reserved capacity: no allocation")
 	CHECK(unit::allocations == 0);
 	CHECK(line.data() == data);
 }
+
+TEST_CASE("render: every record fits max_record(), whatever the hint bytes")
+{
+	// The renderers write into max_record() bytes made room for at once (and abort past
+	// them): every byte of the struct 0xff (every valid bit set, the largest values,
+	// unknown states) and 0x80, for the fixture's nested/array/bitfield/enum layout.
+	unit::Fixture f;
+	auto layouts = discover_layouts(f.b.build());
+	REQUIRE(layouts);
+	auto dec = Decoder::build(Query{}, *layouts);
+	REQUIRE(dec);
+	auto plan = render::RenderPlan::build(dec->layouts());
+	REQUIRE(plan);
+	for (uint8_t fill : {uint8_t(0xff), uint8_t(0x80)}) {
+		std::vector<uint8_t> buf(128 + 64, fill);
+		uint8_t *data = buf.data() + 128, *m = data - 44;
+		uint32_t id = uint32_t(f.hints);
+		std::memcpy(m + 40, &id, 4);
+		Hints h = dec->decode(data, 128);
+		REQUIRE(h.known());
+		std::string j, c;
+		render::append_json(j, *plan, 65535, 65535, h);
+		render::append_comment(c, *plan, 65535, h, render::TimeSource::rx_timestamp);
+		INFO(j << "\n" << c);
+		CHECK(j.size() <= plan->max_record());
+		CHECK(c.size() <= plan->max_record());
+		CHECK(j.ends_with("}}"));
+		CHECK(c.find(" flags=") != std::string::npos);
+	}
+}
