@@ -170,10 +170,6 @@ int cmd_dump(const DumpArgs &a)
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);
-	for (auto &sock : s->group.sockets())
-		std::fprintf(stderr, "xdp-hints: AF_XDP socket on queue %u, %s mode%s%s\n", sock->queue(),
-			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "",
-			     a.busy_poll ? ", busy poll" : "");
 
 	// Everything found by name is found now: each layout's render plan (and the capture's
 	// interface and clock), so that per packet nothing is looked up, built or allocated.
@@ -199,6 +195,14 @@ int cmd_dump(const DumpArgs &a)
 	}
 	const render::Recorder recorder{format, &*plan, capture ? &*capture : nullptr};
 	const size_t max_record = recorder.max_record();
+
+	// Said last, when nothing is left to do before receiving: until the receive threads run,
+	// the rings fill (8192 frames are 40 ms at 200,000/s), and BTF work under load can take
+	// longer than that.
+	for (auto &sock : s->group.sockets())
+		std::fprintf(stderr, "xdp-hints: AF_XDP socket on queue %u, %s mode%s%s\n", sock->queue(),
+			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "",
+			     a.busy_poll ? ", busy poll" : "");
 
 	// Receive threads only format and queue (never write): a stalled reader costs dropped,
 	// counted records, never a stalled thread. This thread writes, prints statistics and
