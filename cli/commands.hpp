@@ -1,6 +1,8 @@
 #pragma once
 // The xdp-hints subcommands. Each returns the process exit code and prints its own
 // errors (cause and fix) on stderr.
+#include "output.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -27,6 +29,8 @@ struct DumpArgs {
 	bool busy_poll = false;        // SO_PREFER_BUSY_POLL + SO_BUSY_POLL(_BUDGET)
 	uint64_t count = 0;            // 0: until Ctrl-C
 	bool json = false;
+	std::string write_file;        // -w: pcapng to this file, "-" for stdout
+	uint32_t snaplen = 0;          // -s: bytes kept per packet in the pcapng (0: the most, 262144)
 	std::string hook;              // driver hook override ("veth", "generic", ...)
 	std::string hook_object;       // bring-your-own hook
 	std::string layout;            // fixed-layout struct name
@@ -37,7 +41,8 @@ struct DumpArgs {
 	bool hwtstamp = false;
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
-	size_t buffer_size = 4u << 20; // bytes of output queued for stdout; records beyond are dropped, counted
+	size_t buffer_size = kDefaultQueueBytes; // bytes of output queued for stdout; records beyond are dropped, counted
+	uint32_t ring_size = 0;        // fill/RX ring descriptors per queue; 0: by queue count (SessionOptions)
 };
 
 struct ProbeArgs {
@@ -52,6 +57,7 @@ struct ResetArgs {
 struct DemoArgs {
 	unsigned packets_per_flow = 4;
 	bool json = false;
+	std::string write_file; // -w: the packets as pcapng too ("-": stdout, instead of the table)
 };
 
 int cmd_layout(const LayoutArgs &a);

@@ -2,16 +2,25 @@
 // receiving end, UDP through the normal stack from the peer (several flows, one of them
 // tagged VLAN 59 by a tc egress program), every packet's decoded hints, a summary.
 // Everything it creates is removed on return, on error and on Ctrl-C (RAII + g_stop).
+// -w FILE (or -w - for stdout) also writes the packets as pcapng, as `dump -w` does: one
+// section per part (its interface, its layouts), every hint in each packet's comment.
+#include "capture.hpp"
 #include "commands.hpp"
 #include "print.hpp"
+#include "record.hpp"
+#include "render.hpp"
 #include "session.hpp"
+
+#include <xdphints/edge/fd.hpp>
 
 #include <xdphints/hook/clock.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,10 +51,112 @@ int fail(const char *what, const Error &e)
 	return 1;
 }
 
+// The -w output: a file, or stdout for "-" (then the table is left out of stdout).
+struct CaptureFile {
+	std::string name;
+	int fd = -1;
+	edge::UniqueFd owned;
+
+	static Result<CaptureFile> open(const std::string &path)
+	{
+		CaptureFile f;
+		if (path.empty())
+			return f;
+		if (path == "-") {
+			f.name = "stdout";
+			f.fd = STDOUT_FILENO;
+			return f;
+		}
+		f.name = path;
+		f.owned.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+		if (!f.owned)
+			return Error::from_errno(errno, "cannot write " + path,
+						 "name a file in a writable directory, or -w - for stdout");
+		f.fd = f.owned.get();
+		return f;
+	}
+	bool on() const noexcept { return fd >= 0; }
+	Status write(std::string_view b) const
+	{
+		while (!b.empty()) {
+			ssize_t n = ::write(fd, b.data(), b.size());
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return Error::from_errno(errno, "writing the capture to " + name, "check the disk or the reader");
+			b.remove_prefix(size_t(n));
+		}
+		return {};
+	}
+};
+
+// Prints packets as dump does: a JSON line or a table row, from a plan built once; with
+// -w the pcapng records too, written when the part ends.
+struct Printer {
+	std::unique_ptr<render::RenderPlan> plan; // the capture points to it: it does not move
+	std::unique_ptr<render::Capture> capture;
+	const CaptureFile *file = nullptr;
+	bool json = false, table_out = true;
+	std::string line, rec, comment, pcap;
+
+	static Result<Printer> create(const Decoder &dec, bool json, const CaptureFile &file, const std::string &ifname)
+	{
+		auto p = render::RenderPlan::build(dec.layouts());
+		if (!p)
+			return p.error();
+		Printer pr;
+		pr.plan = std::make_unique<render::RenderPlan>(std::move(*p));
+		pr.json = json;
+		pr.table_out = file.fd != STDOUT_FILENO;
+		pr.line.reserve(pr.plan->max_record() + 1);
+		if (file.on()) {
+			render::CaptureOptions co;
+			co.ifname = ifname;
+			co.clock.tai_offset_ns = render::kernel_tai_offset_ns();
+			auto c = render::Capture::create(*pr.plan, co);
+			if (!c)
+				return c.error();
+			pr.capture = std::make_unique<render::Capture>(std::move(*c));
+			pr.file = &file;
+			pr.pcap = pr.capture->header();
+			pr.rec.reserve(pr.capture->max_record());
+			pr.comment.reserve(pr.capture->max_record());
+		}
+		if (!json && pr.table_out)
+			std::printf("%.*s\n", int(render::table_header().size()), render::table_header().data());
+		return pr;
+	}
+	void print(const afxdp::Frame &f, const Hints &h)
+	{
+		if (table_out) {
+			line.clear();
+			render::Recorder{json ? render::Format::json : render::Format::table, plan.get(), nullptr}.append(
+				line, comment, 0, f.bytes(), h);
+			std::fwrite(line.data(), 1, line.size(), stdout);
+		}
+		if (capture) {
+			rec.clear();
+			capture->append_packet(rec, comment, 0, f.bytes(), h);
+			pcap += rec;
+		}
+	}
+	// The part's section into the -w output.
+	Status finish()
+	{
+		std::fflush(stdout);
+		if (!capture)
+			return {};
+		Status st = file->write(pcap);
+		if (st)
+			std::fprintf(stderr, "  pcapng: %s\n", file->name.c_str());
+		return st;
+	}
+};
+
 // Part 2: several layouts in one hook. The hook is re-attached split: PTP event packets
 // (UDP 319) get the timestamp layout, all others the hash layout; the application tells
 // them apart by the id in front of each packet alone.
-int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
+int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile &file)
 {
 	Result<Session> s = [&]() -> Result<Session> {
 		auto in = testbed::NetnsScope::enter(tb.rx_ns);
@@ -79,19 +190,17 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
 			if (auto r = f.send(ptp); !r)
 				return fail("sending", r.error());
 
-	if (!a.json)
-		std::printf("%s\n", packet_header().c_str());
+	auto printer = Printer::create(s->decoder, a.json, file, tb.rx().ifname);
+	if (!printer)
+		return fail("rendering", printer.error());
 	std::map<std::string, uint64_t> per_layout;
 	uint64_t got = 0;
 	auto &sock = *s->group.sockets()[0];
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 	while (got < per_flow * flows.size() && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		if (sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
-			    if (a.json)
-				    std::printf("%s\n", packet_json(0, f, h).dump().c_str());
-			    else
-				    std::printf("%s\n", packet_row(0, f, h).c_str());
-			    auto [sp, dp] = udp_ports(f.bytes());
+			    printer->print(f, h);
+			    auto [sp, dp] = render::udp_ports(f.bytes());
 			    if (sp != 40319 && sp != 40102)
 				    return;
 			    got++;
@@ -100,7 +209,8 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
 		    }) == 0)
 			sock.wait(50);
 	}
-	std::fflush(stdout);
+	if (auto st = printer->finish(); !st)
+		return fail("part 2", st.error());
 	for (auto &[k, n] : per_layout)
 		std::fprintf(stderr, "  %llu packets: %s\n", (unsigned long long)n, k.c_str());
 	if (got < per_flow * flows.size())
@@ -112,7 +222,7 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a)
 // Part 1: the full veth layout. UDP flows through the sender's stack, one of them tagged
 // VLAN 59; every packet's hints, then a per-flow summary. Its hook, sockets and tagger are
 // gone when it returns, so part 2 can attach to the same interface.
-int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
+int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile &file)
 {
 	Result<Session> s = [&]() -> Result<Session> {
 		auto in = testbed::NetnsScope::enter(tb.rx_ns);
@@ -149,8 +259,9 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 				return fail("sending", r.error());
 		}
 
-	if (!a.json)
-		std::printf("%s\n", packet_header().c_str());
+	auto printer = Printer::create(s->decoder, a.json, file, tb.rx().ifname);
+	if (!printer)
+		return fail("rendering", printer.error());
 	std::map<uint16_t, FlowSummary> per_port;
 	uint64_t got = 0, other = 0;
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -159,11 +270,8 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 	while (got < expected && !g_stop && std::chrono::steady_clock::now() < deadline) {
 		uint32_t n = sock.poll_hints(s->decoder, [&](const afxdp::Frame &f, const Hints &h) {
 			uint64_t now = software_clock_ns();
-			if (a.json)
-				std::printf("%s\n", packet_json(0, f, h).dump().c_str());
-			else
-				std::printf("%s\n", packet_row(0, f, h).c_str());
-			auto [sp, dp] = udp_ports(f.bytes());
+			printer->print(f, h);
+			auto [sp, dp] = render::udp_ports(f.bytes());
 			if (sp < 40001 || sp > 40959) {
 				other++;
 				return;
@@ -188,7 +296,8 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a)
 		if (n == 0)
 			sock.wait(50);
 	}
-	std::fflush(stdout);
+	if (auto st = printer->finish(); !st)
+		return fail("part 1", st.error());
 
 	std::fprintf(stderr, "\nsummary (%llu of %llu packets received%s):\n", (unsigned long long)got,
 		     (unsigned long long)expected, other ? fmt::format(", {} other frames", other).c_str() : "");
@@ -239,9 +348,12 @@ int cmd_demo(const DemoArgs &a)
 		     tb->rx_ns.name().c_str(), tb->rx().ifname.c_str(), tb->rx().ipv4.c_str(), tb->tx_ns.name().c_str(),
 		     tb->tx().ifname.c_str(), tb->tx().ipv4.c_str());
 
-	if (int rc = demo_flows(*tb, a))
+	auto file = CaptureFile::open(a.write_file);
+	if (!file)
+		return fail("-w", file.error());
+	if (int rc = demo_flows(*tb, a, *file))
 		return rc;
-	return demo_layouts(*tb, a);
+	return demo_layouts(*tb, a, *file);
 }
 
 } // namespace xdphints::cli

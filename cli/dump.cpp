@@ -1,11 +1,14 @@
 // xdp-hints dump IFNAME: attach the hook, receive with AF_XDP (one socket and one thread per
-// queue, on one umem), print every packet's hints; statistics on stderr every interval and
-// at exit. Ctrl-C (or --count) stops the threads; the sockets, umem and hook go in that
-// order.
+// queue, on one umem), print every packet's hints (table, --json) or write them as pcapng
+// (-w FILE); statistics on stderr every interval and at exit. Ctrl-C (or --count) stops the
+// threads; the sockets, umem and hook go in that order.
+#include "capture.hpp"
 #include "commands.hpp"
 #include "guardian.hpp"
 #include "output.hpp"
 #include "print.hpp"
+#include "record.hpp"
+#include "render.hpp"
 #include "session.hpp"
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <net/if.h>
 #include <optional>
 #include <thread>
@@ -49,20 +53,34 @@ bool interface_gone(int ifindex)
 }
 
 // Said once at exit, on stderr: what the reader did not get.
-void report_output(const OutputQueue &q, const FdWriter &w)
+void report_output(const OutputQueue &q, const FdWriter &w, const std::string &name)
 {
 	auto c = q.counters();
 	uint64_t unwritten = w.unwritten();
 	if (c.dropped_records)
 		std::fprintf(stderr,
-			     "xdp-hints: stdout: %llu records dropped (%llu bytes): the reader did not keep up "
+			     "xdp-hints: %s: %llu records dropped (%llu bytes): the reader did not keep up "
 			     "and the %zu-byte queue was full (--buffer-size)\n",
-			     (unsigned long long)c.dropped_records, (unsigned long long)c.dropped_bytes, q.capacity());
+			     name.c_str(), (unsigned long long)c.dropped_records, (unsigned long long)c.dropped_bytes,
+			     q.capacity());
 	if (unwritten)
-		std::fprintf(stderr, "xdp-hints: stdout: %llu bytes queued were not written: %s\n",
+		std::fprintf(stderr, "xdp-hints: %s: %llu bytes queued were not written: %s\n", name.c_str(),
 			     (unsigned long long)unwritten,
 			     w.state() == FdWriter::State::reader_gone ? "the reader is gone" : "stopped before the reader took them");
 }
+
+// The file of -w, closed when dump returns.
+struct OutputFile {
+	int fd = -1;
+	OutputFile() = default;
+	OutputFile(const OutputFile &) = delete;
+	OutputFile &operator=(const OutputFile &) = delete;
+	~OutputFile()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+};
 
 } // namespace
 
@@ -79,6 +97,7 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.ptp_split = a.ptp_split;
 	so.hook.user_object = a.user_object;
 	so.busy_poll.enabled = a.busy_poll;
+	so.ring_size = a.ring_size;
 	if (a.zero_copy)
 		so.bind = *a.zero_copy ? afxdp::BindMode::zero_copy : afxdp::BindMode::copy;
 	if (!a.fields.empty()) {
@@ -88,6 +107,23 @@ int cmd_dump(const DumpArgs &a)
 			return 2;
 		}
 		so.hook.hints = *h;
+	}
+
+	using render::Format;
+	const Format format = !a.write_file.empty() ? Format::pcapng : a.json ? Format::json : Format::table;
+	// The output file first: a path that cannot be written is said before anything is attached.
+	OutputFile file;
+	int out_fd = STDOUT_FILENO;
+	const std::string out_name = a.write_file.empty() || a.write_file == "-" ? "stdout" : a.write_file;
+	if (format == Format::pcapng && a.write_file != "-") {
+		file.fd = open(a.write_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (file.fd < 0) {
+			std::fprintf(stderr, "xdp-hints dump: cannot write %s: %s; fix: name a file in a writable directory, "
+					     "or -w - for stdout\n",
+				     a.write_file.c_str(), std::strerror(errno));
+			return 1;
+		}
+		out_fd = file.fd;
 	}
 
 	// What a killed dump left here is put back first, and said, even if this run is then
@@ -136,6 +172,35 @@ int cmd_dump(const DumpArgs &a)
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);
+
+	// Everything found by name is found now: each layout's render plan (and the capture's
+	// interface and clock), so that per packet nothing is looked up, built or allocated.
+	auto plan = render::RenderPlan::build(s->decoder.layouts());
+	if (!plan) {
+		std::fprintf(stderr, "xdp-hints dump: %s\n", plan.error().message.c_str());
+		return 1;
+	}
+	std::optional<render::Capture> capture;
+	if (format == Format::pcapng) {
+		render::CaptureOptions co;
+		co.ifname = a.ifname;
+		co.snaplen = a.snaplen ? a.snaplen : pcapng::max_snaplen;
+		co.clock.tai_offset_ns = render::kernel_tai_offset_ns();
+		auto c = render::Capture::create(*plan, co);
+		if (!c) {
+			std::fprintf(stderr, "xdp-hints dump: %s\n", c.error().message.c_str());
+			return 1;
+		}
+		capture.emplace(std::move(*c));
+		std::fprintf(stderr, "xdp-hints: writing pcapng to %s, snaplen %u; packet times: %s\n", out_name.c_str(),
+			     co.snaplen, co.clock.describe().c_str());
+	}
+	const render::Recorder recorder{format, &*plan, capture ? &*capture : nullptr};
+	const size_t max_record = recorder.max_record();
+
+	// Said last, when nothing is left to do before receiving: until the receive threads run,
+	// the rings fill (8192 frames are 40 ms at 200,000/s), and BTF work under load can take
+	// longer than that.
 	for (auto &sock : s->group.sockets())
 		std::fprintf(stderr, "xdp-hints: AF_XDP socket on queue %u, %s mode%s%s\n", sock->queue(),
 			     afxdp::xsk_mode_name(sock->mode()), sock->need_wakeup() ? ", need_wakeup" : "",
@@ -145,9 +210,12 @@ int cmd_dump(const DumpArgs &a)
 	// counted records, never a stalled thread. This thread writes, prints statistics and
 	// watches for the end: a signal, --count, the reader gone, the interface gone.
 	OutputQueue out(a.buffer_size);
-	FdWriter writer(STDOUT_FILENO, out);
-	if (!a.json)
-		out.push(packet_header() + "\n");
+	FdWriter writer(out_fd, out);
+	if (format == Format::table)
+		out.push(std::string(render::table_header()) + "\n");
+	else if (format == Format::pcapng)
+		out.push(capture->header());
+	const uint64_t header_records = out.counters().records;
 	std::atomic<bool> stop{false}, rx_done{false};
 	std::atomic<uint64_t> seen{0};
 	Status run_status;
@@ -158,9 +226,15 @@ int cmd_dump(const DumpArgs &a)
 				return; // over the count: another thread got there first
 			if (!a.count)
 				seen.fetch_add(1, std::memory_order_relaxed);
-			std::string line = a.json ? packet_json(sock.queue(), f, h).dump() : packet_row(sock.queue(), f, h);
-			line += '\n';
-			out.push(line);
+			// Each receive thread's buffers, reserved once: rendering appends within them.
+			thread_local std::string rec, comment;
+			if (rec.capacity() < max_record) {
+				rec.reserve(max_record);
+				comment.reserve(max_record);
+			}
+			rec.clear();
+			recorder.append(rec, comment, sock.queue(), f.bytes(), h);
+			out.push(rec);
 		});
 		rx_done.store(true);
 	});
@@ -203,6 +277,18 @@ int cmd_dump(const DumpArgs &a)
 	// The threads are gone: every counter can be read now. Then the hook goes (traffic is
 	// no longer redirected) before what is left of the output is written.
 	std::string final_stats = stats_line(s->group.sockets(), s->hook);
+	if (capture) {
+		// The capture ends with what was received and lost (isb_ifrecv: packets the hook
+		// saw; isb_osdrop: dropped by the AF_XDP rings, or by dump's queue for a slow reader).
+		RunStats r = run_stats(s->group.sockets(), s->hook);
+		auto oc = out.counters();
+		pcapng::InterfaceStats is;
+		if (r.hook)
+			is.ifrecv = r.hook->rx;
+		is.osdrop = r.kernel.rx_dropped + r.kernel.rx_ring_full + oc.dropped_records;
+		is.usrdeliv = oc.records - header_records;
+		out.push(capture->statistics(render::realtime_ns(), is));
+	}
 	auto detached = s->hook.detach();
 	s.reset();
 	if (!detached)
@@ -219,7 +305,7 @@ int cmd_dump(const DumpArgs &a)
 	if (writer.state() == FdWriter::State::open)
 		writer.drain(clock::now() + kDrainAfterStop);
 	std::fprintf(stderr, "%s\n", final_stats.c_str());
-	report_output(out, writer);
+	report_output(out, writer, out_name);
 
 	switch (end) {
 	case End::interface_gone:
@@ -235,7 +321,7 @@ int cmd_dump(const DumpArgs &a)
 		}
 		return 0;
 	case End::output_failed:
-		std::fprintf(stderr, "xdp-hints dump: writing to stdout failed: %s\n", std::strerror(writer.error()));
+		std::fprintf(stderr, "xdp-hints dump: writing to %s failed: %s\n", out_name.c_str(), std::strerror(writer.error()));
 		return 1;
 	default:
 		if (!run_status) {

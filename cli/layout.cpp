@@ -1,8 +1,8 @@
 // xdp-hints layout (IFNAME | --object FILE.o | --btf FILE) [--json]
 #include "commands.hpp"
+#include "layout_json.hpp"
 
 #include <xdphints/hook/kernel_btf.hpp>
-#include <xdphints/layout_json.hpp>
 
 #include <cstdio>
 
@@ -27,9 +27,9 @@ int cmd_layout(const LayoutArgs &a)
 		return 1;
 	}
 	if (a.json)
-		std::printf("%s\n", layouts_to_json(d->layouts).dump(2).c_str());
+		std::printf("%s\n", render::layouts_to_json_string(d->layouts).c_str()); // names need not be UTF-8
 	else
-		std::printf("%s", layouts_to_text(d->layouts).c_str());
+		std::printf("%s", render::layouts_to_text(d->layouts).c_str());
 	if (d->layouts.empty())
 		std::fprintf(stderr, "xdp-hints layout: no hint struct in %s (a hint struct is named xdp_hints*, or tagged "
 				     "btf_decl_tag(\"xdp_hints\"), with btf_id/btf_full_id as its last member; name others with --struct)\n",

@@ -22,6 +22,10 @@ bool OutputQueue::push(std::string_view record)
 	buf_.append(record);
 	c_.records++;
 	c_.bytes += record.size();
+	if (!woken_ && buf_.size() >= batch_) {
+		woken_ = true;
+		batch_ready_.notify_one();
+	}
 	return true;
 }
 
@@ -31,7 +35,15 @@ bool OutputQueue::take(std::string &out)
 	if (buf_.empty())
 		return false;
 	out.swap(buf_); // out was empty: its capacity is reused for the next records
+	woken_ = false;
 	return true;
+}
+
+bool OutputQueue::wait_for_batch(std::chrono::milliseconds timeout)
+{
+	std::unique_lock lk(mu_);
+	batch_ready_.wait_for(lk, timeout, [&] { return buf_.size() >= batch_; });
+	return !buf_.empty();
 }
 
 OutputCounters OutputQueue::counters() const
@@ -86,14 +98,23 @@ FdWriter::State FdWriter::pump(int timeout_ms)
 		q_.take(pending_);
 	// Regular files never make a writer wait for a reader.
 	if (nonblocking_ok_) {
-		while (state_ == State::open && (!pending_.empty() || q_.take(pending_)))
-			if (!write_some())
-				break;
-		if (state_ == State::open && timeout_ms > 0)
-			poll(nullptr, 0, timeout_ms);
+		auto write_all = [&] {
+			while (state_ == State::open && (!pending_.empty() || q_.take(pending_)))
+				if (!write_some())
+					break;
+		};
+		write_all();
+		if (state_ == State::open && timeout_ms > 0 && q_.wait_for_batch(std::chrono::milliseconds(timeout_ms)))
+			write_all();
 		return state_;
 	}
 	for (int wait = timeout_ms;; wait = 0) {
+		// Nothing to write: sleep until records come, then look at the reader without waiting.
+		if (wait > 0 && pending_.empty() && !q_.take(pending_)) {
+			if (q_.wait_for_batch(std::chrono::milliseconds(wait)))
+				q_.take(pending_);
+			wait = 0;
+		}
 		// With nothing to write, poll for nothing: POLLERR/POLLHUP (reader gone) still come.
 		pollfd p{fd_, short(pending_.empty() ? 0 : POLLOUT), 0};
 		int r = poll(&p, 1, wait);

@@ -11,6 +11,7 @@
 //                 while (running) w.pump(10);           // reader_gone ends the run
 //                 w.drain(deadline);                    // then report w.unwritten()
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -26,11 +27,15 @@ struct OutputCounters {
 	uint64_t dropped_bytes = 0;
 };
 
+// dump's --buffer-size by default: 100 ms of pcapng records at a million packets a second,
+// so a writer kept off the CPU for a few scheduler slices loses nothing.
+inline constexpr size_t kDefaultQueueBytes = 32u << 20;
+
 // Bounded: at most `capacity` bytes wait here (the writer holds at most as much again,
 // being written). Any thread may push; one writer takes.
 class OutputQueue {
 public:
-	explicit OutputQueue(size_t capacity) : capacity_(capacity) {}
+	explicit OutputQueue(size_t capacity) : capacity_(capacity), batch_(capacity / 8 ? capacity / 8 : 1) {}
 	OutputQueue(const OutputQueue &) = delete;
 	OutputQueue &operator=(const OutputQueue &) = delete;
 
@@ -38,13 +43,20 @@ public:
 	bool push(std::string_view record);
 	// Swaps the queued bytes into `out` (which must be empty); false when none.
 	bool take(std::string &out);
+	// Waits until an eighth of the capacity is queued (a large write's worth), at most
+	// `timeout`; true when anything is queued then. The writer sleeps here, not on a
+	// timer: at a million records a second a fixed 10 ms sleep lets the queue overflow.
+	bool wait_for_batch(std::chrono::milliseconds timeout);
 	OutputCounters counters() const;
 	size_t capacity() const noexcept { return capacity_; }
 
 private:
 	mutable std::mutex mu_;
+	std::condition_variable batch_ready_;
 	std::string buf_;
 	size_t capacity_;
+	size_t batch_;           // bytes that wake the writer
+	bool woken_ = false;     // the writer was woken for what is queued now (one wake per take)
 	OutputCounters c_;
 };
 

@@ -1,35 +1,28 @@
 #pragma once
-// How dump and demo show a packet's hints: one JSON object per line, or a table row.
-// Not the fast path: this names members and formats strings.
+// dump's and demo's statistics on stderr. Packets are rendered by render.hpp.
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/hook/hook.hpp>
-#include <xdphints/query.hpp>
 
-#include <nlohmann/json.hpp>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace xdphints::cli {
 
-// {"queue":Q,"len":L,"layout":S,"id":N,"hints":{member: value, ...,
-//  "rx_timestamp_source":"software"|"hardware"}, "absent":{member: state}}
-// Keys of "hints" are the layout's BTF member names (nested joined with '.'); absent
-// hints are left out of "hints" and listed in "absent" with the reason.
-nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h);
-
-// One table row for the same packet.
-std::string packet_row(unsigned queue, const afxdp::Frame &f, const Hints &h);
-std::string packet_header();
+// What the sockets and the hook counted, summed over the sockets.
+struct RunStats {
+	uint64_t frames = 0, with_hints = 0, unknown_layout = 0; // ours (after the threads stopped)
+	afxdp::XdpStatistics kernel;                              // XDP_STATISTICS
+	std::optional<xdphints::hook::HookStats> hook;                            // the hook's counters
+};
+// Read only after the receive threads stopped: the sockets' own counters belong to them.
+RunStats run_stats(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const xdphints::hook::Hook &hook);
 
 // Statistics line for stderr: XDP_STATISTICS, the hook's counters, and ours. While receive
 // threads run, pass `frames` (counted by the caller): the sockets' own counters belong to
 // their threads and are read only after they stop.
 std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const xdphints::hook::Hook &hook,
 		       std::optional<uint64_t> frames = std::nullopt);
-
-// The enumerator of enum `enum_name` with value v in `btf`, or "" (e.g. XDP_RSS_TYPE_L4_IPV4_UDP).
-std::string enum_value_name(const Btf &btf, const char *enum_name, uint64_t v);
-
-// UDP ports of an Ethernet/IPv4/UDP frame (0, 0 when it is not one).
-std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> frame);
 
 } // namespace xdphints::cli

@@ -39,8 +39,9 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 	if (!queues)
 		return queues.error();
 
+	const uint32_t ring = opt.ring_size ? opt.ring_size : queues->size() <= 4 ? 8192 : queues->size() <= 8 ? 4096 : 2048;
 	afxdp::UmemConfig uc;
-	uc.frame_count = uint32_t(4096 * queues->size());
+	uc.frame_count = uint32_t((ring + 2048) * queues->size());
 	auto umem = afxdp::Umem::create(uc);
 	if (!umem)
 		return umem.error();
@@ -49,6 +50,7 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 	sc.ifindex = hook->ifindex();
 	sc.mode = opt.bind;
 	sc.busy_poll = opt.busy_poll;
+	sc.rx_size = sc.fill_size = ring;
 	sc.xsks_map_fd = hook->xsks_map_fd();
 	auto group = afxdp::RxGroup::open(*umem, sc, *queues);
 	if (!group)

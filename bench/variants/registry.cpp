@@ -18,6 +18,8 @@ const std::vector<Entry> &entries()
 		{{"raw", "throughput"}, [](const std::string &) { return make_raw(); }},
 		{{"hints_1", "throughput"}, [](const std::string &) { return make_hints_1(); }},
 		{{"hints_all", "throughput"}, [](const std::string &) { return make_hints_all(); }},
+		{{"dump_json", "throughput"}, [](const std::string &) { return make_dump_json(); }},
+		{{"dump_pcapng", "throughput"}, [](const std::string &) { return make_dump_pcapng(); }},
 		{{"name_lookup", "throughput"}, [](const std::string &) { return make_name_lookup(); }},
 		{{"af_packet", "throughput"}, [](const std::string &) { return make_af_packet(); }},
 		{{"hints_hash", "throughput"}, [](const std::string &) { return make_hints_hash(); }},

@@ -147,5 +147,7 @@ VariantPtr make_hints_hash();         // hints.cpp
 VariantPtr make_layouts(unsigned n, const std::string &bpf_dir); // hints.cpp
 VariantPtr make_queues_2();           // hints.cpp
 VariantPtr make_name_lookup();        // name_lookup.cpp
+VariantPtr make_dump_json();          // dump.cpp
+VariantPtr make_dump_pcapng();        // dump.cpp
 
 } // namespace xdphints::bench

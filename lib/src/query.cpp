@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "btf_walk.hpp"
-#include "state_map.hpp"
 
 namespace xdphints {
 
@@ -58,10 +57,10 @@ constexpr std::pair<const char *, HintState> kStateNames[] = {
 // has no enum xdp_hints_state; then the values of hints.h are assumed, and said so.
 } // namespace
 
-Result<detail::StateMap> detail::state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes)
+Result<HintStateMap> hint_state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes)
 {
 	const struct btf *b = btf.get();
-	StateMap m;
+	HintStateMap m;
 	m.fill(HintState::unknown);
 	uint32_t enum_id = 0;
 	if (status_type_id) {
@@ -135,7 +134,7 @@ struct Decoder::Builder {
 		std::vector<detail::PathStep> valid, status, sw;
 	};
 	using Specs = std::deque<ParsedSpec>; // deque: PathSteps point into the strings
-	using StateMaps = std::unordered_map<const struct btf *, detail::StateMap>;
+	using StateMaps = std::unordered_map<const struct btf *, HintStateMap>;
 
 	static Result<Specs> parse_fields(const Query &q);
 	static Status check_layouts(const Decoder &d, const DecoderOptions &opts);
@@ -341,7 +340,7 @@ Status Decoder::Builder::map_states(Decoder &d, size_t i, uint32_t status_type, 
 	const Layout &l = d.layouts_[i];
 	auto it = maps.find(l.btf.get());
 	if (it == maps.end()) {
-		auto m = detail::state_map(l.btf, status_type, d.notes_);
+		auto m = hint_state_map(l.btf, status_type, d.notes_);
 		if (!m)
 			return Error(m.error().code, fmt::format("struct {}: status values: {}", l.name, m.error().message));
 		it = maps.emplace(l.btf.get(), *m).first;

@@ -2,6 +2,7 @@
 
 #include "vlan_push.skel.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
@@ -106,6 +107,29 @@ Status UdpFlow::send(std::span<const uint8_t> payload) const
 	if (::send(fd_.get(), payload.data(), payload.size(), 0) < 0)
 		return Error::from_errno(errno, "send UDP to port " + std::to_string(dport_), "check the link is up");
 	return {};
+}
+
+Result<unsigned> UdpFlow::send_burst(std::span<const uint8_t> payload, unsigned count) const
+{
+	constexpr unsigned kMax = 64;
+	iovec iov{const_cast<uint8_t *>(payload.data()), payload.size()};
+	mmsghdr msgs[kMax]{};
+	for (auto &m : msgs) {
+		m.msg_hdr.msg_iov = &iov;
+		m.msg_hdr.msg_iovlen = 1;
+	}
+	unsigned sent = 0;
+	while (sent < count) {
+		int n = sendmmsg(fd_.get(), msgs, std::min(count - sent, kMax), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return Error::from_errno(errno, "sendmmsg UDP to port " + std::to_string(dport_), "check the link is up");
+		if (n == 0)
+			break;
+		sent += unsigned(n);
+	}
+	return sent;
 }
 
 } // namespace xdphints::testbed

@@ -1,18 +1,23 @@
 // libFuzzer target: BTF bytes + field specs through every lib/ entry point that takes
-// untrusted input. Input layout:
+// untrusted input, and the tool's rendering (cli/: render plan, JSON, table, pcapng) of what
+// they give. Input layout:
 //   u8  n            number of field specs (n lines follow)
 //   n × "path:size\n" field spec (size 1/2/4/8; ':s' suffix = signed)
 //   rest             BTF bytes (also reused as packet metadata)
 // Any crash, sanitizer report or leak is a bug; errors are expected and ignored.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "capture.hpp"
+#include "layout_json.hpp"
+#include "render.hpp"
+
 #include <xdphints/btf.hpp>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/resolve.hpp>
 
@@ -71,8 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	auto json = layouts_to_json_string(disc->layouts);
-	auto text = layouts_to_text(disc->layouts);
+	auto json = render::layouts_to_json_string(disc->layouts);
+	auto text = render::layouts_to_text(disc->layouts);
 	(void)json;
 	(void)text;
 
@@ -90,11 +95,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	std::vector<uint8_t> frame(bytes, bytes + nbytes);
 	frame.resize(nbytes + 16);
 	const uint8_t *pkt = frame.data() + nbytes;
-	for (const Layout &l : disc->layouts) {
-		if (l.size <= nbytes)
-			(void)for_each_hint_field(l, pkt - l.size, [](const HintValue &) {});
-	}
 	if (dec) {
+		// The tool's rendering of every packet below: a plan from the same BTF, then JSON,
+		// table row and pcapng record of each decoded packet.
+		auto plan = render::RenderPlan::build(dec->layouts());
+		std::optional<render::Capture> cap;
+		if (plan)
+			if (auto c = render::Capture::create(*plan, {.ifname = "fuzz", .snaplen = 64}))
+				cap.emplace(std::move(*c));
+		auto render_all = [&](const Hints &h) {
+			if (!plan)
+				return;
+			std::string out, comment;
+			render::append_json(out, *plan, 1, uint32_t(nbytes), h);
+			render::append_row(out, *plan, 1, {pkt, 16}, h);
+			if (cap)
+				cap->append_packet(out, comment, 1, {pkt, 16}, h);
+		};
 		uint64_t sum = 0;
 		// Headroom at and around the sizes that matter: the id widths and each layout.
 		std::vector<size_t> rooms = {0, 3, 4, 7, 8, nbytes};
@@ -105,6 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (h > nbytes)
 				continue;
 			Hints hints = dec->decode(pkt, h);
+			render_all(hints);
 			for (uint32_t i = 0; i < q.fields().size(); i++) {
 				Field<uint64_t> f{i};
 				sum += hints.get(f).value_or(0) + uint64_t(hints.state(f)) + hints.software(f);

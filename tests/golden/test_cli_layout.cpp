@@ -1,17 +1,18 @@
 // `xdp-hints layout --object F.o --json`, run as a user runs it, prints exactly the JSON of
-// lib's layouts_to_json for the same object — which test_cross_layout.cpp checks against
+// layouts_to_json (cli/layout_json.hpp) for the same object — which test_cross_layout.cpp checks against
 // bpftool's own dump member by member. So the command agrees with bpftool too.
 #include "bpftool_oracle.hpp"
+#include "layout_json.hpp"
 #include "child.hpp"
 
 #include <xdphints/btf.hpp>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 using namespace xdphints;
+using namespace xdphints::render;
 
 TEST_CASE("golden: `xdp-hints layout --object --json` is the library's bpftool-checked JSON")
 {

@@ -3,6 +3,7 @@
 // build. And every member of every hint struct in the test objects is checked against
 // bpftool's dump of the same object.
 #include "bpftool_oracle.hpp"
+#include "layout_json.hpp"
 
 #include <bpf/btf.h>
 #include <gelf.h>
@@ -11,10 +12,10 @@
 #include <cstring>
 #include <xdphints/btf.hpp>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 #include <xdphints/query.hpp>
 
 using namespace xdphints;
+using namespace xdphints::render;
 
 namespace {
 

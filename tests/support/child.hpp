@@ -60,16 +60,9 @@ public:
 	Child &operator=(const Child &) = delete;
 
 	// Reads output until stderr contains `needle` or the timeout passes.
-	bool wait_stderr(const std::string &needle, int timeout_ms)
-	{
-		auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-		while (err_.find(needle) == std::string::npos) {
-			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
-			if (left <= 0 || pump(int(left)) < 0)
-				return err_.find(needle) != std::string::npos;
-		}
-		return true;
-	}
+	bool wait_stderr(const std::string &needle, int timeout_ms) { return wait_for(err_, needle, timeout_ms); }
+	// The same for stdout (when captured).
+	bool wait_stdout(const std::string &needle, int timeout_ms) { return wait_for(out_, needle, timeout_ms); }
 
 	// Waits for exit (killing the child after timeout_ms) and returns its exit code.
 	int wait(int timeout_ms)
@@ -100,6 +93,16 @@ public:
 	const std::string &err() const { return err_; }
 
 private:
+	bool wait_for(const std::string &buf, const std::string &needle, int timeout_ms)
+	{
+		auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+		while (buf.find(needle) == std::string::npos) {
+			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
+			if (left <= 0 || pump(int(left)) < 0)
+				return buf.find(needle) != std::string::npos;
+		}
+		return true;
+	}
 	bool reap(int flags)
 	{
 		if (!reaped_ && pid_ > 0 && waitpid(pid_, &raw_, flags) == pid_)

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 #include <xdphints/query.hpp>
 
 using namespace xdphints;
@@ -201,22 +200,6 @@ TEST_CASE("Decoder: status.<hint> by enumerator name, software flag")
 		CHECK(h.software(ts) == bool(r.raw & 1));
 		CHECK(h.get(ts) == std::optional<uint64_t>(77));
 	}
-
-	// The dump view: control members skipped, value and state reported.
-	Frame fr;
-	uint8_t *m = fr.meta(24);
-	put_bits(m, 0, 64, 1234);
-	put_bits(m, 64, 1, 1);
-	put_bits(m, 80, 2, 2);
-	std::vector<std::string> seen;
-	auto stt = for_each_hint_field((*layouts)[0], m, [&](const HintValue &v) {
-		seen.push_back(v.field->name);
-		CHECK(v.present);
-		CHECK(v.value == 1234);
-		CHECK(v.state == HintState::ok);
-	});
-	REQUIRE(stt);
-	CHECK(seen == std::vector<std::string>{"rx_timestamp"});
 }
 
 TEST_CASE("Decoder: no metadata, unknown id, too short are explicit states")

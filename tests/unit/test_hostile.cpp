@@ -2,7 +2,6 @@
 #include "btf_builder.hpp"
 
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/resolve.hpp>
 

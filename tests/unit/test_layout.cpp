@@ -1,13 +1,14 @@
 // Hint-struct discovery: names, decl tags, id conventions, wire rules, diagnostics.
 #include <xdphints/edge/fd.hpp>
 #include "fixture.hpp"
+#include "layout_json.hpp"
 
 #include <algorithm>
 #include <unistd.h>
 #include <xdphints/layout.hpp>
-#include <xdphints/layout_json.hpp>
 
 using namespace xdphints;
+using namespace xdphints::render;
 
 namespace {
 const Diagnostic *skipped(const Discovery &d, const std::string &name)

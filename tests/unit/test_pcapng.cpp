@@ -2,7 +2,9 @@
 // types, option codes and sizes are written out here, not taken from the writer), and the
 // Writer's buffering: whole blocks, large chunks, no allocation per packet, sink errors.
 // tshark reads the files in test_pcapng_tshark.cpp.
+#include "alloc_count.hpp"
 #include "pcapng.hpp"
+#include "pcapng_blocks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,120 +21,11 @@ using xdphints::Errc;
 using xdphints::Error;
 using xdphints::Status;
 
-// Counts allocations on this thread while `counting` is set: the packet path must make none.
-namespace {
-thread_local bool counting = false;
-thread_local uint64_t allocations = 0;
-} // namespace
-
-#if defined(__SANITIZE_ADDRESS__)
-// Under ASan the allocator is the sanitizer's: count through its hooks (a replaced
-// operator new would mismatch its frees).
-// (sanitizer/allocator_interface.h is not installed with GCC 12: declared here.)
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *, std::size_t),
-							 void (*)(const volatile void *));
-namespace {
-void on_malloc(const volatile void *, std::size_t)
-{
-	if (counting)
-		allocations++;
-}
-void on_free(const volatile void *) {}
-const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
-} // namespace
-#else
-void *operator new(std::size_t n)
-{
-	if (counting)
-		allocations++;
-	if (void *p = std::malloc(n ? n : 1))
-		return p;
-	throw std::bad_alloc();
-}
-// libstdc++'s operator delete frees with free(), which matches.
-#endif
-
 namespace {
 
-using Bytes = std::span<const std::byte>;
-
-uint16_t u16_at(Bytes b, std::size_t off)
-{
-	REQUIRE(off + 2 <= b.size());
-	uint16_t v;
-	std::memcpy(&v, b.data() + off, 2);
-	return v;
-}
-uint32_t u32_at(Bytes b, std::size_t off)
-{
-	REQUIRE(off + 4 <= b.size());
-	uint32_t v;
-	std::memcpy(&v, b.data() + off, 4);
-	return v;
-}
-uint64_t u64_at(Bytes b, std::size_t off)
-{
-	REQUIRE(off + 8 <= b.size());
-	uint64_t v;
-	std::memcpy(&v, b.data() + off, 8);
-	return v;
-}
-std::string str_of(Bytes b) { return std::string(reinterpret_cast<const char *>(b.data()), b.size()); }
-bool all_zero(Bytes b)
-{
-	for (auto x : b)
-		if (x != std::byte{0})
-			return false;
-	return true;
-}
-
-// A block's frame: type, total length (a multiple of 4, the block's size) at the start and
-// again at the end.
-void check_block(Bytes block, uint32_t type)
-{
-	REQUIRE(block.size() >= 12);
-	CHECK(u32_at(block, 0) == type);
-	CHECK(u32_at(block, 4) == block.size());
-	CHECK(block.size() % 4 == 0);
-	CHECK(u32_at(block, block.size() - 4) == block.size());
-}
-
-struct Option {
-	uint16_t code;
-	Bytes value;
-};
-
-// The options from `off` to the trailing length: each 32-bit aligned, padding zero, and
-// the list closed by opt_endofopt (code 0, length 0) right before the trailing length.
-std::vector<Option> options_of(Bytes block, std::size_t off)
-{
-	std::size_t end = block.size() - 4;
-	std::vector<Option> r;
-	while (off < end) {
-		REQUIRE(off % 4 == 0);
-		uint16_t code = u16_at(block, off), len = u16_at(block, off + 2);
-		if (code == 0) {
-			CHECK(len == 0);
-			CHECK(off + 4 == end);
-			return r;
-		}
-		std::size_t padded = (std::size_t(len) + 3) & ~std::size_t(3);
-		REQUIRE(off + 4 + padded <= end);
-		r.push_back({code, block.subspan(off + 4, len)});
-		CHECK(all_zero(block.subspan(off + 4 + len, padded - len)));
-		off += 4 + padded;
-	}
-	FAIL("options not closed by opt_endofopt");
-	return r;
-}
-
-const Option *find(const std::vector<Option> &opts, uint16_t code)
-{
-	for (auto &o : opts)
-		if (o.code == code)
-			return &o;
-	return nullptr;
-}
+using unit::allocations;
+using unit::counting;
+using namespace unit::pcapng_blocks;
 
 std::vector<uint8_t> frame_of(std::size_t n, uint8_t seed = 1)
 {

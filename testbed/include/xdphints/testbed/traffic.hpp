@@ -47,6 +47,9 @@ public:
 	UdpFlow &operator=(UdpFlow &&) noexcept = default;
 
 	Status send(std::span<const uint8_t> payload) const;
+	// `count` datagrams of `payload` in one sendmmsg(): back-to-back bursts for offered-load
+	// tests (one system call per burst, not per packet). Returns how many the kernel took.
+	Result<unsigned> send_burst(std::span<const uint8_t> payload, unsigned count) const;
 	uint16_t sport() const noexcept { return sport_; }
 	uint16_t dport() const noexcept { return dport_; }
 

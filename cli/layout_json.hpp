@@ -1,6 +1,7 @@
 #pragma once
-// Layouts for people and tools: the `xdp-hints layout [--json]` model and renderings, and
-// the generic (slow path) per-packet decoder that `xdp-hints dump` prints.
+// Layouts for people and tools: the `xdp-hints layout [--json]` model and renderings (the
+// tool's, not the core's: lib/ describes layouts, this shows them). Packets are rendered
+// by render.hpp, from a plan built once.
 //
 // JSON schema:
 //   {"layouts":[{"name":S,"type_id":N,"id":N,"size":N,
@@ -15,16 +16,14 @@
 // "id" is the global id (object id << 32 | type id; the type id when the object id is
 // unknown); "id_kind" says which member carries it ("btf_id", "btf_full_id", "none").
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include <xdphints/layout.hpp>
-#include <xdphints/query.hpp>
 
-namespace xdphints {
+namespace xdphints::render {
 
 // BTF names are bytes, not necessarily UTF-8: dump these with
 // nlohmann::json::error_handler_t::replace (or use layouts_to_json_string), since a plain
@@ -41,25 +40,4 @@ std::string layouts_to_json_string(std::span<const Layout> layouts, int indent =
 //   };                                      /* size: 32 */
 std::string layouts_to_text(std::span<const Layout> layouts);
 
-// One hint (data) member of a packet's layout, for the dump command.
-struct HintValue {
-	const LayoutField *field = nullptr;
-	bool exists_in_layout = true; // false only for names asked for but not in the layout
-	bool present = false;          // valid.<hint> set (or no valid member)
-	bool integral = false;         // value is meaningful; otherwise see bytes
-	bool is_signed = false;
-	uint64_t value = 0;            // sign-extended into 64 bits when is_signed
-	std::span<const uint8_t> bytes; // the member's bytes (arrays, odd sizes)
-	HintState state = HintState::ok; // from status.<hint>; ok when there is no status
-	bool software = false;           // status.<hint>_sw
-};
-
-// Every leaf of `l` except the control members (valid.*, status.*, the id member), in
-// declaration order, with its value read from the struct at `struct_start` (l.size bytes
-// must be readable). Absent hints are reported with present == false and no value.
-// Not the per-packet fast path (it looks members up by name); Status errors only for
-// layouts whose members cannot be read (never for packet contents).
-Status for_each_hint_field(const Layout &l, const uint8_t *struct_start,
-			   const std::function<void(const HintValue &)> &fn);
-
-} // namespace xdphints
+} // namespace xdphints::render
