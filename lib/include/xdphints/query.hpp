@@ -12,6 +12,7 @@
 //
 // Per-packet code is inline here; nothing on that path allocates, throws, hashes a
 // string or makes a virtual call. Host byte order: metadata is written by the same host.
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -119,14 +120,15 @@ enum class Read : uint8_t {
 struct FieldRef {
 	// The fast path first: one cache line holds it with the valid window.
 	Read read = Read::absent;
+	// Non-zero when the field is a byte-aligned integer of exactly the consumer's size:
+	// then it is read as that type at plain_off, no shifts (the common case). Next to
+	// `read`, so the fast path's two tests are one 16-bit compare.
+	uint8_t plain_size = 0;
 	uint16_t plain_off = 0;
 	Bits value;  // load == 0: the field does not exist in this layout
 	Bits valid;  // load == 0: no valid.<hint>: present whenever it exists
 	Bits status; // load == 0: no status.<hint>
 	Bits sw;     // status.<hint>_sw: 1 = software value (e.g. rx_timestamp_sw)
-	// Non-zero when the field is a byte-aligned integer of exactly the consumer's size:
-	// then it is read as that type at plain_off, no shifts (the common case).
-	uint8_t plain_size = 0;
 };
 
 inline constexpr unsigned kStateValues = 8; // status values mapped; others are "unknown"
@@ -187,6 +189,14 @@ inline bool test_bits(const uint8_t *base, const Bits &b) noexcept
 
 } // namespace detail
 
+// Raw status.<hint> value -> HintState for one BTF, by enumerator name of enum
+// xdp_hints_state (the status member's own enum type when it has one); values from
+// kStateValues up read as HintState::unknown. Without that enum in the BTF the values of
+// xdp_hints/hints.h are used and a note is added to `notes`. The Decoder maps its fields
+// with it; a tool that shows every hint of a layout (xdp-hints dump) uses it once per BTF.
+using HintStateMap = std::array<HintState, detail::kStateValues>;
+Result<HintStateMap> hint_state_map(const Btf &btf, uint32_t status_type_id, std::vector<std::string> &notes);
+
 // The hints of one packet: a small view (no ownership) into the packet's metadata and
 // the Decoder's table for its layout. Valid as long as both are.
 class Hints {
@@ -208,7 +218,9 @@ public:
 		// bool is excluded from the plain reads: a stored byte of 2 copied into a bool is
 		// not a bool.
 		if constexpr (!std::is_same_v<T, bool>) {
-			if (r.read == detail::Read::plain_if_valid) [[likely]] {
+			// A Field<T> made by hand may name a field of another size than T: the
+			// plain reads are for T's size only.
+			if (r.read == detail::Read::plain_if_valid && r.plain_size == sizeof(T)) [[likely]] {
 				uint64_t w;
 				std::memcpy(&w, base_ + r.valid.off, 8);
 				if (!(w & r.valid.mask))
@@ -217,7 +229,7 @@ public:
 				std::memcpy(&v, base_ + r.plain_off, sizeof(T));
 				return v;
 			}
-			if (r.read == detail::Read::plain) {
+			if (r.read == detail::Read::plain && r.plain_size == sizeof(T)) {
 				T v;
 				std::memcpy(&v, base_ + r.plain_off, sizeof(T));
 				return v;
