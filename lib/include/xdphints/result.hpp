@@ -88,3 +88,20 @@ private:
 using Status = Result<void>;
 
 } // namespace xdphints
+
+// Early return on error, in a function that returns a Result<U> or a Status:
+//
+//   XDPHINTS_TRY(hook, xdphints::hook::Hook::attach(opt)); // hook: the Hook, or return the Error
+//   XDPHINTS_TRY_STATUS(hook.commit());                    // return the Error if it failed
+//
+// XDPHINTS_TRY declares `var` (and var_result_ beside it) in the enclosing scope.
+#define XDPHINTS_TRY(var, expr)                                                                \
+	auto var##_result_ = (expr);                                                           \
+	if (!var##_result_)                                                                    \
+		return std::move(var##_result_).error();                                       \
+	auto var = std::move(*var##_result_)
+#define XDPHINTS_TRY_STATUS(expr)                                                              \
+	do {                                                                                   \
+		if (auto xdphints_status_ = (expr); !xdphints_status_)                          \
+			return std::move(xdphints_status_).error();                             \
+	} while (0)
