@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <xdphints/export.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/query.hpp>
 
@@ -29,17 +30,17 @@ namespace xdphints {
 // BTF names are bytes, not necessarily UTF-8: dump these with
 // nlohmann::json::error_handler_t::replace (or use layouts_to_json_string), since a plain
 // dump() throws on invalid UTF-8.
-nlohmann::json layout_to_json(const Layout &l);
-nlohmann::json layouts_to_json(std::span<const Layout> layouts);
+XDPHINTS_API nlohmann::json layout_to_json(const Layout &l);
+XDPHINTS_API nlohmann::json layouts_to_json(std::span<const Layout> layouts);
 // The JSON text; invalid UTF-8 in names becomes U+FFFD. indent < 0: one line.
-std::string layouts_to_json_string(std::span<const Layout> layouts, int indent = 2);
+XDPHINTS_API std::string layouts_to_json_string(std::span<const Layout> layouts, int indent = 2);
 
 // pahole-like text:
 //   struct xdp_hints_veth {                 /* type id 40, id 0x2a00000028, btf_full_id */
 //           __u64                      rx_timestamp;          /*     0     8 */
 //           __u16                      valid.rx_hash:1;       /*    20: 1  2 */
 //   };                                      /* size: 32 */
-std::string layouts_to_text(std::span<const Layout> layouts);
+XDPHINTS_API std::string layouts_to_text(std::span<const Layout> layouts);
 
 // One hint (data) member of a packet's layout, for the dump command.
 struct HintValue {
@@ -59,7 +60,7 @@ struct HintValue {
 // must be readable). Absent hints are reported with present == false and no value.
 // Not the per-packet fast path (it looks members up by name); Status errors only for
 // layouts whose members cannot be read (never for packet contents).
-Status for_each_hint_field(const Layout &l, const uint8_t *struct_start,
+XDPHINTS_API Status for_each_hint_field(const Layout &l, const uint8_t *struct_start,
 			   const std::function<void(const HintValue &)> &fn);
 
 } // namespace xdphints

@@ -1,6 +1,8 @@
 #pragma once
 // Errors are values at every boundary of xdp-hints. Result<T> holds a T or an Error;
 // Status is Result<void>. (C++20 has no std::expected; this is the small part we use.)
+#include <xdphints/export.hpp>
+
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,9 +27,9 @@ enum class Errc {
 	device_gone,          // the interface vanished while in use
 };
 
-const char *errc_name(Errc c) noexcept;
+XDPHINTS_API const char *errc_name(Errc c) noexcept;
 
-struct Error {
+struct XDPHINTS_API Error {
 	Errc code = Errc::system;
 	int sys_errno = 0;   // the errno behind it, 0 when not from the OS
 	std::string message; // cause, context (type id, field, access path) and the fix
