@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <xdphints/version.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
 	using namespace xdphints::cli;
 	CLI::App app{"xdp-hints: XDP RX metadata (timestamps, RSS hash, VLAN) for AF_XDP applications"};
 	app.require_subcommand(1);
+	app.set_version_flag("--version", std::string("xdp-hints ") + XDPHINTS_VERSION_STRING + " (library " + xdphints::version() + ")");
 
 	ProbeArgs probe;
 	auto *p = app.add_subcommand("probe", "What the interface's driver provides, and the hook that would be used");

@@ -1,6 +1,6 @@
 #include "session.hpp"
 
-#include <xdphints/hook/meta_limit.hpp>
+#include <xdphints/receiver.hpp>
 
 namespace xdphints::cli {
 
@@ -8,58 +8,22 @@ using namespace xdphints::hook;
 
 Result<Session> Session::open(const SessionOptions &opt, const std::function<void(const Hook &)> &before_commit)
 {
-	HookOptions ho = opt.hook;
-	ho.ifname = opt.ifname;
-	auto hook = Hook::prepare(ho);
-	if (!hook)
-		return hook.error();
-	auto layouts = hook->layouts();
-	if (!layouts)
-		return layouts.error();
-	if (layouts->empty())
-		return Error{Errc::not_found, "the hook on " + opt.ifname + " describes no hint struct in its BTF; "
-					      "fix: a hook must write a struct named xdp_hints* (or tagged xdp_hints) with btf_id/btf_full_id last"};
-
 	// Whatever the hook gives: a driver without VLAN offload has no rx_vlan_* anywhere.
 	Query q;
 	constexpr Presence optional = Presence::optional;
 	StdFields f{q.add<uint64_t>("rx_timestamp", optional), q.add<uint32_t>("rx_hash", optional),
 		    q.add<uint32_t>("rx_hash_type", optional), q.add<uint16_t>("rx_vlan_tci", optional),
 		    q.add<uint16_t>("rx_vlan_proto", optional)};
-	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
-	// write them. A failed probe keeps the default (the largest limit of any kernel).
-	DecoderOptions dopt;
-	if (auto lim = kernel_metadata_limit())
-		dopt.metadata_limit = *lim;
-	auto dec = Decoder::build(q, *layouts, dopt);
-	if (!dec)
-		return dec.error();
-
-	auto queues = afxdp::parse_queues(opt.queues, hook->ifindex());
-	if (!queues)
-		return queues.error();
-
-	const uint32_t ring = opt.ring_size ? opt.ring_size : queues->size() <= 4 ? 8192 : queues->size() <= 8 ? 4096 : 2048;
-	afxdp::UmemConfig uc;
-	uc.frame_count = uint32_t((ring + 2048) * queues->size());
-	auto umem = afxdp::Umem::create(uc);
-	if (!umem)
-		return umem.error();
-
-	afxdp::SocketConfig sc;
-	sc.ifindex = hook->ifindex();
-	sc.mode = opt.bind;
-	sc.busy_poll = opt.busy_poll;
-	sc.rx_size = sc.fill_size = ring;
-	sc.xsks_map_fd = hook->xsks_map_fd();
-	auto group = afxdp::RxGroup::open(*umem, sc, *queues);
-	if (!group)
-		return group.error();
-	if (before_commit)
-		before_commit(*hook);
-	if (auto st = hook->commit(); !st)
-		return st.error();
-	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f};
+	ReceiverOptions ro;
+	ro.ifname = opt.ifname;
+	ro.queues = opt.queues;
+	ro.hook = opt.hook;
+	ro.bind = opt.bind;
+	ro.busy_poll = opt.busy_poll;
+	ro.ring_size = opt.ring_size;
+	XDPHINTS_TRY(rx, Receiver::open(ro, q, before_commit));
+	auto p = std::move(rx).release();
+	return Session{std::move(p.hook), std::move(p.umem), std::move(p.group), std::move(p.decoder), f};
 }
 
 } // namespace xdphints::cli

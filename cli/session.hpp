@@ -1,6 +1,7 @@
 #pragma once
 // What `dump` and `demo` share: the hints hook on an interface, one AF_XDP socket per
-// queue on one umem, and a decoder for every layout the loaded hook describes.
+// queue on one umem, and a decoder for every layout the loaded hook describes; opened by
+// xdphints::Receiver (receiver/) and kept as its parts.
 #include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>

@@ -26,33 +26,33 @@ Status run(const Args &a)
 	std::unique_ptr<example::Veths> veths; // self-contained mode
 	int ifindex[2];
 	if (a.if1.empty()) {
-		EX_TRY(v, example::Veths::make("demux", true));
+		XDPHINTS_TRY(v, example::Veths::make("demux", true));
 		veths = std::move(v);
 		ifindex[0] = veths->bed.rx().ifindex;
 		ifindex[1] = veths->second->a.ifindex;
 	} else {
-		EX_TRY(i0, example::ifindex_of(a.if1));
-		EX_TRY(i1, example::ifindex_of(a.if2));
+		XDPHINTS_TRY(i0, example::ifindex_of(a.if1));
+		XDPHINTS_TRY(i1, example::ifindex_of(a.if2));
 		ifindex[0] = i0;
 		ifindex[1] = i1;
 	}
 
-	EX_TRY(dev0, example::HookedDevice::attach(ifindex[0]));
-	EX_TRY(dev1, example::HookedDevice::attach(ifindex[1]));
+	XDPHINTS_TRY(dev0, example::HookedDevice::attach(ifindex[0]));
+	XDPHINTS_TRY(dev1, example::HookedDevice::attach(ifindex[1]));
 	std::vector<xdphints::Layout> all = dev0.layouts;
 	all.insert(all.end(), dev1.layouts.begin(), dev1.layouts.end());
 	xdphints::Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp", xdphints::Presence::optional); // read, not needed
-	EX_TRY(dec, xdphints::Decoder::build(q, all));
+	XDPHINTS_TRY(dec, xdphints::Decoder::build(q, all));
 
-	EX_TRY(umem, ax::Umem::create({.frame_count = 8192}));
+	XDPHINTS_TRY(umem, ax::Umem::create({.frame_count = 8192}));
 	ax::SocketConfig sc;
 	sc.ifindex = ifindex[0];
 	sc.xsks_map_fd = dev0.hook.xsks_map_fd();
-	EX_TRY(s0, ax::XskSocket::create(umem, sc));
+	XDPHINTS_TRY(s0, ax::XskSocket::create(umem, sc));
 	sc.ifindex = ifindex[1];
 	sc.xsks_map_fd = dev1.hook.xsks_map_fd();
-	EX_TRY(s1, ax::XskSocket::create(umem, sc)); // XDP_SHARED_UMEM: same frames, own fill ring
+	XDPHINTS_TRY(s1, ax::XskSocket::create(umem, sc)); // XDP_SHARED_UMEM: same frames, own fill ring
 	ax::XskSocket *socks[2] = {s0.get(), s1.get()};
 	std::printf("demux_by_btf_id: one umem (%u frames) shared by %s and %s (%s mode)\n", umem->frame_count(),
 		    dev0.hook.ifname().c_str(), dev1.hook.ifname().c_str(), ax::xsk_mode_name(s0->mode()));
@@ -62,8 +62,8 @@ Status run(const Args &a)
 	if (veths) {
 		auto &bed = veths->bed;
 		auto &l2 = *veths->second;
-		EX_TRY(x0, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
-		EX_TRY(x1, tb::LiveGen::create(bed.tx_ns, l2.b.ifindex, tb::GenOptions::between(l2.b, l2.a)));
+		XDPHINTS_TRY(x0, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
+		XDPHINTS_TRY(x1, tb::LiveGen::create(bed.tx_ns, l2.b.ifindex, tb::GenOptions::between(l2.b, l2.a)));
 		g0.emplace(std::move(x0));
 		g1.emplace(std::move(x1));
 		// Two thirds to device 0, one third to device 1, interleaved in small bursts.

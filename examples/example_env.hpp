@@ -47,14 +47,6 @@ inline void on_ctrl_c()
 	sigaction(SIGTERM, &sa, nullptr);
 }
 
-// Unwraps a Result or returns its error from the enclosing function (which returns Status
-// or Result<...>).
-#define EX_TRY(var, expr)                                                                                              \
-	auto var##_r = (expr);                                                                                         \
-	if (!var##_r)                                                                                                  \
-		return std::move(var##_r).error();                                                                     \
-	auto var = std::move(*var##_r)
-
 inline int report(const xdphints::Status &st)
 {
 	if (st)
@@ -72,8 +64,8 @@ struct HookedDevice {
 	{
 		xdphints::hook::HookOptions ho;
 		ho.ifindex = ifindex;
-		EX_TRY(hook, xdphints::hook::Hook::attach(ho));
-		EX_TRY(layouts, hook.layouts());
+		XDPHINTS_TRY(hook, xdphints::hook::Hook::attach(ho));
+		XDPHINTS_TRY(layouts, hook.layouts());
 		return HookedDevice{std::move(hook), std::move(layouts)};
 	}
 };
@@ -87,16 +79,16 @@ struct Veths {
 
 	static xdphints::Result<std::unique_ptr<Veths>> make(std::string_view tag, bool two_pairs)
 	{
-		EX_TRY(bed, xdphints::testbed::Testbed::create(tag));
+		XDPHINTS_TRY(bed, xdphints::testbed::Testbed::create(tag));
 		auto v = std::unique_ptr<Veths>(new Veths{std::move(bed), std::nullopt, std::nullopt});
 		if (two_pairs) {
 			xdphints::testbed::VethOptions vo;
 			vo.ipv4_a = "10.78.0.1";
 			vo.ipv4_b = "10.78.0.2";
-			EX_TRY(second, xdphints::testbed::VethPair::create(v->bed.rx_ns, v->bed.tx_ns, vo));
+			XDPHINTS_TRY(second, xdphints::testbed::VethPair::create(v->bed.rx_ns, v->bed.tx_ns, vo));
 			v->second.emplace(std::move(second));
 		}
-		EX_TRY(sc, xdphints::testbed::NetnsScope::enter(v->bed.rx_ns));
+		XDPHINTS_TRY(sc, xdphints::testbed::NetnsScope::enter(v->bed.rx_ns));
 		v->scope.emplace(std::move(sc));
 		return v;
 	}
@@ -172,7 +164,7 @@ inline int parse_args(int argc, char **argv, const char *usage, std::vector<std:
 inline xdphints::Status print_stats(std::initializer_list<const xdphints::afxdp::XskSocket *> socks)
 {
 	for (auto *s : socks) {
-		EX_TRY(st, s->stats());
+		XDPHINTS_TRY(st, s->stats());
 		std::printf("%s\n", st.to_string().c_str());
 	}
 	return {};

@@ -70,24 +70,24 @@ Status run(const Args &a)
 	std::unique_ptr<example::Veths> veths; // self-contained mode
 	int ifindex;
 	if (a.ifname.empty()) {
-		EX_TRY(v, example::Veths::make("hwts", false));
+		XDPHINTS_TRY(v, example::Veths::make("hwts", false));
 		veths = std::move(v);
 		ifindex = veths->bed.rx().ifindex;
 	} else {
-		EX_TRY(i, example::ifindex_of(a.ifname));
+		XDPHINTS_TRY(i, example::ifindex_of(a.ifname));
 		ifindex = i;
 	}
 
-	EX_TRY(dev, example::HookedDevice::attach(ifindex));
+	XDPHINTS_TRY(dev, example::HookedDevice::attach(ifindex));
 	xdphints::Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
-	EX_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
-	EX_TRY(umem, ax::Umem::create({}));
+	XDPHINTS_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
+	XDPHINTS_TRY(umem, ax::Umem::create({}));
 	ax::SocketConfig sc;
 	sc.ifindex = ifindex;
 	sc.queue = a.queue;
 	sc.xsks_map_fd = dev.hook.xsks_map_fd();
-	EX_TRY(xsk, ax::XskSocket::create(umem, sc));
+	XDPHINTS_TRY(xsk, ax::XskSocket::create(umem, sc));
 	std::printf("hw_timestamps: %s queue %u, %s mode, hook '%s'\n", dev.hook.ifname().c_str(), a.queue,
 		    ax::xsk_mode_name(xsk->mode()), dev.hook.hook_name().c_str());
 
@@ -96,7 +96,7 @@ Status run(const Args &a)
 	std::optional<tb::LiveGen> lg;
 	if (veths) {
 		auto &bed = veths->bed;
-		EX_TRY(g, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
+		XDPHINTS_TRY(g, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
 		lg.emplace(std::move(g));
 		gen.start([&] { example::paced({{&*lg, 32}}, a.count, std::chrono::microseconds(50)); });
 	}

@@ -41,38 +41,38 @@ Status run(const Args &a)
 	std::unique_ptr<example::Veths> veths; // self-contained mode
 	int in, out;
 	if (a.in.empty()) {
-		EX_TRY(v, example::Veths::make("l2fwd", true));
+		XDPHINTS_TRY(v, example::Veths::make("l2fwd", true));
 		veths = std::move(v);
 		in = veths->bed.rx().ifindex;
 		out = veths->second->a.ifindex;
 	} else {
-		EX_TRY(i, example::ifindex_of(a.in));
-		EX_TRY(o, example::ifindex_of(a.out));
+		XDPHINTS_TRY(i, example::ifindex_of(a.in));
+		XDPHINTS_TRY(o, example::ifindex_of(a.out));
 		in = i;
 		out = o;
 	}
 
-	EX_TRY(dev, example::HookedDevice::attach(in));
+	XDPHINTS_TRY(dev, example::HookedDevice::attach(in));
 	// Printed when the hook gives them ("-" otherwise): optional.
 	xdphints::Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp", xdphints::Presence::optional);
 	auto hash = q.add<uint32_t>("rx_hash", xdphints::Presence::optional);
 	auto tci = q.add<uint16_t>("rx_vlan_tci", xdphints::Presence::optional);
-	EX_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
+	XDPHINTS_TRY(dec, xdphints::Decoder::build(q, dev.layouts));
 
-	EX_TRY(umem, ax::Umem::create({.frame_count = 4096}));
+	XDPHINTS_TRY(umem, ax::Umem::create({.frame_count = 4096}));
 	ax::SocketConfig rc;
 	rc.ifindex = in;
 	rc.xsks_map_fd = dev.hook.xsks_map_fd();
 	rc.frames = 4096 - 64;
-	EX_TRY(rx, ax::XskSocket::create(umem, rc));
+	XDPHINTS_TRY(rx, ax::XskSocket::create(umem, rc));
 	ax::SocketConfig tc;
 	tc.ifindex = out;
 	tc.rx_size = 0; // transmit only (a shared umem on another device still needs its fill ring)
 	tc.tx_size = 2048;
 	tc.fill_size = 64;
 	tc.frames = 64;
-	EX_TRY(tx, ax::XskSocket::create(umem, tc));
+	XDPHINTS_TRY(tx, ax::XskSocket::create(umem, tc));
 	std::printf("l2fwd_hints: %s -> ifindex %d, %s mode, one umem\n", dev.hook.ifname().c_str(), out,
 		    ax::xsk_mode_name(rx->mode()));
 
@@ -80,7 +80,7 @@ Status run(const Args &a)
 	std::optional<tb::LiveGen> lg;
 	if (veths) {
 		auto &bed = veths->bed;
-		EX_TRY(g, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
+		XDPHINTS_TRY(g, tb::LiveGen::create(bed.tx_ns, bed.tx().ifindex, tb::GenOptions::between(bed.tx(), bed.rx())));
 		lg.emplace(std::move(g));
 		gen.start([&] { example::paced({{&*lg, 64}}, a.count, std::chrono::microseconds(40)); });
 	}

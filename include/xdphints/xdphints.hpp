@@ -4,6 +4,8 @@
 //   hints-hook/  the device-bound XDP hooks that write hints (xdphints::hook)
 //   af_xdp/      umem, sockets and rings with frames delivered with their hints
 //                (xdphints::afxdp)
+//   receiver/    the common case in one object: xdphints::Receiver (hook + umem + a
+//                socket per queue + decoder)
 //
 // Include a layer's own headers instead to depend on less: the core alone
 // (<xdphints/query.hpp>) needs neither privileges nor AF_XDP.
@@ -14,6 +16,7 @@
 #include <xdphints/query.hpp>
 #include <xdphints/resolve.hpp>
 #include <xdphints/result.hpp>
+#include <xdphints/version.hpp>
 
 #include <xdphints/hook/clock.hpp>
 #include <xdphints/hook/hook.hpp>
@@ -27,3 +30,5 @@
 #include <xdphints/af_xdp/ring.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
+
+#include <xdphints/receiver.hpp>

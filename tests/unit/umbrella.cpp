@@ -7,7 +7,7 @@
 
 #include <type_traits>
 
-TEST_CASE("<xdphints/xdphints.hpp> gives the core, the hook layer and the AF_XDP layer", "[umbrella]")
+TEST_CASE("<xdphints/xdphints.hpp> gives the core, the hook layer, the AF_XDP layer and the Receiver", "[umbrella]")
 {
 	xdphints::Query q;
 	auto ts = q.add<uint64_t>("rx_timestamp");
@@ -21,4 +21,9 @@ TEST_CASE("<xdphints/xdphints.hpp> gives the core, the hook layer and the AF_XDP
 	CHECK(sc.ifindex == 0);
 	STATIC_REQUIRE(!std::is_copy_constructible_v<xdphints::afxdp::XskSocket>);
 	STATIC_REQUIRE(!std::is_copy_constructible_v<xdphints::hook::Hook>);
+	// The common case, held by value like Hook (ownership rule: docs/DESIGN.md).
+	xdphints::ReceiverOptions ro;
+	CHECK(ro.queues == "all");
+	STATIC_REQUIRE(std::is_nothrow_move_constructible_v<xdphints::Receiver>);
+	STATIC_REQUIRE(!std::is_copy_constructible_v<xdphints::Receiver>);
 }

@@ -10,13 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 struct btf; // libbpf
 
 namespace xdphints {
 
-class Btf {
+class XDPHINTS_API Btf {
 public:
 	// Empty: holds no BTF (get() == nullptr); every lib/ function refuses it with an error.
 	Btf() = default;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <xdphints/btf.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 namespace xdphints {
@@ -24,7 +25,7 @@ enum class IdKind : uint8_t {
 	btf_id,      // u32 type id at data - 4
 	btf_full_id, // u64 object id << 32 | type id at data - 8
 };
-const char *id_kind_name(IdKind k) noexcept;
+XDPHINTS_API const char *id_kind_name(IdKind k) noexcept;
 
 // One leaf member (not a struct or union; arrays are leaves), as pahole would list it.
 struct LayoutField {
@@ -81,12 +82,12 @@ struct Discovery {
 // Errors: a struct with an id member that breaks the wire rule (id not last / tail
 // padding / wrong size) is Errc::bad_layout; an explicitly named struct that does not
 // exist is Errc::not_found; malformed types are Errc::malformed_btf / too_deep.
-Result<Discovery> discover(const Btf &btf, const DiscoverOptions &opts = {});
-Result<std::vector<Layout>> discover_layouts(const Btf &btf, const DiscoverOptions &opts = {});
+XDPHINTS_API Result<Discovery> discover(const Btf &btf, const DiscoverOptions &opts = {});
+XDPHINTS_API Result<std::vector<Layout>> discover_layouts(const Btf &btf, const DiscoverOptions &opts = {});
 
 // Describe one struct as a layout (the checks of discover(), for one type id).
 // `require_id`: a struct without id member is an error rather than a fixed layout.
-Result<Layout> describe_layout(const Btf &btf, uint32_t type_id, bool require_id = false,
+XDPHINTS_API Result<Layout> describe_layout(const Btf &btf, uint32_t type_id, bool require_id = false,
 			       std::optional<uint32_t> object_id = std::nullopt);
 
 } // namespace xdphints

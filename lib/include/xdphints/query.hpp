@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <xdphints/export.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/resolve.hpp>
 #include <xdphints/result.hpp>
@@ -37,7 +38,7 @@ enum class HintState : uint8_t {
 	missing,       // the layout has no such field at all
 	no_metadata,   // the packet has no (known) hints: see Hints::status()
 };
-const char *hint_state_name(HintState s) noexcept;
+XDPHINTS_API const char *hint_state_name(HintState s) noexcept;
 
 enum class DecodeStatus : uint8_t {
 	known,       // a known layout: fields can be read
@@ -45,7 +46,7 @@ enum class DecodeStatus : uint8_t {
 	unknown_id,  // an id that matches no layout of this Decoder; never guessed
 	too_short,   // the headroom cannot hold the id or the layout it names
 };
-const char *decode_status_name(DecodeStatus s) noexcept;
+XDPHINTS_API const char *decode_status_name(DecodeStatus s) noexcept;
 
 // What Decoder::build does with a Query field that no layout has.
 enum class Presence : uint8_t {
@@ -72,7 +73,7 @@ template <class T> struct Field {
 template <class T> inline constexpr bool is_field_type_v =
 	(std::is_integral_v<T> || std::is_enum_v<T>) && sizeof(T) <= 8;
 
-class Query {
+class XDPHINTS_API Query {
 public:
 	// T: an integer (bool included) or an enum type; its size and signedness are the
 	// consumer's "local type" checked against each layout (widening allowed and noted,
@@ -199,7 +200,7 @@ Result<HintStateMap> hint_state_map(const Btf &btf, uint32_t status_type_id, std
 
 // The hints of one packet: a small view (no ownership) into the packet's metadata and
 // the Decoder's table for its layout. Valid as long as both are.
-class Hints {
+class XDPHINTS_API Hints {
 public:
 	Hints() = default;
 	DecodeStatus status() const noexcept { return st_; }
@@ -310,7 +311,7 @@ struct DecoderOptions {
 	uint32_t metadata_limit = kMetadataLimitMax;
 };
 
-class Decoder {
+class XDPHINTS_API Decoder {
 public:
 	// Resolve every Query field in every layout. Errors: narrowing, type mismatch,
 	// ambiguous, layouts with different id conventions, duplicate ids, a field whose

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include <xdphints/btf.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 namespace xdphints {
@@ -43,7 +44,7 @@ struct ResolvedField {
 // component through a non-composite, ambiguous anonymous members, narrowing, non-integer
 // leaf when want.size != 0, type loops / too deep, out-of-range ids. Each names the type
 // id, the path and the access spec reached.
-Result<ResolvedField> resolve_field(const Btf &btf, uint32_t root_type_id, std::string_view path,
+XDPHINTS_API Result<ResolvedField> resolve_field(const Btf &btf, uint32_t root_type_id, std::string_view path,
 				    Want want = {});
 
 // The kind of the consumer's local type: libbpf takes as candidates only target types of
@@ -54,18 +55,18 @@ enum class LocalKind : uint8_t { struct_, union_ };
 // equals the essential name of `local_name` ("xdp_hints_mark___v1" matches
 // "xdp_hints_mark" and "xdp_hints_mark___v2"). Candidates that disagree (exists, offset,
 // size, bit info) are an Errc::ambiguous error; no candidate at all is Errc::not_found.
-Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_name, std::string_view path,
+XDPHINTS_API Result<ResolvedField> resolve_field(const Btf &btf, std::string_view local_name, std::string_view path,
 				    Want want = {}, LocalKind kind = LocalKind::struct_);
 
 // The name without its flavor (libbpf: bpf_core_essential_name_len). A flavor separator
 // is "___" with a character other than '_' on both sides; the last one counts:
 // "x___y___z" -> "x___y", "meta___v2" -> "meta", while "a____b", "___x" and "foo___"
 // have no separator and are their own essential name.
-std::string_view essential_name(std::string_view name) noexcept;
+XDPHINTS_API std::string_view essential_name(std::string_view name) noexcept;
 
 // The value of enumerator `value_name` in enum/enum64 `enum_type_id` (modifiers peeled);
 // nullopt when the enum has no such value; an error when the id is not an enum.
-Result<std::optional<int64_t>> enum_value(const Btf &btf, uint32_t enum_type_id,
+XDPHINTS_API Result<std::optional<int64_t>> enum_value(const Btf &btf, uint32_t enum_type_id,
 					  std::string_view value_name);
 
 } // namespace xdphints

@@ -1,6 +1,8 @@
 #pragma once
 // Errors are values at every boundary of xdp-hints. Result<T> holds a T or an Error;
 // Status is Result<void>. (C++20 has no std::expected; this is the small part we use.)
+#include <xdphints/export.hpp>
+
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,9 +27,9 @@ enum class Errc {
 	device_gone,          // the interface vanished while in use
 };
 
-const char *errc_name(Errc c) noexcept;
+XDPHINTS_API const char *errc_name(Errc c) noexcept;
 
-struct Error {
+struct XDPHINTS_API Error {
 	Errc code = Errc::system;
 	int sys_errno = 0;   // the errno behind it, 0 when not from the OS
 	std::string message; // cause, context (type id, field, access path) and the fix
@@ -88,3 +90,20 @@ private:
 using Status = Result<void>;
 
 } // namespace xdphints
+
+// Early return on error, in a function that returns a Result<U> or a Status:
+//
+//   XDPHINTS_TRY(hook, xdphints::hook::Hook::attach(opt)); // hook: the Hook, or return the Error
+//   XDPHINTS_TRY_STATUS(hook.commit());                    // return the Error if it failed
+//
+// XDPHINTS_TRY declares `var` (and var_result_ beside it) in the enclosing scope.
+#define XDPHINTS_TRY(var, expr)                                                                \
+	auto var##_result_ = (expr);                                                           \
+	if (!var##_result_)                                                                    \
+		return std::move(var##_result_).error();                                       \
+	auto var = std::move(*var##_result_)
+#define XDPHINTS_TRY_STATUS(expr)                                                              \
+	do {                                                                                   \
+		if (auto xdphints_status_ = (expr); !xdphints_status_)                          \
+			return std::move(xdphints_status_).error();                             \
+	} while (0)

@@ -2,6 +2,7 @@
 // What a device offers AF_XDP, from the kernel's netdev generic-netlink family
 // (NETDEV_CMD_DEV_GET; Linux >= 6.3, xsk-features >= 6.8), and what that means for TX
 // metadata on a given socket.
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -11,7 +12,7 @@ namespace xdphints::afxdp {
 
 class XskSocket;
 
-struct DeviceFeatures {
+struct XDPHINTS_API DeviceFeatures {
 	uint64_t xdp_features = 0;     // NETDEV_XDP_ACT_* bits
 	uint64_t xsk_features = 0;     // NETDEV_XSK_FLAGS_* bits
 	uint64_t rx_metadata = 0;      // NETDEV_XDP_RX_METADATA_* bits (timestamp, hash, vlan)
@@ -26,7 +27,7 @@ struct DeviceFeatures {
 };
 
 // In the calling thread's network namespace.
-Result<DeviceFeatures> query_device_features(int ifindex);
+XDPHINTS_API Result<DeviceFeatures> query_device_features(int ifindex);
 
 // Whether TX metadata requests on this socket will do anything, and a sentence saying so.
 struct TxMetadataReport {
@@ -37,6 +38,6 @@ struct TxMetadataReport {
 	bool launch_time = false;
 	std::string message;
 };
-Result<TxMetadataReport> tx_metadata_report(const XskSocket &s);
+XDPHINTS_API Result<TxMetadataReport> tx_metadata_report(const XskSocket &s);
 
 } // namespace xdphints::afxdp

@@ -9,6 +9,7 @@
 //
 // The callback runs on the queue's own thread: per-queue state needs no lock.
 #include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <atomic>
@@ -23,15 +24,15 @@ namespace xdphints::afxdp {
 
 // RX queues the device has (ETHTOOL_GCHANNELS: rx + combined), in the calling thread's
 // network namespace.
-Result<uint32_t> rx_queue_count(int ifindex);
+XDPHINTS_API Result<uint32_t> rx_queue_count(int ifindex);
 
 // "N", "a,b,c" or "all" (every RX queue of the device).
-Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex);
+XDPHINTS_API Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex);
 
 // Pins the calling thread to one CPU.
-Status pin_thread(int cpu);
+XDPHINTS_API Status pin_thread(int cpu);
 
-class RxGroup {
+class XDPHINTS_API RxGroup {
 public:
 	// One socket per queue; base.queue is ignored. base.frames is per socket; 0 = the
 	// umem's free frames split evenly (at most fill_size + tx_size each).

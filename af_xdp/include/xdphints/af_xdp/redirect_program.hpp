@@ -8,6 +8,7 @@
 // through a bpf_link (Linux >= 5.9): it goes away with this object or the process, and it
 // refuses to replace a program already on the interface.
 #include <xdphints/edge/fd.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace xdphints::afxdp {
 
 enum class XdpAttach { driver, generic };
 
-class RedirectProgram {
+class XDPHINTS_API RedirectProgram {
 public:
 	static Result<RedirectProgram> attach(int ifindex, uint32_t max_queues = 64, XdpAttach mode = XdpAttach::driver);
 

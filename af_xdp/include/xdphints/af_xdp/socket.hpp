@@ -2,11 +2,11 @@
 // One AF_XDP socket on one (device, queue), on a shared Umem, with its own fill and
 // completion rings, and the header-inline batched receive loop.
 //
-//   auto umem = afxdp::Umem::create({});                       // 4096 frames of 4 KiB
-//   auto xsk  = afxdp::XskSocket::create(*umem, {.ifindex = ifi, .queue = 0,
-//                                                .xsks_map_fd = hook.xsks_map_fd()});
+//   XDPHINTS_TRY(umem, afxdp::Umem::create({}));               // 4096 frames of 4 KiB
+//   XDPHINTS_TRY(xsk, afxdp::XskSocket::create(umem, {.ifindex = ifi, .queue = 0,
+//                                                    .xsks_map_fd = hook.xsks_map_fd()}));
 //   for (;;) {
-//       (*xsk)->poll([&](const afxdp::Frame &f) {             // peek -> process -> release
+//       xsk->poll([&](const afxdp::Frame &f) {                 // peek -> process -> release
 //           auto h = f.hints(decoder);                         //   (+ refill, rx release)
 //           if (auto ts = h.get(rx_timestamp)) use(*ts, f.bytes());
 //       });
@@ -31,6 +31,7 @@
 #include <xdphints/af_xdp/ring.hpp>
 #include <xdphints/af_xdp/uapi.hpp>
 #include <xdphints/af_xdp/umem.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <linux/if_xdp.h>
@@ -50,7 +51,7 @@ namespace xdphints::afxdp {
 enum class BindMode { automatic, copy, zero_copy };
 // What the bind gave us.
 enum class XskMode { copy, zero_copy };
-const char *xsk_mode_name(XskMode m) noexcept;
+XDPHINTS_API const char *xsk_mode_name(XskMode m) noexcept;
 
 struct BusyPoll {
 	bool enabled = false;   // SO_PREFER_BUSY_POLL + SO_BUSY_POLL + SO_BUSY_POLL_BUDGET (Linux >= 5.11)
@@ -140,7 +141,7 @@ struct SocketFrames {
 };
 
 // Everything a tool prints about a socket (e.g. `xdp-hints dump` every second).
-struct SocketStats {
+struct XDPHINTS_API SocketStats {
 	int ifindex = 0;
 	uint32_t queue = 0;
 	XskMode mode = XskMode::copy;
@@ -178,15 +179,15 @@ enum class WaitResult {
 	timeout,     // nothing within the timeout (or a signal interrupted the wait)
 	device_gone, // the interface was unregistered: the socket is unbound for good
 };
-const char *wait_result_name(WaitResult r) noexcept;
+XDPHINTS_API const char *wait_result_name(WaitResult r) noexcept;
 
 // The error to report when a socket's device went away (WaitResult::device_gone):
 // Errc::device_gone, naming the interface (name when known, index, queue)
 // and what happened. `ifname` may be empty (the name is gone with the device; keep it
 // from before).
-Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname);
+XDPHINTS_API Error device_gone_error(int ifindex, uint32_t queue, std::string_view ifname);
 
-class XskSocket {
+class XDPHINTS_API XskSocket {
 public:
 	static constexpr uint32_t kMaxBatch = 256;
 

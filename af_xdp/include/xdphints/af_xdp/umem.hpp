@@ -27,6 +27,7 @@
 // a descriptor for a frame that was not in the fill ring, ...); a release the ledger
 // refuses is dropped, so a double release never puts one frame in the fill ring twice.
 #include <xdphints/edge/fd.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <array>
@@ -42,7 +43,7 @@ namespace xdphints::afxdp {
 class XskSocket;
 
 enum class FrameOwner : uint8_t { free_list = 0, fill_ring = 1, kernel = 2, application = 3 };
-const char *frame_owner_name(FrameOwner o) noexcept;
+XDPHINTS_API const char *frame_owner_name(FrameOwner o) noexcept;
 
 struct UmemConfig {
 	uint32_t frame_size = 4096;  // 2048 or 4096 (aligned chunk mode)
@@ -57,7 +58,7 @@ struct UmemConfig {
 
 // Per-frame ownership ledger; off unless UmemConfig::check_ownership. A transition from the
 // wrong state is counted and the first one is kept.
-class FrameLedger {
+class XDPHINTS_API FrameLedger {
 public:
 	struct Violation {
 		uint64_t addr = 0;
@@ -115,7 +116,7 @@ private:
 };
 
 // Frame counts across the umem's pool and all its sockets.
-struct FrameAccounting {
+struct XDPHINTS_API FrameAccounting {
 	uint64_t total = 0;
 	uint64_t free_list = 0; // umem pool + sockets' free lists
 	uint64_t fill_ring = 0;         // given to the kernel for RX (see FrameOwner::fill_ring) ...
@@ -131,7 +132,7 @@ struct FrameAccounting {
 	std::string to_string() const;
 };
 
-class Umem {
+class XDPHINTS_API Umem {
 public:
 	// mmap + XDP_UMEM_REG. Rings are per socket (see XskSocket).
 	static Result<std::shared_ptr<Umem>> create(const UmemConfig &cfg);

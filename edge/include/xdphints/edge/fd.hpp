@@ -4,6 +4,8 @@
 // and nothing else calls close(2) on a raw integer (cilium/ebpf's internal/sys/fd.go).
 // Closing goes through the system-call seam (sys.hpp), so a fake kernel in the unit tests
 // sees every fd it handed out come back.
+#include <xdphints/export.hpp>
+
 #include <memory>
 #include <utility>
 
@@ -14,7 +16,9 @@ struct ring_buffer;
 
 namespace xdphints::edge {
 
-class UniqueFd {
+// Exported (and installed) although edge/ is internal: public classes hold UniqueFd and
+// libbpf-object members whose inline moves and destructors call these.
+class XDPHINTS_API UniqueFd {
 public:
 	UniqueFd() noexcept = default;
 	// Takes ownership of `fd` (-1, or any negative value, holds nothing).
@@ -43,16 +47,16 @@ private:
 };
 
 // Deleters for libbpf's objects; each accepts nullptr.
-struct BtfFree {
+struct XDPHINTS_API BtfFree {
 	void operator()(struct btf *b) const noexcept;
 };
-struct ObjectClose {
+struct XDPHINTS_API ObjectClose {
 	void operator()(struct bpf_object *o) const noexcept;
 };
-struct LinkDestroy {
+struct XDPHINTS_API LinkDestroy {
 	void operator()(struct bpf_link *l) const noexcept;
 };
-struct RingBufferFree {
+struct XDPHINTS_API RingBufferFree {
 	void operator()(struct ring_buffer *r) const noexcept;
 };
 using BtfPtr = std::unique_ptr<struct btf, BtfFree>;

@@ -19,6 +19,7 @@
 // >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
 #include <xdphints/btf.hpp>
 #include <xdphints/edge/fd.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/hook/hwtstamp.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/result.hpp>
@@ -52,9 +53,9 @@ inline constexpr unsigned all = timestamp | hash | vlan;
 } // namespace hint
 
 // "rx_timestamp", "rx_hash", "rx_hash_type", "rx_vlan_tci", "rx_vlan_proto" -> hint bits.
-Result<unsigned> hints_from_fields(std::span<const std::string> fields);
+XDPHINTS_API Result<unsigned> hints_from_fields(std::span<const std::string> fields);
 // The member names of the hint groups in `hints`, in struct order.
-std::vector<std::string> fields_of_hints(unsigned hints);
+XDPHINTS_API std::vector<std::string> fields_of_hints(unsigned hints);
 
 enum class AttachMode {
 	automatic, // driver (native) mode for kfunc hooks, generic (SKB) mode for the generic hook
@@ -100,7 +101,7 @@ struct HookStats {
 	uint64_t user_verdict = 0; // the user's xdp_hints_user() returned an XDP action
 };
 
-class Hook {
+class XDPHINTS_API Hook {
 public:
 	// Loads the hook for the interface's driver (device-bound when it uses kfuncs), writes
 	// the BTF object id into the program's .bss, and attaches it through a bpf_link.
@@ -204,7 +205,7 @@ private:
 //      btf_decl_tag("xdp_hints")), or the struct named by `layout` (fixed layout);
 //   4. a hint struct's id (btf_id u32 local type id, or btf_full_id u64) is its last member.
 // Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array.
-Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "");
+XDPHINTS_API Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "");
 
 // Puts back what a process that no longer runs left changed on `ifname` (calling thread's
 // network namespace), from its state record (/run/xdp-hints/<netns inode>-<ifindex>, or
@@ -213,16 +214,16 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 // attached is removed and the loss is said). One line per action; empty when nothing was
 // left. `gone`: a pid known to have ended even if /proc still shows it (a guardian
 // watching its parent die). A record of a process that still runs is left alone.
-Result<std::vector<std::string>> restore_left_behind(std::string_view ifname, int gone = 0);
+XDPHINTS_API Result<std::vector<std::string>> restore_left_behind(std::string_view ifname, int gone = 0);
 
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
-Result<std::string> driver_of(std::string_view ifname);
+XDPHINTS_API Result<std::string> driver_of(std::string_view ifname);
 
 // The hook chosen for a driver: its own when it implements the XDP RX metadata kfuncs,
 // else "generic". Pure.
-std::string_view hook_for_driver(std::string_view driver) noexcept;
+XDPHINTS_API std::string_view hook_for_driver(std::string_view driver) noexcept;
 
 // Names of the built-in hooks ("veth", ..., "generic").
-std::vector<std::string_view> hook_names();
+XDPHINTS_API std::vector<std::string_view> hook_names();
 
 } // namespace xdphints::hook

@@ -8,6 +8,7 @@
 // SIGKILL leaves behind what is needed to put it back: the next enable() or attach on the
 // interface, or `xdp-hints reset IFNAME`, restores it and says so.
 #include <xdphints/edge/ethtool.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -17,7 +18,7 @@
 
 namespace xdphints::hook {
 
-class HwTimestamping {
+class XDPHINTS_API HwTimestamping {
 public:
 	// Asks for timestamps on all received packets (HWTSTAMP_FILTER_ALL), keeping the TX
 	// setting; remembers the previous configuration (SIOCGHWTSTAMP) and puts it back on

@@ -7,6 +7,7 @@
 //   if (auto lim = xdphints::hook::kernel_metadata_limit())
 //       o.metadata_limit = *lim;
 //   auto dec = xdphints::Decoder::build(q, layouts, o);
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -19,10 +20,10 @@ namespace xdphints::hook {
 // It first moves the packet start forward so headroom is never what stops it. Helpers
 // and the test-run context it uses exist since Linux 5.13 (so on 6.1). Needs CAP_BPF +
 // CAP_NET_ADMIN (or root). A kernel that allowed more than 512 bytes would report 512.
-Result<uint32_t> probe_metadata_limit();
+XDPHINTS_API Result<uint32_t> probe_metadata_limit();
 
 // probe_metadata_limit(), run once per process; later calls return the cached answer (a
 // failed probe is not cached).
-Result<uint32_t> kernel_metadata_limit();
+XDPHINTS_API Result<uint32_t> kernel_metadata_limit();
 
 } // namespace xdphints::hook

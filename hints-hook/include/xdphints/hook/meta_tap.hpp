@@ -4,6 +4,7 @@
 // the kernel carries over from the XDP metadata area, into a ring buffer, together with
 // the stack's own view of the frame (skb hash, VLAN tag) to compare against.
 #include <xdphints/edge/fd.hpp>
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -23,7 +24,7 @@ struct TappedFrame {
 	uint16_t vlan_proto = 0; // host byte order
 };
 
-class MetaTap {
+class XDPHINTS_API MetaTap {
 public:
 	// Attaches to `ifindex` of the calling thread's network namespace; detached on
 	// destruction (closing the link works from any namespace).

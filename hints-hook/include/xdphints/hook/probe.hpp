@@ -1,6 +1,7 @@
 #pragma once
 // What an interface offers for hints, without attaching anything: the data behind
 // `xdp-hints probe IFNAME [--json]`.
+#include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -35,6 +36,6 @@ struct ProbeInfo {
 
 // In the calling thread's network namespace. Errors: unknown interface. Parts the kernel
 // or driver cannot tell are left empty / nullopt, not errors.
-Result<ProbeInfo> probe(std::string_view ifname);
+XDPHINTS_API Result<ProbeInfo> probe(std::string_view ifname);
 
 } // namespace xdphints::hook

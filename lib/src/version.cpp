@@ -1,0 +1,10 @@
+#include <xdphints/version.hpp>
+
+namespace xdphints {
+
+const char *version() noexcept
+{
+	return XDPHINTS_VERSION_STRING;
+}
+
+} // namespace xdphints
