@@ -27,6 +27,8 @@ std::string PhcStatus::describe() const
 		      "measurements (%.1f s), follows %s, %" PRIu64 " steps",
 		      phc_index, edge::sys_offset_name(method), offset_ns, error_ns, drift_ppb / 1000, samples, span_s,
 		      follows_name(follows), steps);
+	if (!running)
+		return std::string(b) + "; NOT RUNNING: the PHC does not advance, its timestamps cannot be converted";
 	return b;
 }
 
@@ -83,6 +85,29 @@ Status PhcClock::update()
 	Sample s{m->phc_ns, m->realtime_ns - m->phc_ns, m->half_width_ns + 1}; // +1: the ns rounding
 
 	std::lock_guard lock(*mu_);
+	st_.tai_offset_s = tai_s;
+	if (!window_.empty()) {
+		// The realtime of a measurement is phc + off: how far each clock moved since the last.
+		const Sample &prev = window_.back();
+		int64_t drt = (s.phc + s.off) - (prev.phc + prev.off), dphc = s.phc - prev.phc;
+		bool irregular = drt > 0 && std::llabs(dphc - drt) > drt / 2;
+		if (irregular && irregular_) {
+			// Twice in a row: the PHC is not running as a clock. Nothing to convert with.
+			st_.running = false;
+			window_.assign(1, s);
+			publish({s.phc, s.off, 0, s.e, 0, 0, tai_s * 1000000000});
+			st_.samples = 1;
+			st_.offset_ns = s.off;
+			st_.read_ns = s.e;
+			st_.method = phc_.method();
+			st_.follows = PhcFollows::neither;
+			return {};
+		}
+		irregular_ = irregular;
+	}
+	if (!st_.running)
+		window_.clear(); // running again: nothing from before the stall fits
+	st_.running = true;
 	// A step: the new measurement is far outside what the fit allows for it.
 	if (!window_.empty()) {
 		SystemTime pred = to_realtime(uint64_t(s.phc));
@@ -138,7 +163,6 @@ Status PhcClock::update()
 	// off = REALTIME - PHC falls as the PHC gains: its rate is -slope.
 	st_.drift_ppb = -slope * 1e9;
 	st_.read_ns = last.e;
-	st_.tai_offset_s = tai_s;
 	int64_t tol = std::max(kFollowNs, st_.error_ns);
 	if (tai_s && std::llabs(st_.offset_ns + tai_s * 1000000000) <= tol)
 		st_.follows = PhcFollows::tai;

@@ -343,3 +343,25 @@ TEST_CASE("phc: a step is detected, the window restarts, conversions stay within
 	run_for(f, *clk, 20);
 	CHECK(clk->status().steps == 1);
 }
+
+TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and it is said", "[phc]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.drift = -1; // stopped: phc_at() is phc0 whatever the time (QEMU 7.2's e1000e)
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 3);
+	PhcStatus st = clk->status();
+	CHECK_FALSE(st.running);
+	CHECK_FALSE(clk->to_realtime(uint64_t(f.state.phc0)));
+	CHECK(st.describe().find("NOT RUNNING") != std::string::npos);
+	// running again (the driver reset it): conversions come back, within their bound
+	f.state.t0 = f.state.now;
+	f.state.drift = 0;
+	run_for(f, *clk, 3);
+	CHECK(clk->status().running);
+	SystemTime t = clk->to_realtime(uint64_t(f.state.phc_at(f.state.now)));
+	REQUIRE(t);
+	CHECK(std::llabs(t.ns - f.state.now) <= t.error_ns);
+}

@@ -27,6 +27,9 @@
 // A step (ptp4l stepping the PHC, settimeofday or a leap on the system side): a measurement
 // off the fit by more than 4x its bound and step_min_ns is one. The window restarts from it
 // and steps() counts it; conversions keep working from the first measurement after it.
+// A PHC that advances by less than half or more than 1.5x the system time between two
+// measurements twice in a row is not running (status().running false; to_system()
+// invalid) until it does again.
 //
 // Threads: update() from one thread (yours, or PhcRefresher's); to_system()/rx_time() from
 // any thread at any time (a seqlock: the reader retries the rare read that overlaps a
@@ -82,6 +85,9 @@ struct PhcStatus {
 	int64_t read_ns = 0;      // half the read window of the newest measurement
 	int64_t tai_offset_s = 0; // CLOCK_TAI - CLOCK_REALTIME as the kernel has it
 	PhcFollows follows = PhcFollows::unknown;
+	// false: the PHC did not advance at a clock's rate over the last two measurements
+	// (stopped, as QEMU 7.2's e1000e PHC; or broken): no conversions until it does.
+	bool running = true;
 	uint64_t steps = 0;       // steps detected since open()
 	int64_t last_step_ns = 0; // how far the last one moved REALTIME - PHC
 	std::string describe() const; // one line
@@ -170,6 +176,7 @@ private:
 	struct Sample {
 		int64_t phc, off, e;
 	};
+	bool irregular_ = false; // the last interval's PHC advance was no clock's (a step, or stopped)
 	PhcClock(edge::Phc phc, Options o);
 	static Result<PhcClock> measured(Result<edge::Phc> phc, Options o); // and measured once
 	void publish(const Published &p) noexcept;
