@@ -68,10 +68,13 @@ struct HookedDevice {
 	xdphints::Hook hook;
 	std::vector<xdphints::Layout> layouts;
 
-	static xdphints::Result<HookedDevice> attach(int ifindex)
+	// hwtstamp_if_off: hardware RX timestamping on for the run when it is off (and the hook
+	// reads timestamps), restored at exit (HookOptions::hwtstamp_if_off).
+	static xdphints::Result<HookedDevice> attach(int ifindex, bool hwtstamp_if_off = false)
 	{
 		xdphints::HookOptions ho;
 		ho.ifindex = ifindex;
+		ho.hwtstamp_if_off = hwtstamp_if_off;
 		EX_TRY(hook, xdphints::Hook::attach(ho));
 		EX_TRY(layouts, hook.layouts());
 		return HookedDevice{std::move(hook), std::move(layouts)};
