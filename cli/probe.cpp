@@ -107,9 +107,10 @@ int cmd_probe(const ProbeArgs &a)
 			std::printf("PHC clock      %s, read by %s: CLOCK_REALTIME - PHC = %+.9f s +- %lld ns\n",
 				    ("/dev/ptp" + std::to_string(c.phc_index)).c_str(), edge::sys_offset_name(c.method),
 				    double(c.offset_ns) / 1e9, (long long)c.error_ns);
-			std::printf("PHC drift      %+.3f ppm against CLOCK_REALTIME (%d measurements over %.1f s)%s\n",
-				    c.drift_ppb / 1000, c.samples, c.span_s,
-				    c.steps ? (", " + std::to_string(c.steps) + " steps").c_str() : "");
+			if (c.running)
+				std::printf("PHC drift      %+.3f ppm against CLOCK_REALTIME (%d measurements over %.1f s)%s\n",
+					    c.drift_ppb / 1000, c.samples, c.span_s,
+					    c.steps ? (", " + std::to_string(c.steps) + " steps").c_str() : "");
 			if (!c.running)
 				std::printf("PHC running    NO: it does not advance (a stopped or emulated clock); its hardware "
 					    "timestamps cannot be converted to system time\n");
