@@ -7,7 +7,8 @@
 // calls left after the verifier, and the size of the struct written. Needs root.
 //
 //   xdp-hints-hook-cost [packets-per-config (default 20000)] [--json]
-#include <xdphints/hook.hpp>
+#include <xdphints/edge/fd.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -23,6 +24,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 namespace {
 
@@ -80,8 +82,9 @@ int main(int argc, char **argv)
 		else
 			n = std::strtoull(argv[i], nullptr, 10);
 	}
-	int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (stats_fd < 0)
+	// Run-time statistics stay on while this fd is open.
+	xdphints::edge::UniqueFd stats_fd(bpf_enable_stats(BPF_STATS_RUN_TIME));
+	if (!stats_fd)
 		return fail("BPF_ENABLE_STATS failed (run as root): " + std::string(std::strerror(errno)));
 
 	auto bed = testbed::Testbed::create("cost");
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
 		}
 		rows.push_back(r);
 	}
-	close(stats_fd);
+	stats_fd.reset();
 
 	if (json) {
 		std::printf("[");

@@ -6,7 +6,7 @@
 #include "print.hpp"
 #include "session.hpp"
 
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -20,6 +20,8 @@
 #include <set>
 
 namespace xdphints::cli {
+
+using namespace xdphints::hook;
 
 namespace {
 

@@ -20,6 +20,8 @@
 
 namespace xdphints::cli {
 
+using namespace xdphints::hook;
+
 namespace {
 
 const char *mode_name(AttachMode m)

@@ -1,6 +1,6 @@
 #include "guardian.hpp"
 
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -14,6 +14,8 @@
 #include <vector>
 
 namespace xdphints::cli {
+
+using namespace xdphints::hook;
 
 namespace {
 

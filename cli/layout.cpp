@@ -1,12 +1,14 @@
 // xdp-hints layout (IFNAME | --object FILE.o | --btf FILE) [--json]
 #include "commands.hpp"
 
-#include <xdphints/kernel_btf.hpp>
+#include <xdphints/hook/kernel_btf.hpp>
 #include <xdphints/layout_json.hpp>
 
 #include <cstdio>
 
 namespace xdphints::cli {
+
+using namespace xdphints::hook;
 
 int cmd_layout(const LayoutArgs &a)
 {

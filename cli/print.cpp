@@ -9,6 +9,8 @@
 
 namespace xdphints::cli {
 
+using namespace xdphints::hook;
+
 namespace {
 
 bool has_member(const Layout &l, std::string_view name)

@@ -2,7 +2,7 @@
 // How dump and demo show a packet's hints: one JSON object per line, or a table row.
 // Not the fast path: this names members and formats strings.
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include <nlohmann/json.hpp>
@@ -23,7 +23,7 @@ std::string packet_header();
 // Statistics line for stderr: XDP_STATISTICS, the hook's counters, and ours. While receive
 // threads run, pass `frames` (counted by the caller): the sockets' own counters belong to
 // their threads and are read only after they stop.
-std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const Hook &hook,
+std::string stats_line(const std::vector<std::unique_ptr<afxdp::XskSocket>> &socks, const xdphints::hook::Hook &hook,
 		       std::optional<uint64_t> frames = std::nullopt);
 
 // The enumerator of enum `enum_name` with value v in `btf`, or "" (e.g. XDP_RSS_TYPE_L4_IPV4_UDP).

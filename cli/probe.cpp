@@ -4,14 +4,16 @@
 // the chosen hook passes the verifier on this very interface (loaded, not attached).
 #include "commands.hpp"
 
-#include <xdphints/hook.hpp>
-#include <xdphints/probe.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/probe.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 
 namespace xdphints::cli {
+
+using namespace xdphints::hook;
 
 namespace {
 

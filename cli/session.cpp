@@ -1,8 +1,10 @@
 #include "session.hpp"
 
-#include <xdphints/meta_limit.hpp>
+#include <xdphints/hook/meta_limit.hpp>
 
 namespace xdphints::cli {
+
+using namespace xdphints::hook;
 
 Result<Session> Session::open(const SessionOptions &opt, const std::function<void(const Hook &)> &before_commit)
 {

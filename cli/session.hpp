@@ -4,7 +4,7 @@
 #include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include <functional>
@@ -17,7 +17,7 @@ namespace xdphints::cli {
 struct SessionOptions {
 	std::string ifname;
 	std::string queues = "0"; // "N", "a,b,c" or "all"
-	HookOptions hook;
+	xdphints::hook::HookOptions hook;
 	afxdp::BindMode bind = afxdp::BindMode::automatic;
 	afxdp::BusyPoll busy_poll{};
 };
@@ -34,7 +34,7 @@ struct StdFields {
 // Members are destroyed in reverse order: the sockets (in `group`) leave the XSKMAP and
 // close before the umem is unmapped, and the hook detaches last.
 struct Session {
-	Hook hook;
+	xdphints::hook::Hook hook;
 	std::shared_ptr<afxdp::Umem> umem;
 	afxdp::RxGroup group; // one socket per queue on `umem`
 	Decoder decoder;
@@ -45,7 +45,7 @@ struct Session {
 	// user's program is untouched until then, and swapped atomically. `before_commit`
 	// runs just before that (dump hands the replaced program to its guardian).
 	static Result<Session> open(const SessionOptions &opt,
-				    const std::function<void(const Hook &)> &before_commit = {});
+				    const std::function<void(const xdphints::hook::Hook &)> &before_commit = {});
 };
 
 } // namespace xdphints::cli

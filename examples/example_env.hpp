@@ -4,7 +4,7 @@
 // Not part of the library; examples return errors from run() so that every RAII object
 // (namespaces, hooks, sockets) is cleaned up before the process exits.
 #include <xdphints/af_xdp/socket.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/livegen.hpp>
 #include <xdphints/testbed/netns.hpp>
@@ -65,17 +65,17 @@ inline int report(const xdphints::Status &st)
 
 // The hook on `ifindex` and a decoder for `q` over its layouts.
 struct HookedDevice {
-	xdphints::Hook hook;
+	xdphints::hook::Hook hook;
 	std::vector<xdphints::Layout> layouts;
 
 	// hwtstamp_if_off: hardware RX timestamping on for the run when it is off (and the hook
 	// reads timestamps), restored at exit (HookOptions::hwtstamp_if_off).
 	static xdphints::Result<HookedDevice> attach(int ifindex, bool hwtstamp_if_off = false)
 	{
-		xdphints::HookOptions ho;
+		xdphints::hook::HookOptions ho;
 		ho.ifindex = ifindex;
 		ho.hwtstamp_if_off = hwtstamp_if_off;
-		EX_TRY(hook, xdphints::Hook::attach(ho));
+		EX_TRY(hook, xdphints::hook::Hook::attach(ho));
 		EX_TRY(layouts, hook.layouts());
 		return HookedDevice{std::move(hook), std::move(layouts)};
 	}

@@ -17,8 +17,8 @@
 // the summary.
 #include "example_env.hpp"
 
-#include <xdphints/clock.hpp>
 #include <xdphints/edge/ptp.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <xdphints/hook/phc_clock.hpp>
 
 #include <xdphints/af_xdp/socket.hpp>
@@ -153,7 +153,7 @@ Status run(const Args &a)
 	uint64_t hw = 0, sw = 0, none = 0, got = 0, idle_since = 0, unconverted = 0;
 	while (got < a.count && !example::stop_flag()) {
 		uint32_t n = xsk->poll_hints(dec, [&](const ax::Frame &, const xdphints::Hints &h) {
-			int64_t now = int64_t(xdphints::software_clock_ns()); // CLOCK_TAI
+			int64_t now = int64_t(xdphints::hook::software_clock_ns()); // CLOCK_TAI
 			auto raw = h.get(ts);
 			if (!raw) {
 				none++;
@@ -180,8 +180,8 @@ Status run(const Args &a)
 			idle_since = 0;
 		} else if (a.spin) {
 			if (!idle_since)
-				idle_since = xdphints::software_clock_ns();
-			else if (veths && xdphints::software_clock_ns() - idle_since > 1000000000ull)
+				idle_since = xdphints::hook::software_clock_ns();
+			else if (veths && xdphints::hook::software_clock_ns() - idle_since > 1000000000ull)
 				break; // generator done and nothing more came
 		} else if (xsk->wait(veths ? 1000 : 100) != xdphints::afxdp::WaitResult::readable && veths) {
 			break;

@@ -5,7 +5,7 @@
  * so a consumer has to demultiplex every packet by its layout id. Used by
  * xdp-hints-bench for the "cost growth" figures (layouts_1, layouts_8, layouts_64).
  *
- * It keeps the bring-your-own hook contract (hints-hook/include/xdphints/hook.hpp,
+ * It keeps the bring-your-own hook contract (hints-hook/include/xdphints/hook/hook.hpp,
  * check_contract): one SEC("xdp") program, one XSKMAP, hint structs named xdp_hints_*
  * whose last member is btf_full_id, and xdp_hints_btf_obj_id in .bss for the loader.
  *

@@ -37,8 +37,6 @@ public:
 	{
 		if (ring_ && ring_ != MAP_FAILED)
 			::munmap(ring_, ring_len_);
-		if (fd_ >= 0)
-			::close(fd_);
 	}
 
 	Result<RoundResult> round(uint64_t count) override
@@ -53,7 +51,7 @@ public:
 			tally = rx_loop(
 				kAppCpu, kNeverWait, gen_done, count, [&](uint64_t &ok) { return poll_block(ok); },
 				[&] {
-					pollfd p{fd_, POLLIN | POLLERR, 0};
+					pollfd p{fd_.get(), POLLIN | POLLERR, 0};
 					(void)::poll(&p, 1, 1);
 				});
 		});
@@ -93,22 +91,22 @@ private:
 		auto in = testbed::NetnsScope::enter(tb.rx_ns);
 		if (!in)
 			return in.error();
-		fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-		if (fd_ < 0)
+		fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+		if (!fd_)
 			return Error::from_errno(errno, "socket(AF_PACKET)", "run as root (CAP_NET_RAW)");
 		int v3 = TPACKET_V3;
-		if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)))
+		if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)))
 			return Error::from_errno(errno, "PACKET_VERSION TPACKET_V3", "needs Linux >= 3.2");
 		// Software RX timestamps for every packet (raw hardware when the device had one:
 		// veth has none); the ring's tp_sec/tp_nsec carry it, TP_STATUS_TS_* says which.
 		int ts = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
-		if (::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)))
+		if (::setsockopt(fd_.get(), SOL_SOCKET, SO_TIMESTAMPING, &ts, sizeof(ts)))
 			return Error::from_errno(errno, "SO_TIMESTAMPING", "needs Linux >= 2.6.30");
 		int raw_hw = SOF_TIMESTAMPING_RAW_HARDWARE;
-		if (::setsockopt(fd_, SOL_PACKET, PACKET_TIMESTAMP, &raw_hw, sizeof(raw_hw)))
+		if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_TIMESTAMP, &raw_hw, sizeof(raw_hw)))
 			return Error::from_errno(errno, "PACKET_TIMESTAMP", "needs Linux >= 2.6.36");
 		int one = 1;
-		if (::setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
+		if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)))
 			return Error::from_errno(errno, "PACKET_IGNORE_OUTGOING", "needs Linux >= 4.20");
 		tpacket_req3 req{};
 		req.tp_block_size = kBlockSize;
@@ -116,17 +114,17 @@ private:
 		req.tp_frame_size = kFrameSize;
 		req.tp_frame_nr = kBlockSize / kFrameSize * kBlocks;
 		req.tp_retire_blk_tov = 1; // ms: a partly filled block reaches us within 1 ms
-		if (::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+		if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
 			return Error::from_errno(errno, "PACKET_RX_RING", "lower the ring size");
 		ring_len_ = size_t(kBlockSize) * kBlocks;
-		ring_ = ::mmap(nullptr, ring_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_, 0);
+		ring_ = ::mmap(nullptr, ring_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_.get(), 0);
 		if (ring_ == MAP_FAILED)
 			return Error::from_errno(errno, "mmap of the packet ring", "lower the ring size");
 		sockaddr_ll ll{};
 		ll.sll_family = AF_PACKET;
 		ll.sll_protocol = htons(ETH_P_ALL);
 		ll.sll_ifindex = tb.rx().ifindex;
-		if (::bind(fd_, reinterpret_cast<sockaddr *>(&ll), sizeof(ll)))
+		if (::bind(fd_.get(), reinterpret_cast<sockaddr *>(&ll), sizeof(ll)))
 			return Error::from_errno(errno, "binding the packet socket to " + tb.rx().ifname, "check the interface");
 		return {};
 	}
@@ -135,7 +133,7 @@ private:
 	{
 		tpacket_stats_v3 st{};
 		socklen_t len = sizeof(st);
-		if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		if (::getsockopt(fd_.get(), SOL_PACKET, PACKET_STATISTICS, &st, &len))
 			return 0;
 		return st.tp_drops;
 	}
@@ -165,8 +163,8 @@ private:
 		return n;
 	}
 
-	PlainRig rig_; // the ring is unmapped and closed (destructor body) before it goes
-	int fd_ = -1;
+	PlainRig rig_; // the ring is unmapped (destructor body) and closed before it goes
+	edge::UniqueFd fd_;
 	void *ring_ = nullptr;
 	size_t ring_len_ = 0;
 	uint32_t block_ = 0;

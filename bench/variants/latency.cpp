@@ -5,7 +5,7 @@
 
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
 #include <pthread.h>

@@ -55,7 +55,7 @@ Result<Decoder> decoder_for(const Hook &hook, const Query &q)
 Result<XdpProg> XdpProg::attach(const testbed::Netns &ns, int ifindex, bool drop)
 {
 	XdpProg p;
-	p.skel_ = bench_xdp__open_and_load();
+	p.skel_.reset(bench_xdp__open_and_load());
 	if (!p.skel_)
 		return Error::from_errno(errno, "loading bench/bpf/bench_xdp.bpf.c", "run as root");
 	auto in = testbed::NetnsScope::enter(ns);
@@ -63,20 +63,15 @@ Result<XdpProg> XdpProg::attach(const testbed::Netns &ns, int ifindex, bool drop
 		return in.error();
 	int prog = bpf_program__fd(drop ? p.skel_->progs.bench_drop : p.skel_->progs.bench_pass);
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
-	p.link_ = bpf_link_create(prog, ifindex, BPF_XDP, &lo);
-	if (p.link_ < 0)
+	p.link_.reset(bpf_link_create(prog, ifindex, BPF_XDP, &lo));
+	if (!p.link_)
 		return Error::from_errno(errno, "attaching the benchmark's XDP program", "run as root");
 	return p;
 }
 
-XdpProg::XdpProg(XdpProg &&o) noexcept : skel_(std::exchange(o.skel_, nullptr)), link_(std::exchange(o.link_, -1)) {}
-
-XdpProg::~XdpProg()
+void XdpProg::SkelDestroy::operator()(bench_xdp *s) const noexcept
 {
-	if (link_ >= 0)
-		::close(link_);
-	if (skel_)
-		bench_xdp__destroy(skel_);
+	bench_xdp__destroy(s);
 }
 
 Result<PlainRig> PlainRig::create(const std::string &tag, bool drop)

@@ -10,7 +10,8 @@
 #include "bench.hpp"
 
 #include <xdphints/af_xdp/queues.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/edge/fd.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/livegen.hpp>
 #include <xdphints/testbed/netns.hpp>
@@ -28,6 +29,8 @@
 struct bench_xdp; // bench/bpf/bench_xdp.bpf.c's skeleton (rig.cpp)
 
 namespace xdphints::bench {
+
+using namespace xdphints::hook; // the benchmark rig speaks the hook layer's names
 
 constexpr int kGenCpu = 0;     // generator + the receiving veth's NAPI
 constexpr int kAppCpu = 1;     // the application's receive loop
@@ -66,16 +69,15 @@ Result<Decoder> decoder_for(const Hook &hook, const Query &q);
 class XdpProg {
 public:
 	static Result<XdpProg> attach(const testbed::Netns &ns, int ifindex, bool drop);
-	XdpProg(XdpProg &&o) noexcept;
-	XdpProg(const XdpProg &) = delete;
-	XdpProg &operator=(const XdpProg &) = delete;
-	XdpProg &operator=(XdpProg &&) = delete;
-	~XdpProg();
 
 private:
+	struct SkelDestroy {
+		void operator()(bench_xdp *s) const noexcept;
+	};
 	XdpProg() = default;
-	bench_xdp *skel_ = nullptr;
-	int link_ = -1;
+	// Member order is destruction order: the link before the program it holds.
+	std::unique_ptr<bench_xdp, SkelDestroy> skel_;
+	edge::UniqueFd link_;
 };
 
 // A testbed with one of bench_xdp's programs on the receiving end and a generator on CPU 0.

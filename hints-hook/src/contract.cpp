@@ -1,4 +1,4 @@
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
 #include <bpf/libbpf.h>
 
@@ -8,7 +8,7 @@
 
 // The bring-your-own hook contract (documented in hook.hpp and docs/HOOKS.md). Pure: the
 // object is opened, never loaded.
-namespace xdphints {
+namespace xdphints::hook {
 
 namespace {
 
@@ -83,4 +83,4 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 				 "name the struct xdp_hints_*, or for a fixed layout without id pass --layout STRUCT");
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -1,5 +1,5 @@
-#include <xdphints/hook.hpp>
-#include <xdphints/kernel_btf.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/kernel_btf.hpp>
 
 #include "hook_specs.hpp"
 #include "state_record.hpp"
@@ -37,7 +37,7 @@
 #define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
 #endif
 
-namespace xdphints {
+namespace xdphints::hook {
 
 namespace detail {
 
@@ -900,4 +900,4 @@ Result<HookStats> Hook::stats() const
 	return HookStats{sums[0], sums[1], sums[2], sums[3], sums[4]};
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

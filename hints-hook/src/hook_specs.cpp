@@ -14,7 +14,7 @@
 
 #include <array>
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 namespace {
 
@@ -90,4 +90,4 @@ const HookSpec *hook_spec_for_driver(std::string_view driver) noexcept
 	return nullptr;
 }
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

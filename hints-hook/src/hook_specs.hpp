@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 // The hint groups (HOOK_HINT_* in hook_common.bpf.h).
 inline constexpr unsigned HINT_TIMESTAMP = hint::timestamp;
@@ -33,4 +33,4 @@ std::string layout_name(const HookSpec &spec, unsigned mask);
 // The spec whose driver list names `driver`; nullptr when none does.
 const HookSpec *hook_spec_for_driver(std::string_view driver) noexcept;
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

@@ -1,5 +1,5 @@
-#include <xdphints/hook.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 
 #include "state_record.hpp"
 
@@ -13,7 +13,7 @@
 #include <iterator>
 #include <unistd.h>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 namespace {
 
@@ -199,4 +199,4 @@ HwTimestamping::~HwTimestamping()
 	}
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

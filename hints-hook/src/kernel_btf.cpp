@@ -1,5 +1,5 @@
 // The public entry points for BTF from the running kernel; the kernel calls are edge/'s.
-#include <xdphints/kernel_btf.hpp>
+#include <xdphints/hook/kernel_btf.hpp>
 
 #include <xdphints/edge/iface.hpp>
 #include <xdphints/edge/kernel_btf.hpp>
@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 Result<uint32_t> btf_obj_id_of_fd(int btf_fd)
 {
@@ -49,4 +49,4 @@ Result<Btf> btf_from_module(std::string_view module)
 	return edge::btf_from_kernel_name(module);
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

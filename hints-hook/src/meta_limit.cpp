@@ -1,4 +1,4 @@
-#include <xdphints/meta_limit.hpp>
+#include <xdphints/hook/meta_limit.hpp>
 
 #include <xdphints/edge/fd.hpp>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 namespace {
 
@@ -128,4 +128,4 @@ Result<uint32_t> kernel_metadata_limit()
 	return r;
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -1,4 +1,4 @@
-#include <xdphints/meta_tap.hpp>
+#include <xdphints/hook/meta_tap.hpp>
 
 #include "meta_tap.skel.h"
 
@@ -15,7 +15,7 @@
 #define XDPHINTS_BPF_TCX_INGRESS 46
 #endif
 
-namespace xdphints {
+namespace xdphints::hook {
 
 using edge::Op;
 using edge::sys_error;
@@ -85,4 +85,4 @@ Result<std::vector<TappedFrame>> MetaTap::drain()
 	return out;
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -1,5 +1,5 @@
-#include <xdphints/hook.hpp>
-#include <xdphints/probe.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/probe.hpp>
 
 #include "hook_specs.hpp"
 
@@ -11,7 +11,7 @@
 #include <chrono>
 #include <thread>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 Result<ProbeInfo> probe(std::string_view ifname)
 {
@@ -69,4 +69,4 @@ Result<ProbeInfo> probe(std::string_view ifname)
 	return p;
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

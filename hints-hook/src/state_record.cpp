@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 Result<StateKey> state_key(int ifindex)
 {
@@ -115,4 +115,4 @@ bool owner_alive(const StateRecord &r) noexcept
 	return start != 0 && start == r.start;
 }
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

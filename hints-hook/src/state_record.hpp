@@ -24,7 +24,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 struct StateKey {
 	uint64_t netns = 0; // inode of the calling thread's network namespace
@@ -62,4 +62,4 @@ void remove_state(const StateKey &k) noexcept;
 // The record's owner still runs (same pid, same start time, not a zombie).
 bool owner_alive(const StateRecord &r) noexcept;
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

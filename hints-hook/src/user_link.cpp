@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <memory>
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 using edge::Op;
 using edge::sys_error;
@@ -83,4 +83,4 @@ Result<UniqueFd> link_with_user(const void *hook_elf, size_t size, const std::st
 	return std::move(*out);
 }
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

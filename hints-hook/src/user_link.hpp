@@ -10,7 +10,7 @@
 
 struct btf;
 
-namespace xdphints::detail {
+namespace xdphints::hook::detail {
 
 // memfds (read through /proc/self/fd/N); keep them until bpf_object__load.
 // Raw BTF: vmlinux + `hook_btf` + struct xdp_hints = a copy of struct `layout`.
@@ -18,4 +18,4 @@ Result<edge::UniqueFd> core_target_btf(const struct btf *hook_btf, const std::st
 // ELF: the hook object (bytes) statically linked with the user's object file.
 Result<edge::UniqueFd> link_with_user(const void *hook_elf, size_t size, const std::string &user_object);
 
-} // namespace xdphints::detail
+} // namespace xdphints::hook::detail

@@ -141,6 +141,7 @@ struct Decoder::Builder {
 	static Status check_layouts(const Decoder &d, const DecoderOptions &opts);
 	static Status choose_id_convention(Decoder &d, const DecoderOptions &opts);
 	static Status resolve_layout(Decoder &d, size_t i, const Query &q, const Specs &specs, StateMaps &maps);
+	static detail::Read read_of(const detail::FieldRef &ref);
 	static Status resolve_controls(Decoder &d, const Layout &l, const ParsedSpec &p, detail::FieldRef &ref,
 				       uint32_t &status_type);
 	static Status map_states(Decoder &d, size_t i, uint32_t status_type, StateMaps &maps);
@@ -280,6 +281,7 @@ Status Decoder::Builder::resolve_layout(Decoder &d, size_t i, const Query &q, co
 						       l.name, f.path, r->bit_size, f.want.size));
 		if (auto st = resolve_controls(d, l, specs[j], ref, status_type); !st)
 			return st;
+		ref.read = read_of(ref);
 	}
 	if (status_type)
 		if (auto st = map_states(d, i, status_type, maps); !st)
@@ -290,6 +292,19 @@ Status Decoder::Builder::resolve_layout(Decoder &d, size_t i, const Query &q, co
 					       "(set DiscoverOptions::object_id or Btf::with_object_id)",
 					       l.name, l.btf.origin()));
 	return {};
+}
+
+// The path get<T>() takes for a resolved field (see detail::Read).
+detail::Read Decoder::Builder::read_of(const detail::FieldRef &ref)
+{
+	if (!ref.value.load)
+		return detail::Read::absent;
+	if (!ref.plain_size)
+		return detail::Read::general;
+	if (!ref.valid.load)
+		return detail::Read::plain;
+	// test_bits' one-AND form needs the valid bit widened into an 8-byte window.
+	return ref.valid.load == 8 ? detail::Read::plain_if_valid : detail::Read::general;
 }
 
 // Control members of one field: valid.<hint>, status.<hint>, status.<hint>_sw.

@@ -25,8 +25,8 @@
 #include "afxdp_testing.hpp"
 #include "hook_testing.hpp"
 
-#include <xdphints/clock.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/clock.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -39,6 +39,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using namespace xdphints::test;
 
 namespace {

@@ -3,8 +3,8 @@
 // layout ids.
 #include "afxdp_testing.hpp"
 
-#include <xdphints/clock.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/clock.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include <xdphints/af_xdp/queues.hpp>
@@ -14,6 +14,7 @@
 #include <thread>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using namespace xdphints::test;
 
 TEST_CASE("afxdp: generated frames through the veth hints hook carry a software rx_timestamp between send and receive",

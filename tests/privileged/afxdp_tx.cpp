@@ -3,7 +3,7 @@
 // without AF_XDP TX offloads (veth): a clear report, and sending goes on.
 #include "afxdp_testing.hpp"
 
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <xdphints/af_xdp/features.hpp>
 
 #include <arpa/inet.h>
@@ -15,6 +15,7 @@
 #include <ctime>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using namespace xdphints::test;
 
 namespace {

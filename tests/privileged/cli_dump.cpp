@@ -3,7 +3,7 @@
 #include "child.hpp"
 #include "privileges.hpp"
 
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -15,6 +15,7 @@
 #include <sstream>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using test::Child;
 
 namespace {

@@ -3,10 +3,10 @@
 // the BTF the kernel holds for the loaded hook -> typed values.
 #include "privileges.hpp"
 
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <xdphints/af_xdp/socket.hpp>
 #include <xdphints/af_xdp/umem.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
@@ -20,6 +20,7 @@
 #include <time.h>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 namespace {
 

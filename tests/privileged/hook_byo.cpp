@@ -1,6 +1,6 @@
 // Bring your own hook: other people's hook objects, compiled here with clang-19 from the
 // sources below. The contract checks need no privileges; loading and decoding do.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include "hook_testing.hpp"
@@ -10,6 +10,7 @@
 #include <memory>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

@@ -2,7 +2,7 @@
 // the verifier (loaded device-bound on a veth, its kfunc calls resolve to veth's), the
 // generic hook runs in SKB mode, read-only constants shrink the program and the struct,
 // and PTP event packets get their own layout.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include "hook_testing.hpp"
@@ -14,6 +14,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

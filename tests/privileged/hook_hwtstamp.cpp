@@ -1,12 +1,13 @@
 // --hwtstamp: SIOCSHWTSTAMP on request. veth has no hardware timestamping, so this checks
 // the refusal (clear error, nothing attached, nothing changed); the enable-and-restore
 // path needs a NIC with a PHC and is not exercised here.
-#include <xdphints/hook.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 
 #include "hook_testing.hpp"
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 TEST_CASE("--hwtstamp on a device without hardware timestamping is refused, nothing attached", "[hook][hwtstamp]")

@@ -3,13 +3,14 @@
 // lists the dispatcher's programs (libxdp's xdp_multiprog); where the kernel refuses the
 // dispatcher, xdp-loader attaches the program alone and the refusal names that program.
 #include <xdphints/edge/xdp_query.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
 #include "hook_testing.hpp"
 
 #include <sys/mount.h>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 using xdphints::test::TempDir;
 

@@ -1,7 +1,7 @@
 // The XDP metadata limit of the running kernel, probed for real (a test-run XDP program
 // growing the metadata area until bpf_xdp_adjust_meta refuses), against what the kernel
 // version says: 252 bytes from Linux 6.8 (255, a multiple of 4), 32 before.
-#include <xdphints/meta_limit.hpp>
+#include <xdphints/hook/meta_limit.hpp>
 #include <xdphints/query.hpp>
 
 #include "hook_testing.hpp"
@@ -12,6 +12,7 @@
 #include <cstdio>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 TEST_CASE("metadata limit: the probe measures the running kernel's limit", "[hook][meta_limit]")
 {

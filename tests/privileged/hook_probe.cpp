@@ -1,10 +1,11 @@
 // probe: what an interface offers for hints, from ethtool, netdev netlink and bpf_xdp_query.
-#include <xdphints/hook.hpp>
-#include <xdphints/probe.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/probe.hpp>
 
 #include "hook_testing.hpp"
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 TEST_CASE("probe reports driver, hook, fields, XDP features and the timestamp clock", "[hook][probe]")

@@ -1,7 +1,7 @@
 // Frames that reach the veth by XDP redirect (the live-frames generator), not through the
 // stack: veth's kfuncs answer -ENODATA for them (no skb), so the hook must say NODATA for
 // every hint and fall back to a software timestamp.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 #include <xdphints/testbed/livegen.hpp>
 
@@ -10,6 +10,7 @@
 #include <algorithm>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

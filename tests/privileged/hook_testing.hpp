@@ -2,8 +2,8 @@
 // Shared by the hook_*.cpp privileged tests: a testbed with the thread inside its rx
 // namespace, and a few kernel-side checks that do not go through the code under test.
 #include <xdphints/edge/fd.hpp>
-#include <xdphints/hook.hpp>
-#include <xdphints/meta_tap.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/meta_tap.hpp>
 #include <xdphints/testbed/netns.hpp>
 #include <xdphints/testbed/traffic.hpp>
 
@@ -29,6 +29,8 @@
 #include <vector>
 
 namespace xdphints::test {
+
+using namespace xdphints::hook; // test helpers speak the hook layer's names
 
 // Two namespaces + veth, with this thread in the rx namespace until destroyed.
 // Members are destroyed in reverse order: leave the namespace, then remove it.

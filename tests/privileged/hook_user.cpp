@@ -1,7 +1,7 @@
 // An XDP program written against the stable struct xdp_hints (bpf/examples/vlan_stats.bpf.c)
 // runs inside the hook (linked in as its xdp_hints_user()), relocated against the layout
 // the hook writes. The same object, unchanged, against two layouts gives the same counts.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
 #include "hook_testing.hpp"
 
@@ -11,6 +11,7 @@
 #include <map>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

@@ -1,7 +1,7 @@
 // The veth hints hook on its own (no AF_XDP): attach/detach through a bpf_link, refusal
 // to replace, errors, the kernel's BTF of the loaded program, and counting real packets.
-#include <xdphints/hook.hpp>
-#include <xdphints/kernel_btf.hpp>
+#include <xdphints/hook/hook.hpp>
+#include <xdphints/hook/kernel_btf.hpp>
 
 #include "hook_testing.hpp"
 
@@ -14,6 +14,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

@@ -2,17 +2,18 @@
 // keep their XDP metadata in skb->data_meta, which a tc tap copies out. The bytes are
 // decoded by BTF member name with the layouts from the kernel's BTF of the hook and
 // compared with what the stack knows of the same frame (skb hash, VLAN tag).
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include "hook_testing.hpp"
 
-#include <xdphints/clock.hpp>
+#include <xdphints/hook/clock.hpp>
 #include <time.h>
 
 #include <algorithm>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using xdphints::test::RxBed;
 
 namespace {

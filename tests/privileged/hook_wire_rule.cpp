@@ -2,7 +2,7 @@
 // when only the timestamp is wanted, for non-PTP packets) still carries metadata written
 // for it, the id slot with id 0, never a bare frame. Read with the tc tap, so what is
 // checked is what the hook wrote, not what user space made of it.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
 
 #include "hook_testing.hpp"
@@ -11,6 +11,7 @@
 #include <string>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 namespace {
 

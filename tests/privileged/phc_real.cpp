@@ -5,7 +5,7 @@
 // says so and returns. Only the named interface gets its timestamping changed.
 #include <xdphints/edge/ethtool.hpp>
 #include <xdphints/hook/phc_clock.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 
 #include "privileges.hpp"
 

@@ -3,7 +3,7 @@
 #include <xdphints/af_xdp/queues.hpp>
 #include <xdphints/edge/ethtool.hpp>
 #include <xdphints/edge/sys.hpp>
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 
 #include "fake_seam.hpp"
 
@@ -21,6 +21,7 @@
 #include <vector>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 using namespace xdphints::edge;
 
 namespace {
@@ -119,7 +120,7 @@ TEST_CASE("ethtool: driver, channels and timestamping info through one socket", 
 	CHECK(ts->rx_filters == 1u << HWTSTAMP_FILTER_ALL);
 	CHECK(f.state.cmds == std::vector<uint32_t>{ETHTOOL_GDRVINFO, ETHTOOL_GCHANNELS, ETHTOOL_GET_TS_INFO});
 	// The hook's and af_xdp's questions are the same requests.
-	auto hd = xdphints::driver_of("lo");
+	auto hd = xdphints::hook::driver_of("lo");
 	REQUIRE(hd);
 	CHECK(*hd == "fakenic");
 	f.state.rx = 2;

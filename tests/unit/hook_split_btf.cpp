@@ -2,12 +2,13 @@
 // split BTF only from a file); lib/ then reads it like any other BTF.
 #include "btf_builder.hpp"
 
-#include <xdphints/kernel_btf.hpp>
+#include <xdphints/hook/kernel_btf.hpp>
 #include <xdphints/layout.hpp>
 
 #include <bpf/btf.h>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 
 TEST_CASE("split BTF: a module's hint struct on top of a base")
 {

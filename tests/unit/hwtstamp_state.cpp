@@ -4,10 +4,10 @@
 // What must hold: the previous setting is on disk before it is changed; it is put back on
 // destruction; a process killed after the change leaves a record from which the next
 // enable() or restore_left_behind() puts it back and says so; a live owner is refused.
-#include <xdphints/hook.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/edge/sys.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 using namespace xdphints;
+using namespace xdphints::hook;
 namespace fs = std::filesystem;
 
 namespace {

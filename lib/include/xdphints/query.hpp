@@ -107,7 +107,19 @@ struct Bits {
 	uint8_t is_signed = 0;
 };
 
+// How get<T>() reads a field in one layout, decided once by build(): a packet costs one
+// compare before the loads a hand-written struct read would do (valid word, value).
+enum class Read : uint8_t {
+	general,        // bitfield, widened or signed: the CO-RE shift pair (read_bits)
+	absent,         // not in this layout
+	plain,          // a byte-aligned integer of the consumer's size, no valid bit
+	plain_if_valid, // the same behind a valid bit in an 8-byte window (valid.mask)
+};
+
 struct FieldRef {
+	// The fast path first: one cache line holds it with the valid window.
+	Read read = Read::absent;
+	uint16_t plain_off = 0;
 	Bits value;  // load == 0: the field does not exist in this layout
 	Bits valid;  // load == 0: no valid.<hint>: present whenever it exists
 	Bits status; // load == 0: no status.<hint>
@@ -115,7 +127,6 @@ struct FieldRef {
 	// Non-zero when the field is a byte-aligned integer of exactly the consumer's size:
 	// then it is read as that type at plain_off, no shifts (the common case).
 	uint8_t plain_size = 0;
-	uint16_t plain_off = 0;
 };
 
 inline constexpr unsigned kStateValues = 8; // status values mapped; others are "unknown"
@@ -191,35 +202,49 @@ public:
 	// The value when the layout has the field and its valid bit (if any) is set.
 	template <class T> std::optional<T> get(Field<T> f) const noexcept
 	{
-		if (!t_)
+		if (!refs_)
 			return std::nullopt;
-		const detail::FieldRef &r = t_->refs[f.index];
-		if (!r.value.load || (r.valid.load && !detail::test_bits(base_, r.valid)))
-			return std::nullopt;
-		// bool is excluded: a stored byte of 2 copied into a bool is not a bool.
+		const detail::FieldRef &r = refs_[f.index];
+		// bool is excluded from the plain reads: a stored byte of 2 copied into a bool is
+		// not a bool.
 		if constexpr (!std::is_same_v<T, bool>) {
-			if (r.plain_size == sizeof(T)) [[likely]] {
+			if (r.read == detail::Read::plain_if_valid) [[likely]] {
+				uint64_t w;
+				std::memcpy(&w, base_ + r.valid.off, 8);
+				if (!(w & r.valid.mask))
+					return std::nullopt;
+				T v;
+				std::memcpy(&v, base_ + r.plain_off, sizeof(T));
+				return v;
+			}
+			if (r.read == detail::Read::plain) {
 				T v;
 				std::memcpy(&v, base_ + r.plain_off, sizeof(T));
 				return v;
 			}
 		}
+		if (!r.value.load || (r.valid.load && !detail::test_bits(base_, r.valid)))
+			return std::nullopt;
+		if constexpr (!std::is_same_v<T, bool>) {
+			if (r.plain_size == sizeof(T))
+				return read_plain<T>(r);
+		}
 		return T(detail::read_bits(base_, r.value));
 	}
 	template <class T> bool present(Field<T> f) const noexcept
 	{
-		if (!t_)
+		if (!refs_)
 			return false;
-		const detail::FieldRef &r = t_->refs[f.index];
+		const detail::FieldRef &r = refs_[f.index];
 		return r.value.load && (!r.valid.load || detail::test_bits(base_, r.valid));
 	}
 	// From status.<hint>. Without a status member: ok when present, else no_data /
 	// missing.
 	template <class T> HintState state(Field<T> f) const noexcept
 	{
-		if (!t_)
+		if (!refs_)
 			return HintState::no_metadata;
-		const detail::FieldRef &r = t_->refs[f.index];
+		const detail::FieldRef &r = refs_[f.index];
 		if (!r.value.load)
 			return HintState::missing;
 		if (!r.status.load)
@@ -231,19 +256,26 @@ public:
 	// from bpf_ktime_get_tai_ns), not the NIC's.
 	template <class T> bool software(Field<T> f) const noexcept
 	{
-		if (!t_)
+		if (!refs_)
 			return false;
-		const detail::FieldRef &r = t_->refs[f.index];
+		const detail::FieldRef &r = refs_[f.index];
 		return r.sw.load && detail::test_bits(base_, r.sw);
 	}
 
 private:
 	friend class Decoder;
 	Hints(DecodeStatus st, uint64_t id, const detail::Table *t, const uint8_t *base) noexcept
-		: t_(t), base_(base), id_(id), st_(st)
+		: t_(t), refs_(t ? t->refs : nullptr), base_(base), id_(id), st_(st)
 	{
 	}
+	template <class T> T read_plain(const detail::FieldRef &r) const noexcept
+	{
+		T v;
+		std::memcpy(&v, base_ + r.plain_off, sizeof(T));
+		return v;
+	}
 	const detail::Table *t_ = nullptr;
+	const detail::FieldRef *refs_ = nullptr; // t_->refs, one load less per field read
 	const uint8_t *base_ = nullptr;
 	uint64_t id_ = 0;
 	DecodeStatus st_ = DecodeStatus::no_metadata;
@@ -262,7 +294,7 @@ struct DecoderOptions {
 	// The metadata limit in bytes: build() refuses a layout larger than this, since no
 	// hook could have written it, and an id naming it could only be stale or foreign (the
 	// Decoder would read headroom no hook wrote). Default: the largest any kernel allows;
-	// the running kernel's is xdphints::kernel_metadata_limit() (hints-hook/, probed).
+	// the running kernel's is xdphints::hook::kernel_metadata_limit() (hints-hook/, probed).
 	uint32_t metadata_limit = kMetadataLimitMax;
 };
 
@@ -324,9 +356,12 @@ public:
 	Hints view(size_t layout_index, const uint8_t *data, size_t headroom) const noexcept
 	{
 		const detail::Table &t = tables_[layout_index];
-		if (headroom < t.size)
+		// Built before the check: its loads do not depend on the packet, so a loop over
+		// packets of one layout keeps them out of the loop.
+		Hints h(DecodeStatus::known, t.id, &t, data - t.size);
+		if (headroom < t.size) [[unlikely]]
 			return Hints(DecodeStatus::too_short, t.id, nullptr, nullptr);
-		return Hints(DecodeStatus::known, t.id, &t, data - t.size);
+		return h;
 	}
 
 	const std::vector<Layout> &layouts() const noexcept { return layouts_; }

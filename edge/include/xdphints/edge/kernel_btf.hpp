@@ -1,7 +1,7 @@
 #pragma once
 // BTF the kernel holds, by object id, handed to lib/ as an xdphints::Btf that knows its
 // id; and split BTF given as bytes, which libbpf 1.1 parses only from a file (a memfd).
-// The public entry points are hints-hook's <xdphints/kernel_btf.hpp>.
+// The public entry points are hints-hook's <xdphints/hook/kernel_btf.hpp>.
 #include <xdphints/btf.hpp>
 #include <xdphints/result.hpp>
 

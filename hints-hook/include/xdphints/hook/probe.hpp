@@ -1,9 +1,8 @@
 #pragma once
 // What an interface offers for hints, without attaching anything (the PHC is read, no
-// setting is changed): the data behind
-// `xdp-hints probe IFNAME [--json]`.
+// setting is changed): the data behind `xdp-hints probe IFNAME [--json]`.
+#include <xdphints/hook/hwtstamp.hpp>
 #include <xdphints/hook/phc_clock.hpp>
-#include <xdphints/hwtstamp.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -12,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 struct ProbeInfo {
 	std::string ifname;
@@ -46,4 +45,4 @@ struct ProbeInfo {
 // or driver cannot tell are left empty / nullopt, not errors.
 Result<ProbeInfo> probe(std::string_view ifname);
 
-} // namespace xdphints
+} // namespace xdphints::hook

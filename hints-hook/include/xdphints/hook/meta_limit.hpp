@@ -4,14 +4,14 @@
 // takes it as DecoderOptions::metadata_limit and refuses layouts no hook could write here.
 //
 //   xdphints::DecoderOptions o;
-//   if (auto lim = xdphints::kernel_metadata_limit())
+//   if (auto lim = xdphints::hook::kernel_metadata_limit())
 //       o.metadata_limit = *lim;
 //   auto dec = xdphints::Decoder::build(q, layouts, o);
 #include <xdphints/result.hpp>
 
 #include <cstdint>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 // Measured, not looked up by version: a tiny XDP program run once by BPF_PROG_TEST_RUN
 // grows the metadata area 4 bytes at a time until bpf_xdp_adjust_meta refuses with
@@ -25,4 +25,4 @@ Result<uint32_t> probe_metadata_limit();
 // failed probe is not cached).
 Result<uint32_t> kernel_metadata_limit();
 
-} // namespace xdphints
+} // namespace xdphints::hook

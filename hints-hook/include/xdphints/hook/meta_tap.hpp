@@ -13,7 +13,7 @@
 struct meta_tap;
 struct ring_buffer;
 
-namespace xdphints {
+namespace xdphints::hook {
 
 struct TappedFrame {
 	std::vector<uint8_t> meta; // the metadata bytes, ending where the packet data begins
@@ -50,4 +50,4 @@ private:
 	edge::RingBufferPtr ring_; // reads into *sink_
 };
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 // The BTF object `btf_obj_id` (bpftool btf list). A program's BTF is self-contained; a
 // module's BTF is split and needs vmlinux as its base, which this detects by name.
@@ -37,4 +37,4 @@ Result<uint32_t> btf_obj_id_of_fd(int btf_fd);
 // btf__parse_raw_split(): system calls, hence here and not in lib/. No privileges needed.
 Result<Btf> btf_from_bytes_split(const void *data, size_t size, const Btf &base);
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <ctime>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 // CLOCK_TAI now, in ns (vDSO: no system call).
 inline uint64_t software_clock_ns() noexcept
@@ -16,4 +16,4 @@ inline uint64_t software_clock_ns() noexcept
 	return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-} // namespace xdphints
+} // namespace xdphints::hook

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace xdphints {
+namespace xdphints::hook {
 
 // HWTSTAMP_FILTER_* as `ethtool -T` names them ("none", "all", "ptpv2-event", ...), and
 // which received packets such a filter has the NIC timestamp ("every packet", "PTP v2
@@ -95,4 +95,4 @@ private:
 // Tests answer SIOCGHWTSTAMP / SIOCSHWTSTAMP through the edge seam (xdphints/edge/sys.hpp,
 // Sys::ioctl), so the enable, record and restore paths run without a NIC that timestamps.
 
-} // namespace xdphints
+} // namespace xdphints::hook

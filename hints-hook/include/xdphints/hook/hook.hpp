@@ -3,7 +3,7 @@
 // metadata (kfuncs) into a BTF-described hint struct in front of each packet, and
 // redirects packets to the AF_XDP socket of their RX queue.
 //
-//   auto hook = xdphints::Hook::attach({.ifname = "eth1"});
+//   auto hook = xdphints::hook::Hook::attach({.ifname = "eth1"});
 //   if (!hook) { print(hook.error().message); return 1; }
 //   auto layouts = hook->layouts();        // from the kernel's BTF of the loaded program
 //   bpf_map_update_elem(hook->xsks_map_fd(), &queue, &xsk_fd, 0);
@@ -19,7 +19,7 @@
 // >= 6.8; the generic hook (no kfuncs, SKB mode) works on any kernel with BPF links (5.9).
 #include <xdphints/btf.hpp>
 #include <xdphints/edge/fd.hpp>
-#include <xdphints/hwtstamp.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/result.hpp>
 
@@ -34,11 +34,12 @@
 struct bpf_object;
 struct bpf_program;
 
-namespace xdphints {
-
-namespace edge {
+namespace xdphints::edge {
 struct ErrContext;
-} // namespace edge
+} // namespace xdphints::edge
+
+namespace xdphints::hook {
+
 namespace detail {
 struct Replaced;
 } // namespace detail
@@ -236,4 +237,4 @@ std::string_view hook_for_driver(std::string_view driver) noexcept;
 // Names of the built-in hooks ("veth", ..., "generic").
 std::vector<std::string_view> hook_names();
 
-} // namespace xdphints
+} // namespace xdphints::hook
