@@ -66,6 +66,24 @@ int cmd_probe(const ProbeArgs &a)
 		j["phc_index"] = p->phc_index;
 		j["hw_rx_timestamping"] = p->hw_rx_timestamping;
 		j["hw_rx_filters"] = p->hw_rx_filters;
+		if (p->rx_timestamping) {
+			j["rx_filter"] = rx_filter_name(p->rx_timestamping->rx_filter);
+			j["rx_timestamping"] = p->rx_timestamping->describe();
+		}
+		if (p->phc) {
+			const hook::PhcStatus &c = *p->phc;
+			j["phc"] = {{"device", "/dev/ptp" + std::to_string(c.phc_index)},
+				    {"method", edge::sys_offset_name(c.method)},
+				    {"realtime_minus_phc_ns", c.offset_ns},
+				    {"error_ns", c.error_ns},
+				    {"drift_ppb", c.drift_ppb},
+				    {"follows", hook::follows_name(c.follows)},
+				    {"running", c.running},
+				    {"tai_offset_s", c.tai_offset_s},
+				    {"steps", c.steps}};
+		} else if (!p->phc_error.empty()) {
+			j["phc_error"] = p->phc_error;
+		}
 		j["attached_prog_id"] = p->attached_prog_id;
 		if (p->attached_prog_id)
 			j["attached_prog_name"] = p->attached_prog_name;
@@ -84,6 +102,30 @@ int cmd_probe(const ProbeArgs &a)
 		std::printf("PHC            %s\n",
 			    p->phc_index >= 0 ? ("/dev/ptp" + std::to_string(p->phc_index)).c_str() : "none");
 		std::printf("HW RX tstamp   %s\n", p->hw_rx_timestamping ? "supported" : "not supported");
+		if (p->rx_timestamping)
+			std::printf("RX filter      %s\n", p->rx_timestamping->describe().c_str());
+		if (p->phc) {
+			const hook::PhcStatus &c = *p->phc;
+			std::printf("PHC clock      %s, read by %s: CLOCK_REALTIME - PHC = %+.9f s +- %lld ns\n",
+				    ("/dev/ptp" + std::to_string(c.phc_index)).c_str(), edge::sys_offset_name(c.method),
+				    double(c.offset_ns) / 1e9, (long long)c.error_ns);
+			if (c.running)
+				std::printf("PHC drift      %+.3f ppm against CLOCK_REALTIME (%d measurements over %.1f s)%s\n",
+					    c.drift_ppb / 1000, c.samples, c.span_s,
+					    c.steps ? (", " + std::to_string(c.steps) + " steps").c_str() : "");
+			if (!c.running)
+				std::printf("PHC running    NO: it does not advance (a stopped or emulated clock); its hardware "
+					    "timestamps cannot be converted to system time\n");
+			else
+				std::printf("PHC follows    %s%s\n", hook::follows_name(c.follows),
+					    c.follows == hook::PhcFollows::neither
+						    ? " (free-running or synchronised elsewhere: hardware timestamps need "
+						      "converting; hook::PhcClock converts them with this fit)"
+					    : c.follows == hook::PhcFollows::tai ? " (ptp4l/phc2sys: hardware timestamps are TAI)"
+										 : "");
+		} else if (!p->phc_error.empty()) {
+			std::printf("PHC clock      cannot be read: %s\n", p->phc_error.c_str());
+		}
 		if (p->attached_prog_id)
 			std::printf("attached       XDP program id %u (%s): dump refuses unless --replace\n",
 				    p->attached_prog_id, p->attached_prog_name.c_str());

@@ -15,13 +15,15 @@ install(TARGETS xdphints_core_static xdphints_static xdphints_hook_layer xdphint
 install(EXPORT xdphints-targets NAMESPACE xdphints:: DESTINATION ${XDPHINTS_CMAKE_DIR} COMPONENT dev)
 
 # Public headers: the layers' include/ trees and the umbrella. Of edge/ (internal) only the
-# two headers public classes hold members of: UniqueFd (fd.hpp), Ethtool (ethtool.hpp).
+# headers public classes hold members of: UniqueFd (fd.hpp), Ethtool (ethtool.hpp), Phc
+# (ptp.hpp).
 foreach(dir lib/include hints-hook/include af_xdp/include receiver/include include)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
     FILES_MATCHING PATTERN "*.hpp")
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/edge/include/xdphints/edge/fd.hpp
               ${PROJECT_SOURCE_DIR}/edge/include/xdphints/edge/ethtool.hpp
+              ${PROJECT_SOURCE_DIR}/edge/include/xdphints/edge/ptp.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xdphints/edge COMPONENT dev)
 install(FILES ${XDPHINTS_GENERATED_INCLUDE}/xdphints/export.hpp ${XDPHINTS_GENERATED_INCLUDE}/xdphints/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xdphints COMPONENT dev)

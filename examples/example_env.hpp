@@ -60,10 +60,13 @@ struct HookedDevice {
 	xdphints::hook::Hook hook;
 	std::vector<xdphints::Layout> layouts;
 
-	static xdphints::Result<HookedDevice> attach(int ifindex)
+	// hwtstamp_if_off: hardware RX timestamping on for the run when it is off (and the hook
+	// reads timestamps), restored at exit (HookOptions::hwtstamp_if_off).
+	static xdphints::Result<HookedDevice> attach(int ifindex, bool hwtstamp_if_off = false)
 	{
 		xdphints::hook::HookOptions ho;
 		ho.ifindex = ifindex;
+		ho.hwtstamp_if_off = hwtstamp_if_off;
 		XDPHINTS_TRY(hook, xdphints::hook::Hook::attach(ho));
 		XDPHINTS_TRY(layouts, hook.layouts());
 		return HookedDevice{std::move(hook), std::move(layouts)};

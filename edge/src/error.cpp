@@ -87,6 +87,10 @@ const Row kRows[] = {
 	{Op::xsk_bind_shared, {}, "check the interface and queue exist and no other AF_XDP socket is bound to that queue"},
 	{Op::memfd, {ENOSYS}, "memfd_create needs Linux >= 3.17"},
 	{Op::memfd, {}, "check the fd and memory limits (ulimit -n, ulimit -v)"},
+	{Op::ptp, {PERM}, "run as root (the PTP clock devices /dev/ptpN are root's)"},
+	{Op::ptp, {ENOENT, ENODEV}, "the PHC of {if} has no device node (ls /dev/ptp*; ethtool -T {if}); without it "
+				    "hardware timestamps cannot be converted to system time"},
+	{Op::ptp, {}, "the PHC of {who} cannot be read against system time (phc_ctl /dev/ptpN cmp)"},
 };
 #undef PERM
 #undef UNSUPP

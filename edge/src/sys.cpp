@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -84,6 +85,7 @@ int dispatcher_real(int ifindex, uint32_t *ids, char (*names)[16], int max)
 
 int ioctl_real(int fd, unsigned long req, void *arg) { return ::ioctl(fd, req, arg); }
 int memfd_real(const char *name, unsigned flags) { return ::memfd_create(name, flags); }
+int open_real(const char *path, int flags) { return ::open(path, flags); }
 
 const Sys kReal{
 	.socket = ::socket,
@@ -108,6 +110,8 @@ const Sys kReal{
 	.btf_get_next_id = btf_next_real,
 	.obj_get_info_by_fd = info_real,
 	.xdp_dispatcher_progs = dispatcher_real,
+	.open = open_real,
+	.clock_gettime = ::clock_gettime,
 };
 
 const Sys *g_sys = &kReal;
@@ -146,6 +150,8 @@ Sys with_real(Sys p) noexcept
 	fill(p.btf_get_next_id, r.btf_get_next_id);
 	fill(p.obj_get_info_by_fd, r.obj_get_info_by_fd);
 	fill(p.xdp_dispatcher_progs, r.xdp_dispatcher_progs);
+	fill(p.open, r.open);
+	fill(p.clock_gettime, r.clock_gettime);
 	return p;
 }
 

@@ -754,6 +754,16 @@ Result<Hook> Hook::prepare(const HookOptions &opt)
 		if (!hw)
 			return hw.error();
 		h->hwts_ = std::make_unique<HwTimestamping>(std::move(*hw));
+	} else if (opt.hwtstamp_if_off && h->mode_ == AttachMode::driver && (h->hints_ & detail::HINT_TIMESTAMP) &&
+		   uses_metadata_kfuncs(bpf_object__btf(h->obj_.get()))) {
+		// Only a hook that asks the driver for its timestamp can get hardware ones.
+		auto run = HwTimestamping::enable_if_off(ifc->name);
+		if (!run)
+			return run.error();
+		h->rx_ts_ = run->info;
+		h->hwts_ = std::move(run->owned);
+		if (!run->restored.empty())
+			h->restored_.push_back(run->restored);
 	}
 	return h;
 }

@@ -8,6 +8,9 @@
 #include <xdphints/edge/netdev.hpp>
 #include <xdphints/edge/xdp_query.hpp>
 
+#include <chrono>
+#include <thread>
+
 namespace xdphints::hook {
 
 Result<ProbeInfo> probe(std::string_view ifname)
@@ -42,6 +45,23 @@ Result<ProbeInfo> probe(std::string_view ifname)
 			p.hw_rx_timestamping = ts->hw_rx();
 			p.hw_rx_filters = ts->rx_filters;
 		}
+	if (auto rx = rx_timestamping(p.ifname))
+		p.rx_timestamping = *rx;
+	if (p.phc_index >= 0) {
+		// A few measurements, so the drift is a measured one, not the unknown of one.
+		auto clk = hook::PhcClock::open_index(p.phc_index);
+		for (int i = 0; clk && i < 5; i++) {
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+			if (auto st = clk->update(); !st) {
+				p.phc_error = st.error().message;
+				break;
+			}
+		}
+		if (clk)
+			p.phc = clk->status();
+		else
+			p.phc_error = clk.error().message;
+	}
 	if (auto cur = edge::attached_xdp(p.ifindex, p.ifname)) {
 		p.attached_prog_id = cur->prog_id;
 		p.attached_prog_name = cur->name;

@@ -23,6 +23,7 @@
 #include <xdphints/hook/hwtstamp.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
 #include <xdphints/hook/meta_limit.hpp>
+#include <xdphints/hook/phc_clock.hpp>
 #include <xdphints/hook/probe.hpp>
 
 #include <xdphints/af_xdp/features.hpp>

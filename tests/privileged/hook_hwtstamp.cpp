@@ -42,3 +42,20 @@ TEST_CASE("--hwtstamp on a device without hardware timestamping is refused, noth
 	REQUIRE_FALSE(nosuch);
 	CHECK(nosuch.error().code == Errc::no_device);
 }
+
+TEST_CASE("hwtstamp_if_off on a device without hardware timestamping: attached, nothing set, the run says so", "[hook][hwtstamp]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	auto bed = RxBed::make("hki");
+	REQUIRE(bed);
+	HookOptions o;
+	o.ifname = bed->rx_if();
+	o.hwtstamp_if_off = true; // the veth hook reads rx_timestamp through the kfunc
+	auto hook = Hook::attach(o);
+	REQUIRE(hook);
+	REQUIRE(hook->rx_timestamping());
+	CHECK(hook->rx_timestamping()->state == HwRxState::unsupported);
+	CHECK(hook->hw_timestamping() == nullptr);
+	CHECK(hook->rx_timestamping()->describe().find("software timestamps (CLOCK_TAI)") != std::string::npos);
+}

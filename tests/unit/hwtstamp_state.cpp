@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -39,6 +40,7 @@ struct FakeNic {
 	int set_calls;
 	bool record_before_set; // the state record held the old setting when SIOCSHWTSTAMP came
 	int fail_set;           // errno for SIOCSHWTSTAMP, 0 = succeed
+	bool no_hw_rx;          // ETHTOOL_GET_TS_INFO: cannot timestamp received packets (veth)
 };
 FakeNic *g_nic = nullptr;
 
@@ -65,6 +67,17 @@ int fake_ioctl(int, unsigned long req, void *arg)
 	if (std::strcmp(ifr->ifr_name, "lo") != 0) {
 		errno = ENODEV;
 		return -1;
+	}
+	if (req == SIOCETHTOOL) {
+		auto *ts = reinterpret_cast<ethtool_ts_info *>(ifr->ifr_data);
+		if (ts->cmd != ETHTOOL_GET_TS_INFO) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		ts->so_timestamping = g_nic->no_hw_rx ? 0u : SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
+		ts->phc_index = g_nic->no_hw_rx ? -1 : 2;
+		ts->rx_filters = (1 << HWTSTAMP_FILTER_NONE) | (1 << HWTSTAMP_FILTER_ALL);
+		return 0;
 	}
 	if (req == SIOCGHWTSTAMP) {
 		*c = g_nic->cfg;
@@ -100,7 +113,7 @@ struct Fixture {
 		setenv("XDP_HINTS_RUN_DIR", (dir / "run").c_str(), 1);
 		g_nic = static_cast<FakeNic *>(
 			mmap(nullptr, sizeof(FakeNic), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
-		*g_nic = FakeNic{{0, HWTSTAMP_TX_ON, HWTSTAMP_FILTER_NONE}, 0, false, 0};
+		*g_nic = FakeNic{{0, HWTSTAMP_TX_ON, HWTSTAMP_FILTER_NONE}, 0, false, 0, false};
 	}
 	~Fixture()
 	{
@@ -231,4 +244,75 @@ TEST_CASE("hwtstamp: a refused SIOCSHWTSTAMP leaves no record", "[hwtstamp]")
 	CHECK(h.error().message.find("SIOCSHWTSTAMP") != std::string::npos);
 	CHECK(g_nic->set_calls == 1);
 	CHECK(!fs::exists(record_path()));
+}
+
+TEST_CASE("hwtstamp: enable_if_off turns RX timestamping on when it is off, and restores it", "[hwtstamp]")
+{
+	Fixture fx;
+	auto before = rx_timestamping("lo");
+	REQUIRE(before);
+	CHECK(before->state == HwRxState::off);
+	CHECK(before->phc_index == 2);
+	{
+		auto run = HwTimestamping::enable_if_off("lo");
+		REQUIRE(run);
+		CHECK(run->info.state == HwRxState::enabled);
+		CHECK(run->info.rx_filter == HWTSTAMP_FILTER_ALL);
+		REQUIRE(run->owned);
+		CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_ALL);
+		CHECK(g_nic->record_before_set); // recorded first, as --hwtstamp
+		CHECK(run->info.describe().find("(was none): turned on for this run, every packet") != std::string::npos);
+	}
+	CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_NONE);
+	CHECK(!fs::exists(record_path()));
+}
+
+TEST_CASE("hwtstamp: enable_if_off leaves a filter someone else set and says which packets get stamped", "[hwtstamp]")
+{
+	Fixture fx;
+	SECTION("ptp4l's PTP v2 event filter")
+	{
+		g_nic->cfg.rx_filter = HWTSTAMP_FILTER_PTP_V2_EVENT;
+		auto run = HwTimestamping::enable_if_off("lo");
+		REQUIRE(run);
+		CHECK(run->info.state == HwRxState::filtered);
+		CHECK_FALSE(run->owned);
+		CHECK(g_nic->set_calls == 0);
+		CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_PTP_V2_EVENT);
+		CHECK(run->info.describe() ==
+		      "rx_filter ptpv2-event, set by another program (ptp4l?) and left as it is: only PTP v2 event packets "
+		      "(UDP and Ethernet) get hardware timestamps, the others the hook's software ones (CLOCK_TAI)");
+	}
+	SECTION("already on for all")
+	{
+		g_nic->cfg.rx_filter = HWTSTAMP_FILTER_ALL;
+		auto run = HwTimestamping::enable_if_off("lo");
+		REQUIRE(run);
+		CHECK(run->info.state == HwRxState::all);
+		CHECK(g_nic->set_calls == 0);
+	}
+	SECTION("a device that cannot timestamp: said, nothing set, no error")
+	{
+		g_nic->no_hw_rx = true;
+		auto run = HwTimestamping::enable_if_off("lo");
+		REQUIRE(run);
+		CHECK(run->info.state == HwRxState::unsupported);
+		CHECK(run->info.phc_index == -1);
+		CHECK(g_nic->set_calls == 0);
+		CHECK(!fs::exists(record_path()));
+	}
+}
+
+TEST_CASE("hwtstamp: enable_if_off after a killed run puts its setting back first, then turns it on again", "[hwtstamp]")
+{
+	Fixture fx;
+	pid_t dead = killed_after_enable();
+	CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_ALL); // left on: not someone else's filter
+	{
+		auto run = HwTimestamping::enable_if_off("lo");
+		REQUIRE(run);
+		CHECK(run->restored.find("left changed by pid " + std::to_string(dead)) != std::string::npos);
+		CHECK(run->info.state == HwRxState::enabled);
+	}
+	CHECK(g_nic->cfg.rx_filter == HWTSTAMP_FILTER_NONE);
 }

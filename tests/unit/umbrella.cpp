@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <type_traits>
 
 TEST_CASE("<xdphints/xdphints.hpp> gives the core, the hook layer, the AF_XDP layer and the Receiver", "[umbrella]")
@@ -26,4 +27,5 @@ TEST_CASE("<xdphints/xdphints.hpp> gives the core, the hook layer, the AF_XDP la
 	CHECK(ro.queues == "all");
 	STATIC_REQUIRE(std::is_nothrow_move_constructible_v<xdphints::Receiver>);
 	STATIC_REQUIRE(!std::is_copy_constructible_v<xdphints::Receiver>);
+	CHECK(std::string(xdphints::hook::follows_name(xdphints::hook::PhcFollows::tai)) == "CLOCK_TAI");
 }

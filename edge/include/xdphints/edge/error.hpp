@@ -30,6 +30,7 @@ enum class Op {
 	xsk_bind,        // bind(AF_XDP), first socket of a umem
 	xsk_bind_shared, // bind(AF_XDP) with XDP_SHARED_UMEM
 	memfd,           // memfd_create / write
+	ptp,             // open /dev/ptpN, PTP_SYS_OFFSET_* (the interface's PHC)
 };
 
 struct ErrContext {

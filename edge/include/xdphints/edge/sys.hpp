@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <ctime>
 
 namespace xdphints::edge {
 
@@ -44,6 +45,10 @@ struct Sys {
 	// order, up to `max` of them into ids[] and names[]: their number; 0 when what is
 	// attached is no dispatcher (or nothing is).
 	int (*xdp_dispatcher_progs)(int ifindex, uint32_t *ids, char (*names)[16], int max);
+	// open(2) (the PTP clock's character device) and clock_gettime(2) (the TAI - UTC
+	// offset, the system side of a PHC measurement a fake PHC stands in for).
+	int (*open)(const char *path, int flags);
+	int (*clock_gettime)(clockid_t clock, struct timespec *ts);
 };
 
 // The table in use (the real calls unless a test replaced it).

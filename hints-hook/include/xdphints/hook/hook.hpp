@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -79,6 +80,13 @@ struct HookOptions {
 	// Enable hardware RX timestamping (SIOCSHWTSTAMP) while the hook is attached and
 	// restore the previous setting afterwards; without it the setting is left alone.
 	bool hwtstamp = false;
+	// For tools and applications that read hardware timestamps: when the hook reads
+	// rx_timestamp through the kfuncs (device-bound) and the interface's RX filter is
+	// HWTSTAMP_FILTER_NONE, turn it on for as long as the hook is attached and restore it
+	// after (recorded first like hwtstamp: `xdp-hints reset` or the next attach undo a
+	// SIGKILL; a guardian process, as dump's, undoes it at once). A filter set by someone
+	// else (ptp4l) is left. Either way Hook::rx_timestamping() says what the run gets.
+	bool hwtstamp_if_off = false;
 	// XDP logic of your own, run inside the hook after the hints are written: a BPF object
 	// defining `int xdp_hints_user(struct xdp_md *ctx)` against the stable struct
 	// xdp_hints (bpf/include/xdp_hints/helpers.bpf.h). It is linked into the hook and its
@@ -149,6 +157,9 @@ public:
 	bool user_logic() const noexcept { return user_logic_; }
 	// Hardware timestamping this hook turned on (HookOptions::hwtstamp), else nullptr.
 	const HwTimestamping *hw_timestamping() const noexcept { return hwts_.get(); }
+	// With hwtstamp_if_off: what hardware RX timestamping this run gets (RxTimestamping::
+	// describe() says it in a line), else nullopt.
+	const std::optional<RxTimestamping> &rx_timestamping() const noexcept { return rx_ts_; }
 	// A map of the loaded object (the hook's, or a linked user object's) by name; -1 if none.
 	int map_fd(const std::string &name) const noexcept;
 	// The program `replace` swaps out (0/-1 when none): id, and an fd that keeps it alive.
@@ -174,6 +185,7 @@ private:
 	edge::ObjectPtr obj_;
 	std::unique_ptr<Btf> btf_;
 	std::unique_ptr<HwTimestamping> hwts_; // restored after the link is closed
+	std::optional<RxTimestamping> rx_ts_;
 	// --replace: the program to put back; once swapped, the netlink attachment itself.
 	std::unique_ptr<detail::Replaced> replaced_;
 	edge::UniqueFd link_;  // the bpf_link (without --replace)

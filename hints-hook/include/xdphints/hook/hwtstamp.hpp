@@ -12,11 +12,48 @@
 #include <xdphints/result.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace xdphints::hook {
+
+// HWTSTAMP_FILTER_* as `ethtool -T` names them ("none", "all", "ptpv2-event", ...), and
+// which received packets such a filter has the NIC timestamp ("every packet", "PTP v2
+// event packets over UDP and Ethernet", ...).
+XDPHINTS_API const char *rx_filter_name(int filter) noexcept;
+XDPHINTS_API const char *rx_filter_stamps(int filter) noexcept;
+
+// What hardware RX timestamping an interface gives a run, and what was done about it.
+enum class HwRxState {
+	unsupported, // the device cannot timestamp received packets (veth, virtio_net): software ones
+	off,         // HWTSTAMP_FILTER_NONE: no hardware timestamps (probe; a run turns it on)
+	enabled,     // was off; turned on for this run, put back at exit
+	all,         // already on for every packet (someone else's setting): left as it is
+	filtered,    // someone else (ptp4l) set a narrower filter: left; only those get stamped
+	unknown,     // the driver does not answer SIOCGHWTSTAMP (before Linux 3.14): left alone
+};
+
+struct XDPHINTS_API RxTimestamping {
+	HwRxState state = HwRxState::unsupported;
+	int rx_filter = 0;      // HWTSTAMP_FILTER_* in effect for the run
+	int phc_index = -1;     // /dev/ptpN of the clock the stamps are in, -1 when none
+	uint32_t rx_filters = 0; // 1 << HWTSTAMP_FILTER_* the device supports
+	std::string describe() const; // one line: the state, the filter, which packets get stamped
+};
+
+// What `ifname` does now, without changing anything (probe). In the calling thread's
+// network namespace.
+XDPHINTS_API Result<RxTimestamping> rx_timestamping(std::string_view ifname);
+
+class HwTimestamping;
+// What enable_if_off() did: `owned` holds the setting it changed (restored when it goes).
+struct HwTimestampingRun {
+	RxTimestamping info;
+	std::unique_ptr<HwTimestamping> owned;
+	std::string restored; // what a killed run had left changed and was put back first, or ""
+};
 
 class XDPHINTS_API HwTimestamping {
 public:
@@ -26,6 +63,11 @@ public:
 	// process that no longer runs is restored first (restored() says so); one changed by a
 	// process that still runs is refused (EBUSY).
 	static Result<HwTimestamping> enable(std::string_view ifname);
+	// For a hook that reads timestamps: when the interface can timestamp and its RX filter
+	// is HWTSTAMP_FILTER_NONE, enable() (state enabled); when something else (ptp4l) set a
+	// filter, leave it and say which packets get stamped (all / filtered); when it cannot,
+	// say so (unsupported). Never an error for an interface that simply cannot.
+	static Result<HwTimestampingRun> enable_if_off(std::string_view ifname);
 
 	HwTimestamping(HwTimestamping &&o) noexcept = default;
 	HwTimestamping(const HwTimestamping &) = delete;

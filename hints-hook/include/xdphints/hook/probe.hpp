@@ -1,7 +1,9 @@
 #pragma once
-// What an interface offers for hints, without attaching anything: the data behind
-// `xdp-hints probe IFNAME [--json]`.
+// What an interface offers for hints, without attaching anything (the PHC is read, no
+// setting is changed): the data behind `xdp-hints probe IFNAME [--json]`.
 #include <xdphints/export.hpp>
+#include <xdphints/hook/hwtstamp.hpp>
+#include <xdphints/hook/phc_clock.hpp>
 #include <xdphints/result.hpp>
 
 #include <cstdint>
@@ -29,6 +31,12 @@ struct ProbeInfo {
 	int phc_index = -1;
 	bool hw_rx_timestamping = false; // SOF_TIMESTAMPING_RX_HARDWARE supported
 	uint32_t hw_rx_filters = 0;      // HWTSTAMP_FILTER_* bits the device supports
+	// The RX filter now and what a run would get (nullopt: the device could not be asked).
+	std::optional<RxTimestamping> rx_timestamping;
+	// The PHC measured against the system clocks over ~0.5 s (offset, drift, which clock
+	// it follows); nullopt without a PHC, or with phc_error saying why it could not be read.
+	std::optional<hook::PhcStatus> phc;
+	std::string phc_error;
 	// An XDP program already on the interface (attach refuses unless --replace).
 	uint32_t attached_prog_id = 0;
 	std::string attached_prog_name;

@@ -1,0 +1,367 @@
+// PHC correlation against a fake PHC behind the edge seam (open, ioctl, clock_gettime):
+// a simulated system clock the test advances, and a PHC with a known offset, drift, read
+// jitter and steps. What must hold: edge::Phc takes PTP_SYS_OFFSET_PRECISE, else _EXTENDED,
+// else the basic ioctl, keeping the tightest reading; PhcClock's conversion of any PHC time
+// stays within the error bound it reports, the bound stays useful (microseconds, not
+// seconds), a step is detected, and the clock the PHC follows is named.
+#include <xdphints/edge/ptp.hpp>
+#include <xdphints/edge/sys.hpp>
+#include <xdphints/hook/phc_clock.hpp>
+
+#include "fake_seam.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <linux/ethtool.h>
+#include <linux/ptp_clock.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <random>
+#include <string>
+#include <unistd.h>
+
+using namespace xdphints;
+using namespace xdphints::hook;
+
+namespace {
+
+constexpr int64_t kS = 1000000000;
+constexpr int64_t kBase = 1764500000 * kS; // the fake's CLOCK_REALTIME at start
+
+// The fake: a system clock ("now", CLOCK_REALTIME) and a PHC that reads
+// phc0 + (t - t0) * (1 + drift) + stepped at true system time t.
+struct FakePhc {
+	int64_t now = kBase; // CLOCK_REALTIME, advanced by the test
+	int64_t t0 = now;
+	int64_t phc0 = now + 37 * kS; // on TAI
+	double drift = 0;             // +25e-6: the PHC runs 25 ppm fast
+	int64_t stepped = 0;
+	int64_t jitter_ns = 0;        // each system read up to this much (plus 100 ns) from the PHC read
+	bool precise = true, extended = true, basic = true;
+	int extended_errno = EOPNOTSUPP; // how a missing method is refused (ENOTTY: before Linux 5.0)
+	int precise_errno = EOPNOTSUPP;
+	int calls_precise = 0, calls_extended = 0, calls_basic = 0;
+	int fd = -1;
+	std::string opened;
+	std::mt19937_64 rng{42};
+
+	int64_t phc_at(int64_t t) const { return phc0 + (t - t0) + std::llround(double(t - t0) * drift) + stepped; }
+	// The true system time at which the PHC reads p, relative to kBase.
+	double truth_of(int64_t p) const { return double(t0 - kBase) + double(p - phc0 - stepped) / (1 + drift); }
+	int64_t wobble() { return 100 + (jitter_ns ? int64_t(rng() % uint64_t(jitter_ns)) : 0); }
+	static ptp_clock_time pt(int64_t ns) { return {ns / kS, uint32_t(ns % kS), 0}; }
+};
+FakePhc *F = nullptr;
+
+int fake_open(const char *path, int flags)
+{
+	if (std::strncmp(path, "/dev/ptp", 8) != 0)
+		return ::open(path, flags);
+	F->opened = path;
+	F->fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC); // a real fd for UniqueFd to close
+	return F->fd;
+}
+
+int fake_clock_gettime(clockid_t c, timespec *ts)
+{
+	int64_t t = F->now + (c == CLOCK_TAI ? 37 * kS : 0);
+	ts->tv_sec = t / kS;
+	ts->tv_nsec = t % kS;
+	return 0;
+}
+
+int fake_ioctl(int fd, unsigned long req, void *arg)
+{
+	if (req == SIOCETHTOOL) { // ETHTOOL_GET_TS_INFO on "lo": PHC 3
+		auto *ifr = static_cast<ifreq *>(arg);
+		auto *ts = reinterpret_cast<ethtool_ts_info *>(ifr->ifr_data);
+		if (std::strcmp(ifr->ifr_name, "lo") != 0 || ts->cmd != ETHTOOL_GET_TS_INFO) {
+			errno = ENODEV;
+			return -1;
+		}
+		ts->phc_index = 3;
+		return 0;
+	}
+	REQUIRE(fd == F->fd);
+	F->now += 20000; // each measurement takes a while
+	if (req == PTP_SYS_OFFSET_PRECISE) {
+		F->calls_precise++;
+		if (!F->precise) {
+			errno = F->precise_errno;
+			return -1;
+		}
+		auto *p = static_cast<ptp_sys_offset_precise *>(arg);
+		p->device = FakePhc::pt(F->phc_at(F->now));
+		p->sys_realtime = FakePhc::pt(F->now);
+		return 0;
+	}
+	if (req == PTP_SYS_OFFSET_EXTENDED) {
+		F->calls_extended++;
+		if (!F->extended) {
+			errno = F->extended_errno;
+			return -1;
+		}
+		auto *e = static_cast<ptp_sys_offset_extended *>(arg);
+		for (unsigned i = 0; i < e->n_samples; i++) {
+			int64_t t = F->now + i * 5000;
+			e->ts[i][0] = FakePhc::pt(t - F->wobble());
+			e->ts[i][1] = FakePhc::pt(F->phc_at(t));
+			e->ts[i][2] = FakePhc::pt(t + F->wobble());
+		}
+		return 0;
+	}
+	if (req == PTP_SYS_OFFSET) {
+		F->calls_basic++;
+		if (!F->basic) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		auto *b = static_cast<ptp_sys_offset *>(arg);
+		// sys, phc, sys, ...: the PHC read at t_i, the system reads around it
+		int64_t t = F->now;
+		b->ts[0] = FakePhc::pt(t - F->wobble());
+		for (unsigned i = 0; i < b->n_samples; i++) {
+			b->ts[2 * i + 1] = FakePhc::pt(F->phc_at(t));
+			b->ts[2 * i + 2] = FakePhc::pt(t + F->wobble());
+			t += 2 * F->wobble() + 1000;
+		}
+		return 0;
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+const edge::Sys kFake = edge::with_real({.ioctl = fake_ioctl, .open = fake_open, .clock_gettime = fake_clock_gettime});
+
+struct Fake : unit::FakeSeam<FakePhc> {
+	Fake() : FakeSeam(kFake, F) {}
+};
+
+// Converts PHC times around the newest measurement (20 s back to 1.5 s ahead) and checks
+// each against the truth: within the reported bound. Returns the largest bound seen.
+int64_t check_conversions(const Fake &f, const PhcClock &clk, int n = 200)
+{
+	std::mt19937_64 rng(7);
+	int64_t worst_bound = 0;
+	int64_t phc_now = f.state.phc_at(f.state.now);
+	for (int i = 0; i < n; i++) {
+		int64_t p = phc_now - 20 * kS + int64_t(rng() % uint64_t(21500000000));
+		for (auto base : {TimeBase::realtime, TimeBase::tai}) {
+			SystemTime t = clk.to_system(uint64_t(p), base);
+			REQUIRE(t);
+			// relative to the epoch of the fake (a double holds 1.7e18 ns only to 256 ns)
+			double truth = f.state.truth_of(p) + (base == TimeBase::tai ? 37e9 : 0);
+			double miss = std::fabs(double(t.ns - kBase) - truth);
+			INFO("PHC " << p << " base " << int(base) << ": converted " << t.ns << ", truth " << int64_t(truth)
+				    << ", missed by " << miss << " ns, bound " << t.error_ns);
+			REQUIRE(miss <= double(t.error_ns));
+			worst_bound = std::max(worst_bound, t.error_ns);
+		}
+	}
+	return worst_bound;
+}
+
+void run_for(Fake &f, PhcClock &clk, int seconds)
+{
+	for (int s = 0; s < seconds; s++) {
+		f.state.now += kS;
+		REQUIRE(clk.update());
+	}
+}
+
+} // namespace
+
+TEST_CASE("phc: PTP_SYS_OFFSET_PRECISE, else _EXTENDED, else the basic ioctl (linuxptp's order)", "[phc]")
+{
+	Fake f;
+	SECTION("PRECISE offered: a cross timestamp, no read window")
+	{
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		CHECK(f.state.opened == "/dev/ptp0");
+		auto s = phc->sample();
+		REQUIRE(s);
+		CHECK(phc->method() == edge::SysOffsetMethod::precise);
+		CHECK(s->half_width_ns == 0);
+		CHECK(s->phc_ns - s->realtime_ns == 37 * kS);
+		CHECK(f.state.calls_extended == 0);
+	}
+	SECTION("no PRECISE (most drivers): EXTENDED, the tightest of the readings")
+	{
+		f.state.precise = false;
+		f.state.jitter_ns = 3000;
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		auto s = phc->sample(25);
+		REQUIRE(s);
+		CHECK(phc->method() == edge::SysOffsetMethod::extended);
+		CHECK(f.state.calls_precise == 1);
+		CHECK(f.state.calls_extended == 1);
+		// 25 readings with windows of 200..6200 ns: the kept one is among the tightest
+		CHECK(s->half_width_ns < 1500);
+		CHECK(std::llabs(s->phc_ns - s->realtime_ns - 37 * kS) <= s->half_width_ns);
+		// settled: the next sample asks EXTENDED only
+		REQUIRE(phc->sample());
+		CHECK(f.state.calls_precise == 1);
+		CHECK(f.state.calls_extended == 2);
+	}
+	SECTION("a kernel before 5.0 (ENOTTY for EXTENDED): the basic PTP_SYS_OFFSET")
+	{
+		f.state.precise = false;
+		f.state.extended = false;
+		f.state.extended_errno = ENOTTY;
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		auto s = phc->sample();
+		REQUIRE(s);
+		CHECK(phc->method() == edge::SysOffsetMethod::basic);
+		CHECK(f.state.calls_basic == 1);
+		CHECK(s->half_width_ns > 0);
+		CHECK(std::llabs(s->phc_ns - s->realtime_ns - 37 * kS) <= s->half_width_ns);
+	}
+	SECTION("an error that is not 'not offered' is reported, not fallen through")
+	{
+		f.state.precise = false;
+		f.state.precise_errno = EIO;
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		auto s = phc->sample();
+		REQUIRE_FALSE(s);
+		CHECK(s.error().sys_errno == EIO);
+		CHECK(s.error().message.find("PTP_SYS_OFFSET_PRECISE") != std::string::npos);
+		CHECK(f.state.calls_extended == 0);
+	}
+	SECTION("the interface's PHC through ETHTOOL_GET_TS_INFO")
+	{
+		auto clk = PhcClock::open("lo");
+		REQUIRE(clk);
+		CHECK(f.state.opened == "/dev/ptp3");
+		CHECK(clk->status().phc_index == 3);
+	}
+}
+
+TEST_CASE("phc: conversions stay within their bound: offset, drift, jitter (EXTENDED)", "[phc]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.drift = 25e-6; // 25 ppm fast
+	f.state.jitter_ns = 2000;
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	// One measurement: the frequency is unknown, so the bound grows fast away from it
+	SystemTime one = clk->to_realtime(uint64_t(f.state.phc_at(f.state.now) + kS));
+	REQUIRE(one);
+	CHECK(one.error_ns >= 400000); // 1 s at 500 ppm
+	check_conversions(f, *clk, 50);
+
+	run_for(f, *clk, 30);
+	int64_t worst = check_conversions(f, *clk);
+	CHECK(worst < 20000); // usable: tens of us at most, 1.5 s past the newest measurement
+	PhcStatus st = clk->status();
+	CHECK(st.samples == 16);
+	CHECK(st.method == edge::SysOffsetMethod::extended);
+	CHECK(st.drift_ppb == Approx(25000).margin(200));
+	CHECK(st.tai_offset_s == 37);
+	// 37 s ahead of REALTIME but 25 ppm fast: 750 us off TAI after 30 s, so it follows neither
+	CHECK(st.offset_ns == Approx(-37 * kS - 750000).margin(5000));
+	CHECK(st.follows == PhcFollows::neither);
+	CHECK(st.steps == 0);
+	CHECK(st.error_ns < 5000);
+}
+
+TEST_CASE("phc: PRECISE gives a tight bound; a PHC on REALTIME and a free one are told apart", "[phc]")
+{
+	Fake f;
+	SECTION("on CLOCK_TAI (ptp4l, phc2sys)")
+	{
+		auto clk = PhcClock::open_index(0);
+		REQUIRE(clk);
+		run_for(f, *clk, 5);
+		CHECK(check_conversions(f, *clk) < 200);
+		CHECK(clk->status().follows == PhcFollows::tai);
+		CHECK(clk->status().offset_ns == -37 * kS);
+	}
+	SECTION("on CLOCK_REALTIME")
+	{
+		f.state.phc0 = f.state.now;
+		auto clk = PhcClock::open_index(0);
+		REQUIRE(clk);
+		run_for(f, *clk, 5);
+		CHECK(check_conversions(f, *clk) < 200);
+		CHECK(clk->status().follows == PhcFollows::realtime);
+	}
+	SECTION("free-running, 3 s off and 80 ppm slow")
+	{
+		f.state.phc0 = f.state.now - 3 * kS;
+		f.state.drift = -80e-6;
+		auto clk = PhcClock::open_index(0);
+		REQUIRE(clk);
+		run_for(f, *clk, 5);
+		check_conversions(f, *clk);
+		auto st = clk->status();
+		CHECK(st.follows == PhcFollows::neither);
+		CHECK(st.drift_ppb == Approx(-80000).margin(10));
+		CHECK(st.offset_ns > 3 * kS);
+	}
+}
+
+TEST_CASE("phc: a step is detected, the window restarts, conversions stay within the bound", "[phc]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.drift = -12e-6;
+	f.state.jitter_ns = 1000;
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 20);
+	CHECK(clk->status().steps == 0);
+	check_conversions(f, *clk);
+
+	f.state.stepped = 1000000; // ptp4l steps the PHC 1 ms forward
+	f.state.now += kS;
+	REQUIRE(clk->update());
+	PhcStatus st = clk->status();
+	CHECK(st.steps == 1);
+	CHECK(st.last_step_ns == Approx(-1000000).margin(20000)); // REALTIME - PHC fell by 1 ms
+	CHECK(st.samples == 1);
+	// times after the step convert within the bound (the window holds only post-step data)
+	run_for(f, *clk, 10);
+	CHECK(clk->status().steps == 1);
+	std::mt19937_64 rng(3);
+	int64_t phc_now = f.state.phc_at(f.state.now);
+	for (int i = 0; i < 100; i++) {
+		int64_t p = phc_now - 9 * kS + int64_t(rng() % uint64_t(10 * kS));
+		SystemTime t = clk->to_realtime(uint64_t(p));
+		REQUIRE(std::fabs(double(t.ns - kBase) - f.state.truth_of(p)) <= double(t.error_ns));
+	}
+	// jitter alone is never a step
+	run_for(f, *clk, 20);
+	CHECK(clk->status().steps == 1);
+}
+
+TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and it is said", "[phc]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.drift = -1; // stopped: phc_at() is phc0 whatever the time (QEMU 7.2's e1000e)
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 3);
+	PhcStatus st = clk->status();
+	CHECK_FALSE(st.running);
+	CHECK_FALSE(clk->to_realtime(uint64_t(f.state.phc0)));
+	CHECK(st.describe().find("NOT RUNNING") != std::string::npos);
+	// running again (the driver reset it): conversions come back, within their bound
+	f.state.t0 = f.state.now;
+	f.state.drift = 0;
+	run_for(f, *clk, 3);
+	CHECK(clk->status().running);
+	SystemTime t = clk->to_realtime(uint64_t(f.state.phc_at(f.state.now)));
+	REQUIRE(t);
+	CHECK(std::llabs(t.ns - f.state.now) <= t.error_ns);
+}
