@@ -73,20 +73,27 @@ nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const 
 	j["id"] = h.id();
 	nlohmann::ordered_json hints = nlohmann::ordered_json::object();
 	nlohmann::ordered_json absent = nlohmann::ordered_json::object();
+	std::vector<std::string> host_order;
 	(void)for_each_hint_field(l, h.struct_start(), [&](const HintValue &v) {
 		const std::string &name = v.field->name;
 		if (!v.present) {
 			absent[name] = hint_state_name(v.state);
 			return;
 		}
-		if (v.integral)
+		if (v.field->flags)
+			hints[name] = v.flag_names;
+		else if (v.integral)
 			hints[name] = v.is_signed ? nlohmann::ordered_json(int64_t(v.value)) : nlohmann::ordered_json(v.value);
 		else
 			hints[name] = std::vector<uint8_t>(v.bytes.begin(), v.bytes.end());
 		if (name == "rx_timestamp")
 			hints["rx_timestamp_source"] = timestamp_source(l, v);
+		if (v.host_order)
+			host_order.push_back(name);
 	});
 	j["hints"] = std::move(hints);
+	if (!host_order.empty())
+		j["host_order"] = std::move(host_order);
 	if (!absent.empty())
 		j["absent"] = std::move(absent);
 	return j;

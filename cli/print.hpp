@@ -13,7 +13,9 @@ namespace xdphints::cli {
 // {"queue":Q,"len":L,"layout":S,"id":N,"hints":{member: value, ...,
 //  "rx_timestamp_source":"software"|"hardware"}, "absent":{member: state}}
 // Keys of "hints" are the layout's BTF member names (nested joined with '.'); absent
-// hints are left out of "hints" and listed in "absent" with the reason.
+// hints are left out of "hints" and listed in "absent" with the reason. Members declared
+// __be16/__be32/__be64 are given in host order and listed in "host_order":[member, ...];
+// a flags enum member (LayoutField::flags) is the list of its set bits' enumerator names.
 nlohmann::ordered_json packet_json(unsigned queue, const afxdp::Frame &f, const Hints &h);
 
 // One table row for the same packet.

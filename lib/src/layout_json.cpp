@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xdphints/resolve.hpp>
 
+#include "btf_walk.hpp"
 #include "state_map.hpp"
 
 namespace xdphints {
@@ -16,6 +17,10 @@ nlohmann::json layout_to_json(const Layout &l)
 			j["bit_offset"] = f.bit_offset;
 			j["bit_size"] = f.bit_size;
 		}
+		if (f.big_endian)
+			j["byte_order"] = "big";
+		if (f.flags)
+			j["flags"] = true;
 		fields.push_back(std::move(j));
 	}
 	return {{"name", l.name},         {"type_id", l.type_id},
@@ -52,7 +57,8 @@ std::string layouts_to_text(std::span<const Layout> layouts)
 			std::string where = f.bitfield ? fmt::format("{:5}:{:2} {:4}", f.offset, f.bit_offset - f.offset * 8,
 								     f.size)
 						       : fmt::format("{:5}    {:4}", f.offset, f.size);
-			out += fmt::format("\t{:<26} {:<32} /* {} */\n", type, decl, where);
+			std::string marks = f.big_endian ? " big-endian" : f.flags ? " flags" : "";
+			out += fmt::format("\t{:<26} {:<32} /* {}{} */\n", type, decl, where, marks);
 		}
 		out += fmt::format("}}; /* size: {} */\n\n", l.size);
 	}
@@ -76,6 +82,40 @@ std::string hint_of(const std::string &path)
 uint64_t read_field(const uint8_t *base, const ResolvedField &r)
 {
 	return detail::read_bits(base, detail::core_bits(r));
+}
+
+uint64_t to_host_order(uint64_t v, uint32_t size)
+{
+	switch (size) {
+	case 2: return __builtin_bswap16(uint16_t(v));
+	case 4: return __builtin_bswap32(uint32_t(v));
+	case 8: return __builtin_bswap64(v);
+	default: return v;
+	}
+}
+
+// The enumerators of the bits set in v, then the bits no enumerator names (LayoutField::flags).
+std::vector<std::string> flag_names(const Btf &btf, uint32_t type_id, uint64_t v)
+{
+	std::vector<std::string> names;
+	const struct btf *b = btf.get();
+	auto id = detail::skip_mods(b, type_id);
+	const struct btf_type *t = id ? detail::type_at(b, *id) : nullptr;
+	if (!t || !btf_is_enum(t))
+		return names;
+	const struct btf_enum *e = btf_enum(t);
+	uint64_t named = 0;
+	for (int bit = 0; bit < 32; bit++) {
+		uint32_t m = 1u << bit;
+		for (uint16_t i = 0; i < btf_vlen(t); i++)
+			if (uint32_t(e[i].val) == m && (v & m)) {
+				names.emplace_back(detail::name_of(b, e[i].name_off));
+				named |= m;
+			}
+	}
+	if (v & ~named)
+		names.push_back(fmt::format("{:#x}", v & ~named));
+	return names;
 }
 
 } // namespace
@@ -109,6 +149,12 @@ Status for_each_hint_field(const Layout &l, const uint8_t *struct_start, const s
 			if (!r)
 				return std::move(r).error();
 			v.value = read_field(struct_start, *r);
+			if (f.big_endian) {
+				v.value = to_host_order(v.value, f.size);
+				v.host_order = true;
+			}
+			if (f.flags && v.value)
+				v.flag_names = flag_names(l.btf, f.type_id, v.value);
 		}
 		auto status = resolve_field(l.btf, l.type_id, "status." + hint);
 		if (status && status->exists && status->integral &&

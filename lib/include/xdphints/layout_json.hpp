@@ -12,12 +12,15 @@
 // naturally aligned 1/2/4/8-byte load, starting at the member type's size, that covers
 // the bits), so `offset` is where a BPF_CORE_READ_BITFIELD would load; bit_offset
 // (absolute, in bits) and bit_size are present for bitfields only.
+// "byte_order":"big" marks a network-order member (__be16/__be32/__be64), whose values
+// dump shows in host order; "flags":true an enum of single bits, shown by bit names.
 // "id" is the global id (object id << 32 | type id; the type id when the object id is
 // unknown); "id_kind" says which member carries it ("btf_id", "btf_full_id", "none").
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +41,7 @@ std::string layouts_to_json_string(std::span<const Layout> layouts, int indent =
 //   struct xdp_hints_veth {                 /* type id 40, id 0x2a00000028, btf_full_id */
 //           __u64                      rx_timestamp;          /*     0     8 */
 //           __u16                      valid.rx_hash:1;       /*    20: 1  2 */
+//           __be16                     rx_vlan_proto;         /*    24     2 big-endian */
 //   };                                      /* size: 32 */
 std::string layouts_to_text(std::span<const Layout> layouts);
 
@@ -52,6 +56,10 @@ struct HintValue {
 	std::span<const uint8_t> bytes; // the member's bytes (arrays, odd sizes)
 	HintState state = HintState::ok; // from status.<hint>; ok when there is no status
 	bool software = false;           // status.<hint>_sw
+	bool host_order = false;         // a big_endian member: `value` was swapped to host order
+	// A flags member (LayoutField::flags) with a value: the enumerators of the bits set,
+	// in bit order; bits without an enumerator as one hex number ("0x8"). Empty for 0.
+	std::vector<std::string> flag_names;
 };
 
 // Every leaf of `l` except the control members (valid.*, status.*, the id member), in
