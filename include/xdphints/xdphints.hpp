@@ -15,6 +15,7 @@
 #include <xdphints/resolve.hpp>
 #include <xdphints/result.hpp>
 
+#include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/clock.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/hwtstamp.hpp>
