@@ -58,7 +58,9 @@ Result<Btf> btf_from_dwarf(const std::string &elf_path)
 	posix_spawn_file_actions_addopen(&a.fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&a.fa, out->get(), 1);
 	posix_spawn_file_actions_adddup2(&a.fa, err->get(), 2);
-	std::string detached = "--btf_encode_detached=/dev/stdout";
+	// Its own fd 1 by /proc: /dev/stdout is a symlink only where udev or an init made it (a
+	// bare devtmpfs has none, and pahole would create a file there instead).
+	std::string detached = "--btf_encode_detached=/proc/self/fd/1";
 	std::string path = elf_path;
 	char *argv[] = {const_cast<char *>("pahole"), detached.data(), path.data(), nullptr};
 	pid_t pid = 0;
@@ -87,7 +89,8 @@ Result<Btf> btf_from_dwarf(const std::string &elf_path)
 	// pahole succeeds with no output when the file has no DWARF.
 	if (bytes->empty())
 		return Error::detected(Errc::not_found,
-				       "no DWARF in " + elf_path + " (built without -g, or stripped)",
+				       "no DWARF in " + elf_path + " (built without -g, or stripped)" +
+					       (msg.empty() ? "" : "; pahole said: " + msg),
 				       "build it with clang -g, or pass the layout's BTF with --layout-btf FILE (raw BTF, or "
 				       "an object built with -g)");
 	auto btf = Btf::from_bytes(bytes->data(), bytes->size());
