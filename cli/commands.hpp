@@ -19,6 +19,7 @@ struct LayoutArgs {
 	std::string object;
 	std::string btf;
 	std::vector<std::string> structs; // explicit (fixed-layout) struct names
+	std::string layout_btf;           // --object: where structs missing from .BTF are described
 	bool json = false;
 };
 
@@ -34,6 +35,7 @@ struct DumpArgs {
 	std::string hook;              // driver hook override ("veth", "generic", ...)
 	std::string hook_object;       // bring-your-own hook
 	std::string layout;            // fixed-layout struct name
+	std::string layout_btf;        // where `layout` is described if not in the object's BTF/DWARF
 	std::vector<std::string> fields; // specialise the hook to these hints ("" = all)
 	bool ptp_split = false;        // PTP event packets: timestamp layout; others: hash layout
 	std::string user_object;       // XDP logic of the user's, run inside the hook

@@ -94,6 +94,7 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.hwtstamp = a.hwtstamp;
 	so.hook.object_path = a.hook_object;
 	so.hook.layout = a.layout;
+	so.hook.layout_btf = a.layout_btf;
 	so.hook.ptp_split = a.ptp_split;
 	so.hook.user_object = a.user_object;
 	so.busy_poll.enabled = a.busy_poll;

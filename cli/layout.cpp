@@ -1,7 +1,8 @@
-// xdp-hints layout (IFNAME | --object FILE.o | --btf FILE) [--json]
+// xdp-hints layout (IFNAME | --object FILE.o [--layout-btf FILE] | --btf FILE) [--struct S] [--json]
 #include "commands.hpp"
 #include "layout_json.hpp"
 
+#include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
 
 #include <cstdio>
@@ -21,7 +22,8 @@ int cmd_layout(const LayoutArgs &a)
 	}
 	DiscoverOptions opts;
 	opts.structs = a.structs;
-	auto d = discover(*btf, opts);
+	// An object's structs missing from .BTF come from its DWARF, as for --hook-object.
+	auto d = !a.object.empty() ? byo_layouts(*btf, a.object, opts, a.layout_btf) : discover(*btf, opts);
 	if (!d) {
 		std::fprintf(stderr, "xdp-hints layout: %s\n", d.error().message.c_str());
 		return 1;

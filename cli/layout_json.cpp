@@ -13,6 +13,10 @@ nlohmann::json layout_to_json(const Layout &l)
 			j["bit_offset"] = f.bit_offset;
 			j["bit_size"] = f.bit_size;
 		}
+		if (f.big_endian)
+			j["byte_order"] = "big";
+		if (f.flags)
+			j["flags"] = true;
 		fields.push_back(std::move(j));
 	}
 	return {{"name", l.name},         {"type_id", l.type_id},
@@ -49,7 +53,8 @@ std::string layouts_to_text(std::span<const Layout> layouts)
 			std::string where = f.bitfield ? fmt::format("{:5}:{:2} {:4}", f.offset, f.bit_offset - f.offset * 8,
 								     f.size)
 						       : fmt::format("{:5}    {:4}", f.offset, f.size);
-			out += fmt::format("\t{:<26} {:<32} /* {} */\n", type, decl, where);
+			std::string marks = f.big_endian ? " big-endian" : f.flags ? " flags" : "";
+			out += fmt::format("\t{:<26} {:<32} /* {}{} */\n", type, decl, where, marks);
 		}
 		out += fmt::format("}}; /* size: {} */\n\n", l.size);
 	}

@@ -48,7 +48,11 @@ int main(int argc, char **argv)
 	auto *l_btf = l->add_option("--btf", layout.btf, "a raw BTF file");
 	l_if->excludes(l_obj)->excludes(l_btf);
 	l_obj->excludes(l_btf);
-	l->add_option("--struct", layout.structs, "also treat this struct as a (fixed) layout");
+	l->add_option("--struct", layout.structs, "also treat this struct as a (fixed) layout; with --object, one "
+						  "missing from .BTF is taken from the object's DWARF (pahole)");
+	l->add_option("--layout-btf", layout.layout_btf, "with --object: --struct structs missing from .BTF are "
+							   "described here (raw BTF, or an object built with -g)")
+		->needs(l_obj);
 	l->add_flag("--json", layout.json, "JSON");
 
 	DumpArgs dump;
@@ -67,8 +71,14 @@ int main(int argc, char **argv)
 	d->add_option("-s,--snaplen", dump.snaplen, "bytes of each packet written by -w (default and 0: 262144)")
 		->check(CLI::Range(uint32_t(0), uint32_t(262144)));
 	d->add_option("--hook", dump.hook, "hook to use instead of the one chosen from the driver (e.g. veth, generic)");
-	d->add_option("--hook-object", dump.hook_object, "bring your own hook: a BPF object with one SEC(\"xdp\") program and one XSKMAP");
-	d->add_option("--layout", dump.layout, "decode every packet with this struct (hooks that write no id)");
+	auto *d_obj = d->add_option("--hook-object", dump.hook_object,
+				    "bring your own hook: a BPF object with one XDP program (any section) and one XSKMAP");
+	auto *d_layout = d->add_option("--layout", dump.layout, "decode every packet with this struct (hooks that write "
+								"no id); from the object's BTF, else its DWARF (-g)");
+	d->add_option("--layout-btf", dump.layout_btf, "where the --layout struct is described when the object has it "
+						       "in neither BTF nor DWARF: raw BTF, or an object built with -g")
+		->needs(d_obj)
+		->needs(d_layout);
 	d->add_option("--fields", dump.fields, "specialise the hook to these hints (e.g. rx_timestamp,rx_hash): "
 					      "the verifier drops the other kfunc calls and a smaller layout is written")
 		->delimiter(',');

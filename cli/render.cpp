@@ -120,11 +120,17 @@ size_t longest_name(const Leaf &l)
 size_t max_record_of(const LayoutPlan &p)
 {
 	constexpr size_t number = 21, state = 16, frame_part = 96;
-	size_t json = frame_part + p.json_head.size() + 64, row = 160 + p.comment_name.size(),
+	size_t json = frame_part + p.json_head.size() + p.host_order_json.size() + 64, row = 160 + p.comment_name.size(),
 	       comment = frame_part + p.comment_name.size() + 64;
 	for (const Leaf &l : p.leaves) {
 		size_t names = longest_name(l);
 		size_t value = std::max({number, size_t(l.size) * 4 + 2, state + 2});
+		if (l.flags) { // ["NAME",...,"0x..."]
+			size_t all = 2 + number;
+			for (const EnumName &e : l.names)
+				all += e.json.size() + 1;
+			value = std::max(value, all);
+		}
 		json += l.json_key.size() + value + 1;
 		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state});
 		row += names;
@@ -209,6 +215,10 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 			leaf.role = role_of(f.name);
 			leaf.integral = f.integral;
 			leaf.is_signed = f.is_signed;
+			leaf.host_order = f.big_endian && f.integral;
+			leaf.flags = f.flags && f.integral;
+			if (leaf.host_order)
+				p.host_order_json += (p.host_order_json.empty() ? ",\"host_order\":[" : ",") + json_string(f.name);
 			leaf.offset = uint16_t(f.offset);
 			leaf.size = uint16_t(f.size);
 			leaf.value_mask = f.bit_size >= 64 ? ~uint64_t(0) : (uint64_t(1) << f.bit_size) - 1;
@@ -223,6 +233,13 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 				leaf.value = detail::core_bits(*r);
 				if (r->is_enum)
 					leaf.names = enumerators(l.btf.get(), r->type_id, leaf.value_mask);
+				if (leaf.flags) {
+					// Shown in bit order, as the names of the bits set.
+					std::stable_sort(leaf.names.begin(), leaf.names.end(),
+							 [](const EnumName &a, const EnumName &b) { return a.value < b.value; });
+					for (EnumName &e : leaf.names)
+						e.json = json_string(e.name);
+				}
 			}
 			if (leaf.role == Role::rx_hash_type) {
 				int id = btf__find_by_name_kind(l.btf.get(), "xdp_rss_hash_type", BTF_KIND_ENUM);
@@ -246,6 +263,8 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 				p.role[unsigned(leaf.role)] = int8_t(p.leaves.size());
 			p.leaves.push_back(std::move(leaf));
 		}
+		if (!p.host_order_json.empty())
+			p.host_order_json += ']';
 		plan.max_record_ = std::max(plan.max_record_, max_record_of(p));
 		plan.plans_.push_back(std::move(p));
 	}
@@ -342,6 +361,28 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 				c.u64(base[l.offset + i]);
 			}
 			c.put(']');
+		} else if (l.flags) {
+			// The names of the bits set, in bit order; bits without a name as one number.
+			c.put('[');
+			bool first_bit = true;
+			uint64_t named = 0;
+			for (const EnumName &e : l.names) {
+				if (!e.value || (e.value & (e.value - 1)) || !(v.value & e.value) || (named & e.value))
+					continue;
+				if (!first_bit)
+					c.put(',');
+				first_bit = false;
+				c.put(e.json);
+				named |= e.value;
+			}
+			if (uint64_t rest = v.value & ~named) {
+				if (!first_bit)
+					c.put(',');
+				c.put('"');
+				c.hex(rest, 1);
+				c.put('"');
+			}
+			c.put(']');
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {
@@ -354,6 +395,7 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 		}
 	}
 	c.put('}');
+	c.put(p->host_order_json);
 	if (any_absent) {
 		c.put(",\"absent\":{"sv);
 		first = true;
@@ -489,6 +531,28 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 			c.hex(v.value, 8);
 		} else if (l.role == Role::rx_vlan_proto) {
 			c.hex(v.value, 4);
+		} else if (l.flags) {
+			// The names of the bits set, in bit order; bits without a name as one number.
+			c.put('[');
+			bool first_bit = true;
+			uint64_t named = 0;
+			for (const EnumName &e : l.names) {
+				if (!e.value || (e.value & (e.value - 1)) || !(v.value & e.value) || (named & e.value))
+					continue;
+				if (!first_bit)
+					c.put(',');
+				first_bit = false;
+				c.put(e.json);
+				named |= e.value;
+			}
+			if (uint64_t rest = v.value & ~named) {
+				if (!first_bit)
+					c.put(',');
+				c.put('"');
+				c.hex(rest, 1);
+				c.put('"');
+			}
+			c.put(']');
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {

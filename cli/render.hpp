@@ -45,6 +45,7 @@ inline constexpr unsigned kRoles = 6;
 struct EnumName {
 	uint64_t value = 0; // the enumerator's value, as stored (masked to the leaf's bits)
 	std::string name;
+	std::string json; // flags leaves: the name as a JSON string, escaped once
 };
 
 // One hint (data) leaf of a layout: where it is and where its control members are.
@@ -55,6 +56,8 @@ struct Leaf {
 	Role role = Role::other;
 	bool integral = false;   // read as an integer; otherwise shown as its bytes
 	bool is_signed = false;
+	bool host_order = false; // declared __be16/__be32/__be64: the value is swapped to host order
+	bool flags = false;      // a flags enum (LayoutField::flags): shown as the names of its set bits
 	uint16_t offset = 0;     // the member's bytes, from the struct start
 	uint16_t size = 0;
 	uint64_t value_mask = 0; // the leaf's bits (enum names compare under it)
@@ -80,6 +83,7 @@ struct LayoutPlan {
 	const Layout *layout = nullptr;
 	std::string json_head;    // "\"layout\":\"NAME\",\"id\":"
 	std::string comment_name; // NAME, printable ASCII
+	std::string host_order_json; // ",\"host_order\":[\"rx_vlan_proto\",...]" or "" (no __be member)
 	std::vector<Leaf> leaves; // declaration order, control members left out
 	HintStateMap states{};    // status value -> state (unused without status members)
 	bool has_ts_sw = false;   // status.rx_timestamp_sw exists: a timestamp without it is hardware
@@ -93,8 +97,14 @@ struct LayoutPlan {
 	{
 		LeafValue v;
 		v.present = !l.valid.load || detail::read_bits(base, l.valid) != 0;
-		if (v.present && l.integral)
+		if (v.present && l.integral) {
 			v.value = detail::read_bits(base, l.value);
+			if (l.host_order)
+				v.value = l.size == 2 ? __builtin_bswap16(uint16_t(v.value))
+					  : l.size == 4 ? __builtin_bswap32(uint32_t(v.value))
+					  : l.size == 8 ? __builtin_bswap64(v.value)
+							: v.value;
+		}
 		if (l.status.load) {
 			uint64_t s = detail::read_bits(base, l.status);
 			v.state = s < detail::kStateValues ? states[s] : HintState::unknown;

@@ -1,41 +1,22 @@
+#include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/hook.hpp>
 
 #include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <string>
-#include <vector>
 
-// The bring-your-own hook contract (documented in hook.hpp and docs/HOOKS.md). Pure: the
-// object is opened, never loaded.
+// The bring-your-own hook contract (documented in hook.hpp and docs/HOOKS.md). The object
+// is opened, never loaded nor changed; only a struct missing from its .BTF makes
+// byo_layouts() run pahole on its DWARF.
 namespace xdphints::hook {
 
-namespace {
-
-std::string join(const std::vector<std::string> &v)
-{
-	std::string s;
-	for (const auto &x : v)
-		s += (s.empty() ? "" : ", ") + x;
-	return s;
-}
-
-} // namespace
-
-Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout)
+Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout,
+		      const std::string &layout_btf)
 {
 	const std::string what = "hook object " + path + " breaks the hook contract: ";
-	std::vector<std::string> progs;
-	bpf_program *p;
-	bpf_object__for_each_program(p, obj)
-		progs.push_back(std::string(bpf_program__name(p)) + " (" + bpf_program__section_name(p) + ")");
-	bpf_object__for_each_program(p, obj)
-		if (progs.size() != 1 || bpf_program__type(p) != BPF_PROG_TYPE_XDP)
-			return Error::detected(Errc::invalid_argument, what + "rule 1, exactly one SEC(\"xdp\") program; it has " + join(progs),
-						 "keep one XDP program in the object");
-	if (progs.empty())
-		return Error::detected(Errc::invalid_argument, what + "rule 1, exactly one SEC(\"xdp\") program; it has none",
-					 "add the XDP program");
+	if (auto prog = byo_xdp_program(obj, path, false); !prog)
+		return prog.error();
 	int xskmaps = 0;
 	bpf_map *m;
 	bpf_object__for_each_map(m, obj)
@@ -44,8 +25,7 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 		return Error::detected(Errc::invalid_argument, what + "rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has " + std::to_string(xskmaps),
 					 "declare one XSKMAP (key: RX queue index) and redirect to it; the library "
 					 "inserts its AF_XDP sockets there");
-	const struct btf *raw = bpf_object__btf(obj);
-	if (!raw)
+	if (!bpf_object__btf(obj))
 		return Error::detected(Errc::invalid_argument, what + "rule 3, hint structs described by BTF; it has no BTF",
 					 "compile with clang -g");
 	auto btf = Btf::from_elf(path);
@@ -57,7 +37,7 @@ Status check_contract(bpf_object *obj, const std::string &path, const std::strin
 		d.auto_discover = false;
 		d.structs = {layout};
 	}
-	auto disc = discover(*btf, d);
+	auto disc = byo_layouts(*btf, path, d, layout_btf);
 	constexpr const char *rule4 = "rule 4, the id (btf_id u32 or btf_full_id u64) is the last member and ends "
 				      "the struct: ";
 	if (!disc) {

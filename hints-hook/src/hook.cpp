@@ -1,3 +1,4 @@
+#include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
 
@@ -671,13 +672,14 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
 	obj_.reset(obj);
-	if (auto st = check_contract(obj, opt.object_path, opt.layout); !st)
+	if (auto st = check_contract(obj, opt.object_path, opt.layout, opt.layout_btf); !st)
 		return st.error();
-	bpf_program *prog = nullptr;
-	bpf_object__for_each_program(prog, obj)
-		break;
+	auto prog = byo_xdp_program(obj, opt.object_path);
+	if (!prog)
+		return prog.error();
 	hook_name_ = opt.object_path;
 	layout_ = opt.layout;
+	layout_btf_ = opt.layout_btf;
 	// Driver mode unless asked otherwise: a hook that calls kfuncs must be device-bound.
 	mode_ = opt.mode == AttachMode::skb ? AttachMode::skb : AttachMode::driver;
 	if (mode_ == AttachMode::skb && uses_metadata_kfuncs(bpf_object__btf(obj)))
@@ -685,7 +687,7 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 					 "such a hook must be device-bound and attached in driver mode; drop the "
 					 "generic (SKB) mode");
 	written_ = opt.layout.empty() ? std::vector<std::string>{} : std::vector<std::string>{opt.layout};
-	return prog;
+	return *prog;
 }
 
 Result<Hook> Hook::attach(const HookOptions &opt)
@@ -873,6 +875,11 @@ Result<std::vector<Layout>> Hook::layouts() const
 	if (!layout_.empty()) {
 		d.auto_discover = false;
 		d.structs = {layout_};
+		// A brought-in struct may be described outside the program's BTF.
+		auto r = byo_layouts(*btf_, hook_name_, d, layout_btf_);
+		if (!r)
+			return r.error();
+		return std::move(r->layouts);
 	}
 	return discover_layouts(*btf_, d);
 }

@@ -18,6 +18,7 @@
 #include <xdphints/result.hpp>
 #include <xdphints/version.hpp>
 
+#include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/clock.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/hwtstamp.hpp>

@@ -17,6 +17,44 @@ using detail::type_at;
 constexpr std::string_view kHintPrefix = "xdp_hints";
 constexpr std::string_view kDeclTag = "xdp_hints";
 
+// Declared network order: a typedef named __be16/__be32/__be64 on the way to the integer.
+bool is_big_endian(const struct btf *b, uint32_t id)
+{
+	for (int depth = 0; depth < kMaxDepth; depth++) {
+		const struct btf_type *t = type_at(b, id);
+		if (!t || !detail::is_modifier(t))
+			return false;
+		std::string_view n = btf_is_typedef(t) ? name_of(b, t->name_off) : std::string_view();
+		if (n == "__be16" || n == "__be32" || n == "__be64")
+			return true;
+		id = t->type;
+	}
+	return false;
+}
+
+// See LayoutField::flags.
+bool is_flags_enum(const struct btf_type *t)
+{
+	if (!t || !btf_is_enum(t))
+		return false;
+	const struct btf_enum *e = btf_enum(t);
+	uint32_t seen = 0;
+	unsigned bits = 0;
+	bool zero = false;
+	for (uint16_t i = 0; i < btf_vlen(t); i++) {
+		uint32_t v = uint32_t(e[i].val);
+		if (v == 0) {
+			zero = true;
+			continue;
+		}
+		if ((v & (v - 1)) != 0 || (seen & v) != 0)
+			return false;
+		seen |= v;
+		bits++;
+	}
+	return bits >= 2 && !(zero && seen <= 3);
+}
+
 // Leaves of a composite, depth first, in declaration order. Named struct/union members
 // add "name." to the path; anonymous ones are transparent; arrays are leaves.
 Status collect_leaves(const struct btf *b, uint32_t comp_id, const std::string &prefix, uint32_t base_bits,
@@ -66,6 +104,8 @@ Status collect_leaves(const struct btf *b, uint32_t comp_id, const std::string &
 		f.bitfield = r.bitfield;
 		f.integral = r.integral;
 		f.is_signed = r.is_signed;
+		f.big_endian = r.integral && !r.bitfield && is_big_endian(b, m->type);
+		f.flags = r.integral && is_flags_enum(pt);
 		out.push_back(std::move(f));
 	}
 	return {};

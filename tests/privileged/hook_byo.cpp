@@ -45,6 +45,13 @@ SEC("xdp") int one(struct xdp_md *ctx) { struct xdp_hints_a a = {}; WRITE_META(s
 SEC("xdp") int two(struct xdp_md *ctx) { return bpf_redirect_map(&xsk, 0, XDP_PASS); }
 )";
 
+const char *kTcProg = R"(
+XSKMAP(xsk);
+struct xdp_hints_a { __u64 v; __u64 btf_full_id; };
+struct xdp_hints_a last_written;
+SEC("tc") int classify(struct __sk_buff *skb) { return 0; }
+)";
+
 const char *kNoXsk = R"(
 struct xdp_hints_a { __u64 v; __u64 btf_full_id; };
 SEC("xdp") int one(struct xdp_md *ctx) { struct xdp_hints_a a = {}; WRITE_META(struct xdp_hints_a, a); return XDP_PASS; }
@@ -92,8 +99,20 @@ TEST_CASE("bring-your-own hook: the contract check names the rule broken", "[hoo
 
 	auto two = contract_of(fx.build_text(kPrelude, "two", kTwoProgs));
 	INFO(message_of(two));
-	CHECK(message_of(two).find("rule 1, exactly one SEC(\"xdp\") program; it has one (xdp), two (xdp)") !=
+	CHECK(message_of(two).find("rule 1, exactly one XDP program; it has one (xdp), two (xdp)") != std::string::npos);
+
+	// Any one XDP program whatever its section (xdp_sock: older libbpf naming, the
+	// AF_XDP-interaction prototype's), but not a program of another type.
+	INFO(message_of(contract_of(kExamples + "/byo_xdp_sock.bpf.o")));
+	CHECK(contract_of(kExamples + "/byo_xdp_sock.bpf.o"));
+	auto tc = contract_of(fx.build_text(kPrelude, "tcprog", kTcProg));
+	INFO(message_of(tc));
+	CHECK(message_of(tc).find("rule 1, exactly one XDP program; it has classify (tc), a sched_cls program") !=
 	      std::string::npos);
+
+	// A struct used only through a local pointer is not in .BTF but in the DWARF (-g).
+	INFO(message_of(contract_of(kExamples + "/byo_hw_metadata.bpf.o", "xdp_meta")));
+	CHECK(contract_of(kExamples + "/byo_hw_metadata.bpf.o", "xdp_meta"));
 
 	auto noxsk = contract_of(fx.build_text(kPrelude, "noxsk", kNoXsk));
 	CHECK(message_of(noxsk).find("rule 2, exactly one BPF_MAP_TYPE_XSKMAP; it has 0") != std::string::npos);
@@ -195,4 +214,56 @@ TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decod
 	auto refused = Hook::load(bad);
 	REQUIRE_FALSE(refused);
 	CHECK(refused.error().message.find("breaks the hook contract: rule 3") != std::string::npos);
+}
+
+TEST_CASE("bring-your-own hook: an xdp_sock section loads as XDP; a struct only in DWARF is the layout",
+	  "[hook][byo]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	auto bed = RxBed::make("hkb3");
+	REQUIRE(bed);
+	auto attach = [&](const std::string &object, const std::string &layout) {
+		HookOptions o;
+		o.ifname = bed->rx_if();
+		o.object_path = kExamples + "/" + object;
+		o.layout = layout;
+		auto hook = Hook::attach(o);
+		INFO((hook ? std::string() : hook.error().message));
+		REQUIRE(hook);
+		return std::move(*hook);
+	};
+	{
+		Hook hook = attach("byo_xdp_sock.bpf.o", "");
+		// The kernel holds an XDP program attached to the interface.
+		bpf_prog_info info{};
+		uint32_t len = sizeof(info);
+		REQUIRE(bpf_obj_get_info_by_fd(hook.prog_fd(), &info, &len) == 0);
+		CHECK(info.type == BPF_PROG_TYPE_XDP);
+		CHECK(xdphints::test::xdp_query(bed->rx_index()).drv_prog_id == hook.prog_id());
+		auto layouts = hook.layouts();
+		REQUIRE(layouts);
+		REQUIRE(layouts->size() == 2);
+		const Layout &rx_time = (*layouts)[0], &mark = (*layouts)[1]; // by type id (clang's order of use)
+		CHECK(rx_time.name == "xdp_hints_rx_time");
+		CHECK(rx_time.size == 16); // packed: no padding before btf_id
+		CHECK(rx_time.id_kind == IdKind::btf_id);
+		CHECK(mark.name == "xdp_hints_mark");
+		CHECK(mark.id_kind == IdKind::btf_id);
+	}
+	Hook hook = attach("byo_hw_metadata.bpf.o", "xdp_meta");
+	auto layouts = hook.layouts();
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1);
+	const Layout &l = (*layouts)[0];
+	CHECK(l.name == "xdp_meta");
+	CHECK(l.size == 32);
+	CHECK(l.btf.origin().find("DWARF of") == 0);
+	bool be = false, flags = false;
+	for (const auto &f : l.fields) {
+		be |= f.name == "rx_vlan_proto" && f.big_endian && f.offset == 24;
+		flags |= f.name == "hint_valid" && f.flags && f.offset == 28;
+	}
+	CHECK(be);
+	CHECK(flags);
 }

@@ -2,8 +2,10 @@
 #include <xdphints/edge/fd.hpp>
 #include "fixture.hpp"
 #include "layout_json.hpp"
+#include "render.hpp"
 
 #include <algorithm>
+#include <map>
 #include <unistd.h>
 #include <xdphints/layout.hpp>
 
@@ -168,4 +170,87 @@ TEST_CASE("Btf sources: bytes, raw file and adopt() give the same layouts")
 		CHECK((*l)[0].object_id == src->kernel_object_id());
 		CHECK(layouts_to_json(*l)["layouts"][0]["fields"].size() == 15);
 	}
+}
+
+TEST_CASE("network-order and flags members: __be16/__be32 shown in host order, flags enums by bit names")
+{
+	// The selftest xdp_hw_metadata's shape: a union of a __be16/__u16 pair with an error,
+	// and an enum of single bits saying which hints are valid.
+	unit::BtfBuilder b;
+	int u16 = b.integer("unsigned short", 2);
+	int u32 = b.integer("unsigned int", 4);
+	int s32 = b.integer("int", 4, true);
+	int be16 = b.typedef_("__be16", b.typedef_("__u16", u16));
+	int be32 = b.typedef_("__be32", b.typedef_("__u32", u32));
+	int proto_t = b.typedef_("my_proto", be16); // a typedef of a typedef still is network order
+	int flags = b.enum_("xdp_meta_field", {{"XDP_META_FIELD_TS", 1}, {"XDP_META_FIELD_RSS", 2},
+					       {"XDP_META_FIELD_VLAN_TAG", 4}});
+	int counting = b.enum_("my_state", {{"ST_OK", 0}, {"ST_NONE", 1}, {"ST_ERR", 2}}); // not flags
+	int pair = b.struct_("", 4, {{"rx_vlan_proto", be16, 0}, {"rx_vlan_tci", u16, 16}});
+	int un = b.union_("", 4, {{"", pair, 0}, {"rx_vlan_tag_err", s32, 0}});
+	int meta = b.struct_("xdp_meta", 20, {{"", un, 0}, {"addr", be32, 32}, {"proto", proto_t, 64},
+					      {"hint_valid", flags, 96}, {"state", counting, 128}});
+	Btf btf = b.build();
+	auto l = describe_layout(btf, uint32_t(meta));
+	REQUIRE(l);
+	auto field = [&](const std::string &n) -> const LayoutField & {
+		auto it = std::find_if(l->fields.begin(), l->fields.end(), [&](const LayoutField &f) { return f.name == n; });
+		REQUIRE(it != l->fields.end());
+		return *it;
+	};
+	CHECK(field("rx_vlan_proto").big_endian);
+	CHECK_FALSE(field("rx_vlan_tci").big_endian);
+	CHECK_FALSE(field("rx_vlan_tag_err").big_endian); // anonymous union: both members, as before
+	CHECK(field("addr").big_endian);
+	CHECK(field("proto").big_endian);
+	CHECK(field("hint_valid").flags);
+	CHECK_FALSE(field("state").flags);
+	CHECK_FALSE(field("rx_vlan_tci").flags);
+
+	auto j = layout_to_json(*l);
+	auto jf = [&](const std::string &n) {
+		for (auto &f : j["fields"])
+			if (f["name"] == n)
+				return f;
+		FAIL("no field " << n);
+		return nlohmann::json();
+	};
+	CHECK(jf("rx_vlan_proto")["byte_order"] == "big");
+	CHECK(!jf("rx_vlan_tci").contains("byte_order"));
+	CHECK(jf("hint_valid")["flags"] == true);
+	CHECK(!jf("state").contains("flags"));
+	std::string text = layouts_to_text(std::span<const Layout>(&*l, 1));
+	INFO(text);
+	CHECK(text.find("rx_vlan_proto;") != std::string::npos);
+	CHECK(text.find("big-endian") != std::string::npos);
+	CHECK(text.find("flags") != std::string::npos);
+
+	// Bytes as the program writes them: 0x8100 in network order, tci 42, bits TS|VLAN_TAG|8.
+	uint8_t m[20] = {0x81, 0x00, 42, 0, 0xc0, 0xa8, 0x00, 0x01, 0x88, 0xf7, 0, 0, 1 | 4 | 8, 0, 0, 0, 2, 0, 0, 0};
+	// dump's render plan reads them: network order swapped, flags by their bits' names.
+	auto plan = RenderPlan::build(std::span<const Layout>(&*l, 1));
+	REQUIRE(plan);
+	const LayoutPlan &lp = plan->layouts().at(0);
+	CHECK(lp.host_order_json == ",\"host_order\":[\"rx_vlan_proto\",\"addr\",\"proto\"]");
+	std::map<std::string, LeafValue> seen;
+	std::map<std::string, const Leaf *> leaf;
+	for (const Leaf &lf : lp.leaves) {
+		seen[lf.name] = lp.read(lf, m);
+		leaf[lf.name] = &lf;
+	}
+	CHECK(seen["rx_vlan_proto"].value == 0x8100);
+	CHECK(leaf["rx_vlan_proto"]->host_order);
+	CHECK(seen["rx_vlan_tci"].value == 42);
+	CHECK_FALSE(leaf["rx_vlan_tci"]->host_order);
+	CHECK(seen["addr"].value == 0xc0a80001);
+	CHECK(seen["proto"].value == 0x88f7);
+	CHECK(seen["hint_valid"].value == 13);
+	REQUIRE(leaf["hint_valid"]->flags);
+	std::vector<std::string> bit_names;
+	for (const EnumName &e : leaf["hint_valid"]->names)
+		bit_names.push_back(e.json);
+	CHECK(bit_names == std::vector<std::string>{"\"XDP_META_FIELD_TS\"", "\"XDP_META_FIELD_RSS\"",
+						    "\"XDP_META_FIELD_VLAN_TAG\""});
+	CHECK_FALSE(leaf["state"]->flags);
+	CHECK(seen["state"].value == 2);
 }

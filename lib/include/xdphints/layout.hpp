@@ -40,6 +40,13 @@ struct LayoutField {
 	bool bitfield = false;
 	bool integral = false;   // int/enum readable with one load (not arrays, structs)
 	bool is_signed = false;
+	// Network byte order: declared (through any typedefs) as __be16, __be32 or __be64, the
+	// names that survive in BTF and DWARF. for_each_hint_field gives the value in host order.
+	bool big_endian = false;
+	// A flags word: an enum whose enumerators are distinct single bits (an optional zero
+	// aside), e.g. the selftest's enum xdp_meta_field; shown by the names of the bits set.
+	// At least two bits, and not {0, 1, 2}, which counts rather than flags.
+	bool flags = false;
 };
 
 struct Layout {

@@ -97,8 +97,12 @@ struct HookOptions {
 	// keep the contract (check_hook_object); hints/ptp_split do not apply.
 	std::string object_path;
 	// Fixed-layout hook (no id member, e.g. the selftest xdp_hw_metadata's struct
-	// xdp_meta): every packet is decoded with this struct.
+	// xdp_meta): every packet is decoded with this struct. Taken from the object's BTF,
+	// else from `layout_btf`, else from the object's DWARF (byo_layouts in byo.hpp).
 	std::string layout;
+	// Where `layout` is described when the object's .BTF lacks it and it has no DWARF
+	// (stripped, or built without -g): raw BTF, or an object built with -g.
+	std::string layout_btf;
 };
 
 struct HookStats {
@@ -200,6 +204,7 @@ private:
 	std::string driver_;
 	std::string hook_name_;
 	std::string layout_; // fixed layout struct (BYO), "" = discovery
+	std::string layout_btf_; // where layout_ is described if not in the object's BTF
 	AttachMode mode_ = AttachMode::automatic;
 	unsigned hints_ = 0;
 	unsigned driver_hints_ = 0;
@@ -211,13 +216,15 @@ private:
 
 // The bring-your-own hook contract, checked on an opened (not loaded) object; the error
 // names the rule broken:
-//   1. exactly one program, SEC("xdp");
+//   1. exactly one program, an XDP program whatever its section (byo_xdp_program);
 //   2. exactly one BPF_MAP_TYPE_XSKMAP (the library inserts its AF_XDP sockets, key = queue);
 //   3. hint structs described by BTF and found by the discovery rule (xdp_hints* name or
-//      btf_decl_tag("xdp_hints")), or the struct named by `layout` (fixed layout);
+//      btf_decl_tag("xdp_hints")), or the struct named by `layout` (fixed layout), found
+//      as byo_layouts() says (.BTF, `layout_btf`, DWARF);
 //   4. a hint struct's id (btf_id u32 local type id, or btf_full_id u64) is its last member.
 // Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array.
-XDPHINTS_API Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "");
+XDPHINTS_API Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "",
+				    const std::string &layout_btf = "");
 
 // Puts back what a process that no longer runs left changed on `ifname` (calling thread's
 // network namespace), from its state record (/run/xdp-hints/<netns inode>-<ifindex>, or
