@@ -133,6 +133,8 @@ int cmd_dump(const DumpArgs &a)
 	std::fprintf(stderr, "xdp-hints: hook '%s' (prog id %u, BTF id %u) on %s, driver '%s', %s mode\n",
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), s->hook.btf_obj_id(), a.ifname.c_str(),
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
+	if (!s->hook.selection_reason().empty())
+		std::fprintf(stderr, "xdp-hints: %s\n", s->hook.selection_reason().c_str());
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);
