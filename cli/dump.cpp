@@ -172,6 +172,12 @@ int cmd_dump(const DumpArgs &a)
 	const std::string ifname = s->hook.ifname();
 	auto next_stats = clock::now() + std::chrono::duration<double>(a.stats_interval);
 	auto next_check = clock::now();
+	// The hook's counters, every second: a hook whose writes fail is said within seconds.
+	auto next_trouble = clock::now() + std::chrono::seconds(1);
+	auto last_said = clock::time_point{};
+	HookStats hook_before;
+	if (auto hs = s->hook.stats())
+		hook_before = *hs;
 	End end = End::running;
 	while (end == End::running) {
 		auto st = writer.pump(10);
@@ -192,6 +198,17 @@ int cmd_dump(const DumpArgs &a)
 			if (interface_gone(ifindex))
 				end = End::interface_gone;
 			next_check = now + std::chrono::milliseconds(100);
+		}
+		if (now >= next_trouble) {
+			if (auto hs = s->hook.stats()) {
+				auto said = hook_trouble(hook_before, *hs, *s);
+				if (!said.empty() && now - last_said >= std::chrono::seconds(10)) {
+					std::fprintf(stderr, "xdp-hints: warning: %s\n", said.c_str());
+					last_said = now;
+				}
+				hook_before = *hs;
+			}
+			next_trouble = now + std::chrono::seconds(1);
 		}
 		if (a.stats_interval > 0 && now >= next_stats) {
 			std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook, seen.load()).c_str());

@@ -27,10 +27,9 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 		    q.add<uint32_t>("rx_hash_type", optional), q.add<uint16_t>("rx_vlan_tci", optional),
 		    q.add<uint16_t>("rx_vlan_proto", optional)};
 	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
-	// write them. A failed probe keeps the default (the largest limit of any kernel).
+	// write them. A failed probe falls back to the release's limit, not the largest.
 	DecoderOptions dopt;
-	if (auto lim = kernel_metadata_limit())
-		dopt.metadata_limit = *lim;
+	dopt.metadata_limit = metadata_limit().bytes;
 	auto dec = Decoder::build(q, *layouts, dopt);
 	if (!dec)
 		return dec.error();
@@ -58,6 +57,37 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 	if (auto st = hook->commit(); !st)
 		return st.error();
 	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f};
+}
+
+std::string hook_trouble(const HookStats &before, const HookStats &now, const Session &s)
+{
+	const uint64_t rx = now.rx - before.rx, failed = now.meta_failed - before.meta_failed,
+		       redirected = now.redirected - before.redirected;
+	const std::string hook = "hook '" + s.hook.hook_name() + "'";
+	if (failed) {
+		std::string largest;
+		uint32_t size = 0;
+		for (const auto &l : s.decoder.layouts())
+			if (l.size >= size) {
+				size = l.size;
+				largest = l.name;
+			}
+		auto lim = metadata_limit();
+		return hook + " could not write its metadata for " + std::to_string(failed) + " of " + std::to_string(rx) +
+		       " frames (meta_failed): they went to the network stack without hints, not to the AF_XDP "
+		       "sockets; this kernel accepts at most " + std::to_string(lim.bytes) + " bytes of XDP metadata (" +
+		       lim.source + ")" +
+		       (largest.empty() ? std::string()
+					: " and the largest layout, struct " + largest + ", is " + std::to_string(size) +
+						  " bytes") +
+		       "; fix the hook's bpf_xdp_adjust_meta call";
+	}
+	if (rx && !redirected && now.user_verdict == before.user_verdict)
+		return hook + " saw " + std::to_string(rx) +
+		       " frames and redirected none to the AF_XDP sockets (no socket on their queue, or the hook "
+		       "passed them): check --queue covers the queues traffic arrives on (ethtool -l " +
+		       s.hook.ifname() + ")";
+	return "";
 }
 
 } // namespace xdphints::cli

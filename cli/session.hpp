@@ -48,4 +48,11 @@ struct Session {
 				    const std::function<void(const xdphints::hook::Hook &)> &before_commit = {});
 };
 
+// What the hook's counters (hook_stats) say went wrong between two reads, in one line; ""
+// when nothing did: metadata writes that failed (the frames went to the stack without
+// hints), or frames the hook saw of which none was redirected. dump says it within seconds
+// instead of counting `frames 0` forever.
+std::string hook_trouble(const xdphints::hook::HookStats &before, const xdphints::hook::HookStats &now,
+			 const Session &s);
+
 } // namespace xdphints::cli

@@ -1,5 +1,6 @@
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
+#include <xdphints/hook/meta_limit.hpp>
 #include <xdphints/hook/select.hpp>
 
 #include "hook_specs.hpp"
@@ -21,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -293,6 +295,37 @@ uint32_t mode_flag(AttachMode m, bool kfuncs)
 	return kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 }
 
+// Known before load: a layout larger than this kernel's XDP metadata limit is refused
+// here, instead of every packet's write failing (the hook passes them to the stack). The
+// layouts are read from the object's own BTF: the written ones of a built-in hook, the
+// fixed layout or every discovered one of a brought-in hook.
+Status layouts_fit(const HookOptions &opt, const std::string &hook, const std::vector<std::string> &written)
+{
+	auto btf = [&]() -> Result<Btf> {
+		if (!opt.object_path.empty())
+			return Btf::from_elf(opt.object_path);
+		size_t size = 0;
+		const void *elf = detail::find_hook_spec(hook)->elf(&size);
+		return Btf::from_elf_bytes(elf, size);
+	}();
+	if (!btf)
+		return btf.error();
+	DiscoverOptions d;
+	if (!opt.layout.empty()) {
+		d.auto_discover = false;
+		d.structs = {opt.layout};
+	}
+	auto found = discover_layouts(*btf, d);
+	if (!found)
+		return {}; // the contract check and load report a broken object
+	std::vector<Layout> check;
+	for (auto &l : *found)
+		if (!opt.object_path.empty() || std::find(written.begin(), written.end(), l.name) != written.end())
+			check.push_back(std::move(l));
+	return check_layouts_fit(check, metadata_limit(),
+				 opt.object_path.empty() ? "hook " + hook : "hook object " + opt.object_path);
+}
+
 bool uses_metadata_kfuncs(const struct btf *btf)
 {
 	for (const char *k : {"bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash", "bpf_xdp_metadata_rx_vlan_tag"})
@@ -452,6 +485,8 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		prog = *r;
 		dev_bound = detail::find_hook_spec(h.hook_name_)->kfuncs;
 	}
+	if (auto st = layouts_fit(opt, h.hook_name_, h.written_); !st)
+		return st.error();
 	ctx.hook = h.hook_name_;
 	ctx.dev_bound = dev_bound;
 	bpf_object *obj = h.obj_.get();
