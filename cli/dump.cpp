@@ -135,6 +135,8 @@ int cmd_dump(const DumpArgs &a)
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
 	if (!s->hook.selection_reason().empty())
 		std::fprintf(stderr, "xdp-hints: %s\n", s->hook.selection_reason().c_str());
+	for (auto &w : s->warnings)
+		std::fprintf(stderr, "xdp-hints: warning: %s\n", w.c_str());
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);

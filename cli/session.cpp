@@ -1,6 +1,10 @@
 #include "session.hpp"
 
+#include <xdphints/edge/error.hpp>
+#include <xdphints/edge/ethtool.hpp>
 #include <xdphints/hook/meta_limit.hpp>
+
+#include <cerrno>
 
 namespace xdphints::cli {
 
@@ -56,7 +60,14 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 		before_commit(*hook);
 	if (auto st = hook->commit(); !st)
 		return st.error();
-	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f};
+	// Receive hashing the user can turn on but has not (virtio_net's default): the hash
+	// kfunc answers -ENODATA for every packet. A device that cannot hash says "[fixed]".
+	std::vector<std::string> warnings;
+	if (hook->hints() & hint::hash)
+		if (auto eth = edge::Ethtool::open(hook->ifname()))
+			if (auto feat = eth->feature_state("rx-hashing"); feat && !feat->active && feat->changeable)
+				warnings.push_back(edge::advice(ENODATA, edge::Op::rx_hash, {hook->ifname()}));
+	return Session{std::move(*hook), std::move(*umem), std::move(*group), std::move(*dec), f, std::move(warnings)};
 }
 
 std::string hook_trouble(const HookStats &before, const HookStats &now, const Session &s)

@@ -39,6 +39,9 @@ struct Session {
 	afxdp::RxGroup group; // one socket per queue on `umem`
 	Decoder decoder;
 	StdFields fields;
+	// What the user should know before the first packet, one line each (receive hashing
+	// off: every rx_hash would be no_data).
+	std::vector<std::string> warnings;
 
 	// Every step that can fail (hook load and verifier, hardware timestamping, queues,
 	// umem, sockets and their bind) runs before the hook is attached; with --replace the
