@@ -81,8 +81,8 @@ const Row kRows[] = {
 	{Op::xsk_bind_zc, {EINVAL}, "no DMA-capable device: {who} cannot map the umem for DMA (e.g. virtio_net without "
 				    "iommu_platform=on: give QEMU's virtio-net-pci iommu_platform=on,disable-legacy=on); use "
 				    "copy mode (or automatic)"},
-	{Op::xsk_bind_zc, {UNSUPP}, "driver {drv} has no AF_XDP zero-copy support (in this kernel): use copy mode (or "
-				    "automatic)"},
+	{Op::xsk_bind_zc, {UNSUPP}, "{who} has no AF_XDP zero-copy support in its driver (in this kernel): use copy "
+				    "mode (or automatic)"},
 	{Op::xsk_bind, {EBUSY}, "another AF_XDP socket is bound to this queue{waited}: stop it or pick another queue"},
 	{Op::xsk_bind, {EINVAL}, "the queue id must be below the device's rx queue count"},
 	{Op::xsk_bind, {UNSUPP}, "the driver has no AF_XDP zero-copy support on this queue: use copy mode (or automatic)"},

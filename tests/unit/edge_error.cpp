@@ -54,7 +54,8 @@ TEST_CASE("errors: one table maps errno to advice for hooks and AF_XDP alike", "
 		// Zero-copy: EINVAL is a device that cannot DMA, EOPNOTSUPP a driver without support;
 		// anything else as any bind.
 		{EINVAL, Op::xsk_bind_zc, {.ifname = "nic0", .driver = "virtio_net"}, "no DMA-capable device: nic0 (driver virtio_net) cannot map the umem for DMA (e.g. virtio_net without iommu_platform=on: give QEMU's virtio-net-pci iommu_platform=on,disable-legacy=on); use copy mode (or automatic)"},
-		{EOPNOTSUPP, Op::xsk_bind_zc, {.driver = "virtio_net"}, "driver virtio_net has no AF_XDP zero-copy support (in this kernel): use copy mode (or automatic)"},
+		{EOPNOTSUPP, Op::xsk_bind_zc, {.ifname = "nic0", .driver = "virtio_net"}, "nic0 (driver virtio_net) has no AF_XDP zero-copy support in its driver (in this kernel): use copy mode (or automatic)"},
+		{EOPNOTSUPP, Op::xsk_bind_zc, {}, "the interface has no AF_XDP zero-copy support in its driver (in this kernel): use copy mode (or automatic)"},
 		{EBUSY, Op::xsk_bind_zc, {}, "another AF_XDP socket is bound to this queue: stop it or pick another queue"},
 		// A missing qdisc or module is the kernel's, not a matter of privileges.
 		{ENOENT, Op::tc, {}, "this kernel lacks the qdisc: load its module (modprobe sch_ingress; clsact is CONFIG_NET_SCH_INGRESS too)"},
