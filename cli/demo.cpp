@@ -169,6 +169,14 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFil
 	}();
 	if (!s)
 		return fail("attaching the PTP-split hook", s.error());
+	// One layout only (the generic hook on a kernel without kfuncs: timestamp, no hash):
+	// nothing to split, said instead of failed.
+	if (s->hook.written_layouts().size() < 2) {
+		std::fprintf(stderr, "\nxdp-hints demo, part 2 (several layouts) left out: hook '%s' writes one layout "
+				     "here (%s)\n",
+			     s->hook.hook_name().c_str(), s->hook.selection_reason().c_str());
+		return 0;
+	}
 	std::fprintf(stderr, "\nxdp-hints demo, part 2: one hook, several layouts (--ptp-split):\n");
 	for (auto &l : s->decoder.layouts())
 		for (auto &w : s->hook.written_layouts())
@@ -237,6 +245,9 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile 
 	std::fprintf(stderr, "xdp-hints demo: hook '%s' (prog id %u) on %s, AF_XDP on queue 0 (%s mode)\n",
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), tb.rx().ifname.c_str(),
 		     afxdp::xsk_mode_name(s->group.sockets()[0]->mode()));
+	std::fprintf(stderr, "xdp-hints demo: %s\n", s->hook.selection_reason().c_str());
+	// Without the VLAN kfunc (before Linux 6.8) the tagged flow arrives without a VLAN hint.
+	const bool want_vlan = s->hook.hints() & hint::vlan;
 
 	auto tagger = testbed::VlanTagger::attach(tb.tx_ns, tb.tx().ifindex, kVlan, kTaggedPort);
 	if (!tagger)
@@ -317,8 +328,12 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile 
 		if (port == kTaggedPort && fs.vlans.size() == 1 && fs.vlans.begin()->rfind("59 ", 0) == 0)
 			tagged_ok = true;
 	}
-	std::fprintf(stderr, "  veth gives no hardware timestamp for stack-sent frames (0): the hook wrote CLOCK_TAI "
-			     "software timestamps, flagged as such.\n");
+	if (s->hook.hook_name() != "generic")
+		std::fprintf(stderr, "  veth gives no hardware timestamp for stack-sent frames (0): the hook wrote CLOCK_TAI "
+				     "software timestamps, flagged as such.\n");
+	else
+		std::fprintf(stderr, "  the %s hook writes CLOCK_TAI software timestamps, flagged as such.\n",
+			     s->hook.hook_name().c_str());
 	std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook).c_str());
 
 	if (g_stop) {
@@ -330,7 +345,7 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile 
 			     (unsigned long long)expected);
 		return 1;
 	}
-	if (!tagged_ok) {
+	if (want_vlan && !tagged_ok) {
 		std::fprintf(stderr, "xdp-hints demo: the VLAN %u flow did not arrive with rx_vlan_tci %u\n", kVlan, kVlan);
 		return 1;
 	}

@@ -170,6 +170,10 @@ int cmd_dump(const DumpArgs &a)
 	std::fprintf(stderr, "xdp-hints: hook '%s' (prog id %u, BTF id %u) on %s, driver '%s', %s mode\n",
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), s->hook.btf_obj_id(), a.ifname.c_str(),
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
+	if (!s->hook.selection_reason().empty())
+		std::fprintf(stderr, "xdp-hints: %s\n", s->hook.selection_reason().c_str());
+	for (auto &w : s->warnings)
+		std::fprintf(stderr, "xdp-hints: warning: %s\n", w.c_str());
 	for (auto &l : s->decoder.layouts())
 		std::fprintf(stderr, "xdp-hints: layout %s id %#llx size %u\n", l.name.c_str(),
 			     (unsigned long long)l.id(), l.size);
@@ -245,6 +249,12 @@ int cmd_dump(const DumpArgs &a)
 	const std::string ifname = s->hook.ifname();
 	auto next_stats = clock::now() + std::chrono::duration<double>(a.stats_interval);
 	auto next_check = clock::now();
+	// The hook's counters, every second: a hook whose writes fail is said within seconds.
+	auto next_trouble = clock::now() + std::chrono::seconds(1);
+	auto last_said = clock::time_point{};
+	HookStats hook_before;
+	if (auto hs = s->hook.stats())
+		hook_before = *hs;
 	End end = End::running;
 	while (end == End::running) {
 		auto st = writer.pump(10);
@@ -265,6 +275,17 @@ int cmd_dump(const DumpArgs &a)
 			if (interface_gone(ifindex))
 				end = End::interface_gone;
 			next_check = now + std::chrono::milliseconds(100);
+		}
+		if (now >= next_trouble) {
+			if (auto hs = s->hook.stats()) {
+				auto said = hook_trouble(hook_before, *hs, *s);
+				if (!said.empty() && now - last_said >= std::chrono::seconds(10)) {
+					std::fprintf(stderr, "xdp-hints: warning: %s\n", said.c_str());
+					last_said = now;
+				}
+				hook_before = *hs;
+			}
+			next_trouble = now + std::chrono::seconds(1);
 		}
 		if (a.stats_interval > 0 && now >= next_stats) {
 			std::fprintf(stderr, "%s\n", stats_line(s->group.sockets(), s->hook, seen.load()).c_str());

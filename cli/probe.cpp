@@ -55,6 +55,7 @@ int cmd_probe(const ProbeArgs &a)
 		j["ifindex"] = p->ifindex;
 		j["driver"] = p->driver;
 		j["hook"] = p->hook;
+		j["hook_reason"] = p->hook_reason;
 		j["hook_struct"] = p->hook_struct;
 		j["hook_uses_kfuncs"] = p->hook_uses_kfuncs;
 		j["hook_min_kernel"] = p->hook_min_kernel;
@@ -93,6 +94,7 @@ int cmd_probe(const ProbeArgs &a)
 		std::printf("driver         %s\n", p->driver.empty() ? "-" : p->driver.c_str());
 		std::printf("hook           %s (struct %s, %s, Linux >= %s)\n", p->hook.c_str(), p->hook_struct.c_str(),
 			    p->hook_uses_kfuncs ? "device-bound, kfuncs" : "generic, no kfuncs", p->hook_min_kernel.c_str());
+		std::printf("               %s\n", p->hook_reason.c_str());
 		std::printf("fields         %s\n", join(p->fields).c_str());
 		std::printf("verifier       %s\n", verifier.c_str());
 		std::printf("kernel says    rx metadata: %s\n",

@@ -46,6 +46,9 @@ struct Session {
 	afxdp::RxGroup group; // one socket per queue on `umem`
 	Decoder decoder;
 	StdFields fields;
+	// What the user should know before the first packet, one line each (receive hashing
+	// off: every rx_hash would be no_data).
+	std::vector<std::string> warnings;
 
 	// Every step that can fail (hook load and verifier, hardware timestamping, queues,
 	// umem, sockets and their bind) runs before the hook is attached; with --replace the
@@ -54,5 +57,12 @@ struct Session {
 	static Result<Session> open(const SessionOptions &opt,
 				    const std::function<void(const xdphints::hook::Hook &)> &before_commit = {});
 };
+
+// What the hook's counters (hook_stats) say went wrong between two reads, in one line; ""
+// when nothing did: metadata writes that failed (the frames went to the stack without
+// hints), or frames the hook saw of which none was redirected. dump says it within seconds
+// instead of counting `frames 0` forever.
+std::string hook_trouble(const xdphints::hook::HookStats &before, const xdphints::hook::HookStats &now,
+			 const Session &s);
 
 } // namespace xdphints::cli

@@ -229,7 +229,7 @@ Status XskSocket::bind_socket()
 				goto bound;
 			zc_err = errno;
 			if (cfg_.mode == BindMode::zero_copy)
-				return edge::sys_error(zc_err, edge::Op::xsk_bind, "zero-copy bind to " + where(cfg_),
+				return edge::sys_error(zc_err, edge::Op::xsk_bind_zc, "zero-copy bind to " + where(cfg_),
 						       {.waited_ms = zc_err == EBUSY ? int(cfg_.bind_busy_wait_ms) : 0});
 		}
 		if (!bind(XDP_COPY | wake)) {

@@ -78,6 +78,11 @@ const Row kRows[] = {
 	{Op::xsk_socket, {}, "run as root (CAP_NET_RAW)"},
 	{Op::umem_reg, {ENOMEM, EPERM}, "raise RLIMIT_MEMLOCK (ulimit -l) or run as root"},
 	{Op::umem_reg, {}, "check frame size, count and headroom"},
+	{Op::xsk_bind_zc, {EINVAL}, "no DMA-capable device: {who} cannot map the umem for DMA (e.g. virtio_net without "
+				    "iommu_platform=on: give QEMU's virtio-net-pci iommu_platform=on,disable-legacy=on); use "
+				    "copy mode (or automatic)"},
+	{Op::xsk_bind_zc, {UNSUPP}, "{who} has no AF_XDP zero-copy support in its driver (in this kernel): use copy "
+				    "mode (or automatic)"},
 	{Op::xsk_bind, {EBUSY}, "another AF_XDP socket is bound to this queue{waited}: stop it or pick another queue"},
 	{Op::xsk_bind, {EINVAL}, "the queue id must be below the device's rx queue count"},
 	{Op::xsk_bind, {UNSUPP}, "the driver has no AF_XDP zero-copy support on this queue: use copy mode (or automatic)"},
@@ -91,6 +96,17 @@ const Row kRows[] = {
 	{Op::ptp, {ENOENT, ENODEV}, "the PHC of {if} has no device node (ls /dev/ptp*; ethtool -T {if}); without it "
 				    "hardware timestamps cannot be converted to system time"},
 	{Op::ptp, {}, "the PHC of {who} cannot be read against system time (phc_ctl /dev/ptpN cmp)"},
+	{Op::tc, {PERM}, "run as root (CAP_NET_ADMIN)"},
+	{Op::tc, {ENOENT, UNSUPP}, "this kernel lacks the qdisc: load its module (modprobe sch_ingress; clsact is "
+				   "CONFIG_NET_SCH_INGRESS too)"},
+	{Op::tc, {}, "check the interface exists and has no conflicting qdisc (tc qdisc show dev {if})"},
+	{Op::command, {ENOENT}, "install it (make deps installs iproute2)"},
+	{Op::command, {PERM}, "run as root (CAP_NET_ADMIN, CAP_SYS_ADMIN)"},
+	{Op::command, {UNSUPP}, "this kernel lacks a part the command needs: load its module (for a qdisc: modprobe "
+				"sch_ingress)"},
+	{Op::command, {}, ""},
+	{Op::rx_hash, {ENODATA}, "receive hashing is off on {if}, so every rx_hash is no_data: turn it on with "
+				 "ethtool -K {if} rxhash on"},
 };
 #undef PERM
 #undef UNSUPP
@@ -156,6 +172,9 @@ std::string advice(int err, Op op, const ErrContext &ctx)
 	for (const Row &r : kRows)
 		if (matches(r, op, err))
 			return r.fix ? fill(r.fix, ctx) : kBpfPrivFix;
+	// A zero-copy bind fails like any other bind but for the rows of its own.
+	if (op == Op::xsk_bind_zc)
+		return advice(err, Op::xsk_bind, ctx);
 	return "";
 }
 

@@ -76,6 +76,14 @@ Result<TsInfo> Ethtool::ts_info() const
 
 Result<bool> Ethtool::feature(std::string_view name) const
 {
+	auto st = feature_state(name);
+	if (!st)
+		return st.error();
+	return st->active;
+}
+
+Result<FeatureState> Ethtool::feature_state(std::string_view name) const
+{
 	// The feature names, then the active bits: both by index in the ETH_SS_FEATURES set.
 	std::vector<uint64_t> buf((sizeof(ethtool_sset_info) + sizeof(uint32_t)) / 8 + 1);
 	auto *ss = reinterpret_cast<ethtool_sset_info *>(buf.data());
@@ -109,7 +117,8 @@ Result<bool> Ethtool::feature(std::string_view name) const
 	gf->size = blocks;
 	if (int err = request(SIOCETHTOOL, gf))
 		return sys_error(err, Op::ethtool_features, "ETHTOOL_GFEATURES on " + ifname_, {ifname_});
-	return (gf->features[i / 32].active >> (i % 32) & 1) != 0;
+	const auto &b = gf->features[i / 32];
+	return FeatureState{(b.active >> (i % 32) & 1) != 0, (b.available >> (i % 32) & 1) != 0};
 }
 
 Result<HwtstampConfig> Ethtool::hwtstamp() const

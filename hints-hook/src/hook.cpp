@@ -1,6 +1,8 @@
 #include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
+#include <xdphints/hook/meta_limit.hpp>
+#include <xdphints/hook/select.hpp>
 
 #include "hook_specs.hpp"
 #include "state_record.hpp"
@@ -21,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -280,73 +283,6 @@ Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
 	return {};
 }
 
-// The kfuncs a hook calls must exist in this kernel; saying so before the verifier does
-// gives the user the kernel version instead of a verifier log.
-Status check_kfuncs(const HookSpec &spec, unsigned hints, const ErrContext &ctx)
-{
-	struct Need {
-		unsigned bit;
-		const char *kfunc;
-		const char *since;
-	};
-	static constexpr Need needs[] = {
-		{detail::HINT_TIMESTAMP, "bpf_xdp_metadata_rx_timestamp", "6.3"},
-		{detail::HINT_HASH, "bpf_xdp_metadata_rx_hash", "6.3"},
-		{detail::HINT_VLAN, "bpf_xdp_metadata_rx_vlan_tag", "6.8"},
-	};
-	edge::BtfPtr vmlinux(btf__load_vmlinux_btf());
-	if (!vmlinux)
-		return sys_error(errno, Op::btf, "load the kernel's BTF (/sys/kernel/btf/vmlinux)", ctx);
-	std::string missing;
-	std::string since;
-	for (const auto &n : needs)
-		if ((hints & n.bit) && btf__find_by_name_kind(vmlinux.get(), n.kfunc, BTF_KIND_FUNC) < 0) {
-			missing += (missing.empty() ? "" : ", ") + std::string(n.kfunc);
-			since = n.since;
-		}
-	if (missing.empty())
-		return {};
-	return Error::detected(Errc::unsupported,
-				 "this kernel lacks the XDP RX metadata kfuncs " + missing + " that hook " +
-					 std::string(spec.name) + " calls",
-				 "needs Linux >= " + since + "; use the generic hook (--hook generic)");
-}
-
-// Known from our table, or reported by the kernel (netdev netlink, Linux >= 6.8) for a
-// driver we do not know yet.
-bool driver_has_kfuncs(int ifindex, const std::string &driver)
-{
-	if (detail::hook_spec_for_driver(driver))
-		return true;
-	auto nd = edge::netdev_dev_get(ifindex);
-	return nd && nd->rx_metadata && *nd->rx_metadata != 0;
-}
-
-Result<const HookSpec *> select_spec(const HookOptions &opt, int ifindex, const std::string &driver,
-				     const ErrContext &ctx)
-{
-	if (opt.hook.empty()) {
-		const HookSpec *s = detail::hook_spec_for_driver(driver);
-		return s ? s : detail::find_hook_spec("generic");
-	}
-	const HookSpec *s = detail::find_hook_spec(opt.hook);
-	if (!s) {
-		std::string names;
-		for (auto n : hook_names())
-			names += (names.empty() ? "" : ", ") + std::string(n);
-		return Error::detected(Errc::invalid_argument, "no hook named '" + opt.hook + "'", "choose one of: " + names);
-	}
-	// A kfunc hook on a driver without kfuncs would load, but every call would answer
-	// -EOPNOTSUPP: say so instead of attaching a hook that writes nothing.
-	if (s->kfuncs && !driver_has_kfuncs(ifindex, driver)) {
-		ErrContext c = ctx;
-		c.dev_bound = true;
-		return Error::detected(Errc::unsupported, "hook " + std::string(s->name) + " on " + ctx.ifname,
-				       edge::advice(EOPNOTSUPP, Op::load, c));
-	}
-	return s;
-}
-
 uint32_t mode_flag(AttachMode m, bool kfuncs)
 {
 	switch (m) {
@@ -360,12 +296,35 @@ uint32_t mode_flag(AttachMode m, bool kfuncs)
 	return kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 }
 
-std::string join(const std::vector<std::string> &v)
+// Known before load: a layout larger than this kernel's XDP metadata limit is refused
+// here, instead of every packet's write failing (the hook passes them to the stack). The
+// layouts are read from the object's own BTF: the written ones of a built-in hook, the
+// fixed layout or every discovered one of a brought-in hook.
+Status layouts_fit(const HookOptions &opt, const std::string &hook, const std::vector<std::string> &written)
 {
-	std::string s;
-	for (const auto &x : v)
-		s += (s.empty() ? "" : ", ") + x;
-	return s;
+	auto btf = [&]() -> Result<Btf> {
+		if (!opt.object_path.empty())
+			return Btf::from_elf(opt.object_path);
+		size_t size = 0;
+		const void *elf = detail::find_hook_spec(hook)->elf(&size);
+		return Btf::from_elf_bytes(elf, size);
+	}();
+	if (!btf)
+		return btf.error();
+	DiscoverOptions d;
+	if (!opt.layout.empty()) {
+		d.auto_discover = false;
+		d.structs = {opt.layout};
+	}
+	auto found = discover_layouts(*btf, d);
+	if (!found)
+		return {}; // the contract check and load report a broken object
+	std::vector<Layout> check;
+	for (auto &l : *found)
+		if (!opt.object_path.empty() || std::find(written.begin(), written.end(), l.name) != written.end())
+			check.push_back(std::move(l));
+	return check_layouts_fit(check, metadata_limit(),
+				 opt.object_path.empty() ? "hook " + hook : "hook object " + opt.object_path);
 }
 
 bool uses_metadata_kfuncs(const struct btf *btf)
@@ -462,12 +421,6 @@ std::vector<std::string> fields_of_hints(unsigned hints)
 	return v;
 }
 
-std::string_view hook_for_driver(std::string_view driver) noexcept
-{
-	const HookSpec *s = detail::hook_spec_for_driver(driver);
-	return s ? s->name : std::string_view("generic");
-}
-
 std::vector<std::string_view> hook_names()
 {
 	std::vector<std::string_view> v;
@@ -533,6 +486,8 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		prog = *r;
 		dev_bound = detail::find_hook_spec(h.hook_name_)->kfuncs;
 	}
+	if (auto st = layouts_fit(opt, h.hook_name_, h.written_); !st)
+		return st.error();
 	ctx.hook = h.hook_name_;
 	ctx.dev_bound = dev_bound;
 	bpf_object *obj = h.obj_.get();
@@ -589,24 +544,17 @@ Result<Hook> Hook::load(const HookOptions &opt)
 
 Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContext &ctx)
 {
-	auto spec_r = select_spec(opt, ifindex_, driver_, ctx);
-	if (!spec_r)
-		return spec_r.error();
-	const HookSpec &spec = **spec_r;
-	unsigned hints = opt.hints ? opt.hints : spec.hints;
-	if (hints & ~spec.hints)
-		return Error::detected(Errc::unsupported,
-					 "hook " + std::string(spec.name) + " (driver " +
-						 (driver_.empty() ? "unknown" : driver_) + ") cannot give " +
-						 join(fields_of_hints(hints & ~spec.hints)),
-					 "ask only for what it provides: " + join(fields_of_hints(spec.hints)));
+	// The best hook this kernel and driver can run, and why (select.cpp).
+	auto sel = select_hook_for(opt, ifindex_, ctx.ifname, driver_);
+	if (!sel)
+		return sel.error();
+	const HookSpec &spec = *detail::find_hook_spec(sel->hook);
+	unsigned hints = sel->hints;
 	if (opt.ptp_split && !(hints & detail::HINT_TIMESTAMP))
 		return Error::detected(Errc::invalid_argument, "the PTP layout split needs rx_timestamp, which is not asked for",
 					 "ask for rx_timestamp too, or drop the PTP split");
-	if (spec.kfuncs)
-		if (auto st = check_kfuncs(spec, hints, ctx); !st)
-			return st.error();
 
+	reason_ = std::move(sel->reason);
 	hook_name_ = spec.name;
 	mode_ = mode_flag(opt.mode, spec.kfuncs) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
 	hints_ = hints;

@@ -1,11 +1,15 @@
 #include <xdphints/hook/meta_limit.hpp>
 
 #include <xdphints/edge/fd.hpp>
+#include <xdphints/query.hpp>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include <sys/utsname.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -126,6 +130,42 @@ Result<uint32_t> kernel_metadata_limit()
 	if (r)
 		cached = *r;
 	return r;
+}
+
+uint32_t metadata_limit_of_release(std::string_view release) noexcept
+{
+	std::string r(release.substr(0, 32));
+	int major = 0, minor = 0;
+	if (std::sscanf(r.c_str(), "%d.%d", &major, &minor) != 2)
+		return kMetadataLimitBefore68;
+	return major > 6 || (major == 6 && minor >= 8) ? kMetadataLimitMax : kMetadataLimitBefore68;
+}
+
+MetadataLimit metadata_limit()
+{
+	auto probed = kernel_metadata_limit();
+	if (probed)
+		return {*probed, "probed"};
+	utsname u{};
+	std::string release = uname(&u) == 0 ? u.release : "unknown";
+	return {metadata_limit_of_release(release),
+		"from the kernel release " + release + "; the probe failed: " + probed.error().message};
+}
+
+Status check_layouts_fit(std::span<const Layout> layouts, const MetadataLimit &limit, std::string_view whose)
+{
+	for (const Layout &l : layouts)
+		if (l.size > limit.bytes)
+			return Error::detected(Errc::bad_layout,
+					       std::string(whose) + " writes struct " + l.name + " of " + std::to_string(l.size) +
+						       " bytes, more than the " + std::to_string(limit.bytes) +
+						       " bytes of XDP metadata this kernel accepts (" + limit.source +
+						       "; bpf_xdp_adjust_meta allows " + std::to_string(kMetadataLimitMax) +
+						       " from Linux 6.8, " + std::to_string(kMetadataLimitBefore68) +
+						       " before): every write would fail",
+					       "shrink the struct to at most " + std::to_string(limit.bytes) +
+						       " bytes, or run Linux >= 6.8");
+	return {};
 }
 
 } // namespace xdphints::hook

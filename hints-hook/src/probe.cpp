@@ -1,5 +1,6 @@
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/probe.hpp>
+#include <xdphints/hook/select.hpp>
 
 #include "hook_specs.hpp"
 
@@ -25,12 +26,21 @@ Result<ProbeInfo> probe(std::string_view ifname)
 	if (eth)
 		if (auto d = eth->driver())
 			p.driver = *d;
+	// What attach would choose on this kernel (select.cpp), else the driver's hook.
 	p.hook = std::string(hook_for_driver(p.driver));
+	unsigned hints = 0;
+	if (auto sel = select_hook_for({}, p.ifindex, p.ifname, p.driver)) {
+		p.hook = sel->hook;
+		p.hook_reason = sel->reason;
+		hints = sel->hints;
+	} else {
+		p.hook_reason = sel.error().message;
+	}
 	if (const detail::HookSpec *s = detail::find_hook_spec(p.hook)) {
-		p.hook_struct = std::string(s->struct_name);
+		p.hook_struct = detail::layout_name(*s, hints ? hints : s->hints);
 		p.hook_uses_kfuncs = s->kfuncs;
 		p.hook_min_kernel = std::string(s->min_kernel);
-		p.fields = fields_of_hints(s->hints);
+		p.fields = fields_of_hints(hints ? hints : s->hints);
 	}
 	if (auto nd = edge::netdev_dev_get(p.ifindex)) {
 		p.native_xdp = nd->native_xdp();

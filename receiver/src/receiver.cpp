@@ -30,10 +30,9 @@ Result<Receiver> Receiver::open(const ReceiverOptions &opt, const Query &q,
 				       "a hook must write a struct named xdp_hints* (or tagged xdp_hints) with btf_id or "
 				       "btf_full_id last");
 	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
-	// write them. A failed probe keeps the default (the largest limit of any kernel).
+	// write them. A failed probe falls back to the release's limit, not the largest.
 	DecoderOptions dopt;
-	if (auto lim = hook::kernel_metadata_limit())
-		dopt.metadata_limit = *lim;
+	dopt.metadata_limit = hook::metadata_limit().bytes;
 	XDPHINTS_TRY(dec, Decoder::build(q, layouts, dopt));
 
 	XDPHINTS_TRY(queues, afxdp::parse_queues(opt.queues, hk.ifindex()));

@@ -1,5 +1,7 @@
 #include <xdphints/testbed/netns.hpp>
 
+#include <xdphints/edge/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -21,6 +23,22 @@ namespace {
 constexpr const char *kRunDir = "/run/netns";
 
 std::atomic<unsigned> g_seq{0};
+
+// How a command failed, as an errno for the advice table (edge/error.hpp): not installed
+// (exit 127), refused for privileges, or a kernel part missing, by what it printed; 0 when
+// it failed for a reason of its own, which its output says.
+int command_errno(int code, const std::string &out)
+{
+	if (code == 127)
+		return ENOENT;
+	for (const char *perm : {"Operation not permitted", "Permission denied"})
+		if (out.find(perm) != std::string::npos)
+			return EPERM;
+	for (const char *missing : {"qdisc kind is unknown", "Unknown qdisc", "Module not found"})
+		if (out.find(missing) != std::string::npos)
+			return EOPNOTSUPP;
+	return 0;
+}
 
 // fork + (setns) + execvp, output captured. The one place this file runs programs.
 Result<std::string> run(int ns_fd, std::initializer_list<std::string_view> argv)
@@ -65,10 +83,11 @@ Result<std::string> run(int ns_fd, std::initializer_list<std::string_view> argv)
 		cmd += (cmd.empty() ? "" : " ") + a;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-		std::string fix = code == 127 ? "install it (make deps installs iproute2)"
-					      : "run as root (CAP_NET_ADMIN, CAP_SYS_ADMIN)";
-		return Error{Errc::system,
-			     "'" + cmd + "' failed (exit " + std::to_string(code) + "): " + out + "; " + fix};
+		std::string fix = edge::advice(command_errno(code, out), edge::Op::command);
+		while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+			out.pop_back();
+		return Error{Errc::system, "'" + cmd + "' failed (exit " + std::to_string(code) + "): " + out +
+						   (fix.empty() ? "" : "; " + fix)};
 	}
 	return out;
 }

@@ -2,6 +2,8 @@
 
 #include "vlan_push.skel.h"
 
+#include <xdphints/edge/error.hpp>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
@@ -47,13 +49,13 @@ Result<VlanTagger> VlanTagger::attach(const Netns &ns, int ifindex, uint16_t tci
 	auto hook = egress_hook(ifindex);
 	int err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
-		return Error::from_errno(-err, "create clsact on ifindex " + std::to_string(ifindex) + " in " + ns.name(),
-					 "run as root (CAP_NET_ADMIN)");
+		return edge::sys_error(err, edge::Op::tc,
+				       "create clsact on ifindex " + std::to_string(ifindex) + " in " + ns.name());
 	bpf_tc_opts opts{};
 	opts.sz = sizeof(opts);
 	opts.prog_fd = bpf_program__fd(t.skel_->progs.vlan_push);
 	if ((err = bpf_tc_attach(&hook, &opts)))
-		return Error::from_errno(-err, "attach tc egress vlan_push in " + ns.name(), "run as root (CAP_NET_ADMIN)");
+		return edge::sys_error(err, edge::Op::tc, "attach tc egress vlan_push in " + ns.name());
 	return t;
 }
 

@@ -182,3 +182,35 @@ TEST_CASE("dump stops on Ctrl-C: exits 0 and detaches the hook", "[privileged][c
 	CHECK(dump.wait(10000) == 0);
 	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0);
 }
+
+TEST_CASE("dump says within seconds when the hook's metadata writes fail, instead of frames 0", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("mf");
+	REQUIRE_OK(tb);
+	auto flow = testbed::UdpFlow::open(tb->tx_ns, tb->tx().ipv4, 42011, tb->rx().ipv4, 7011);
+	REQUIRE_OK(flow);
+	// Its 40-byte struct fits every kernel's limit, but it asks bpf_xdp_adjust_meta for 256
+	// bytes more: every write fails, every packet goes to the stack (support/byo_meta.bpf.c).
+	Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--json", "--stats-interval", "0",
+				     "--hook-object", XDPHINTS_TEST_BPF_DIR "/byo_meta_fail.bpf.o", "--layout",
+				     "xdp_meta"}));
+	REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
+	// The packets reach the receiver's stack, which answers port unreachable: a send then
+	// reports ECONNREFUSED once (and sends nothing), so count the sends that went out.
+	uint8_t payload[18] = {};
+	int sent = 0;
+	for (int i = 0; i < 40 && sent < 10; i++)
+		sent += flow->send(payload) ? 1 : 0;
+	REQUIRE(sent == 10);
+	REQUIRE_STDERR(dump, "could not write its metadata", 5000);
+	dump.signal(SIGINT);
+	CHECK(dump.wait(10000) == 0);
+	INFO(dump.err());
+	CHECK_THAT(dump.err(), Catch::Contains("warning: hook '" XDPHINTS_TEST_BPF_DIR "/byo_meta_fail.bpf.o' could not "
+					       "write its metadata for ") &&
+				       Catch::Contains("frames (meta_failed): they went to the network stack") &&
+				       Catch::Contains("struct xdp_meta, is 40 bytes"));
+	CHECK(dump.out().empty());
+}

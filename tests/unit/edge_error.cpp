@@ -51,6 +51,19 @@ TEST_CASE("errors: one table maps errno to advice for hooks and AF_XDP alike", "
 		{ERANGE, Op::hwtstamp, {.ifname = "eth1", .driver = "igc"}, "eth1 (driver igc) cannot timestamp all received packets in hardware; drop --hwtstamp (the hook then writes software timestamps)"},
 		{EINVAL, Op::load, {.ifname = "eth1", .driver = "e1000", .dev_bound = true}, "driver e1000 does not implement XDP RX metadata kfuncs (needs Linux >= 6.3 and driver support); use the generic hook (--hook generic)"},
 		{ENOENT, Op::netlink, {}, "the netdev netlink family needs Linux >= 6.3"},
+		// Zero-copy: EINVAL is a device that cannot DMA, EOPNOTSUPP a driver without support;
+		// anything else as any bind.
+		{EINVAL, Op::xsk_bind_zc, {.ifname = "nic0", .driver = "virtio_net"}, "no DMA-capable device: nic0 (driver virtio_net) cannot map the umem for DMA (e.g. virtio_net without iommu_platform=on: give QEMU's virtio-net-pci iommu_platform=on,disable-legacy=on); use copy mode (or automatic)"},
+		{EOPNOTSUPP, Op::xsk_bind_zc, {.ifname = "nic0", .driver = "virtio_net"}, "nic0 (driver virtio_net) has no AF_XDP zero-copy support in its driver (in this kernel): use copy mode (or automatic)"},
+		{EOPNOTSUPP, Op::xsk_bind_zc, {}, "the interface has no AF_XDP zero-copy support in its driver (in this kernel): use copy mode (or automatic)"},
+		{EBUSY, Op::xsk_bind_zc, {}, "another AF_XDP socket is bound to this queue: stop it or pick another queue"},
+		// A missing qdisc or module is the kernel's, not a matter of privileges.
+		{ENOENT, Op::tc, {}, "this kernel lacks the qdisc: load its module (modprobe sch_ingress; clsact is CONFIG_NET_SCH_INGRESS too)"},
+		{EOPNOTSUPP, Op::tc, {}, "this kernel lacks the qdisc: load its module (modprobe sch_ingress; clsact is CONFIG_NET_SCH_INGRESS too)"},
+		{EPERM, Op::tc, {}, "run as root (CAP_NET_ADMIN)"},
+		{EINVAL, Op::command, {}, ""},
+		{EPERM, Op::command, {}, "run as root (CAP_NET_ADMIN, CAP_SYS_ADMIN)"},
+		{ENODATA, Op::rx_hash, {.ifname = "nic0"}, "receive hashing is off on nic0, so every rx_hash is no_data: turn it on with ethtool -K nic0 rxhash on"},
 	};
 	for (const auto &r : rows) {
 		INFO("errno " << r.err << ", op " << int(r.op));

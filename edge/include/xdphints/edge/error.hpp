@@ -28,9 +28,14 @@ enum class Op {
 	xsk_socket,      // socket(AF_XDP)
 	umem_reg,        // XDP_UMEM_REG
 	xsk_bind,        // bind(AF_XDP), first socket of a umem
+	xsk_bind_zc,     // the same with XDP_ZEROCOPY (else as xsk_bind)
 	xsk_bind_shared, // bind(AF_XDP) with XDP_SHARED_UMEM
 	memfd,           // memfd_create / write
 	ptp,             // open /dev/ptpN, PTP_SYS_OFFSET_* (the interface's PHC)
+	tc,              // a tc qdisc or filter (clsact, sch_ingress), by netlink or the tc command
+	command,         // a command run for us (ip, tc, ethtool, xdp-loader): ENOENT not installed,
+	                 // EPERM/EACCES refused for privileges, EOPNOTSUPP a kernel part missing
+	rx_hash,         // the RX hash kfunc's answer: ENODATA when the device computes none
 };
 
 struct ErrContext {

@@ -33,6 +33,11 @@ struct HwtstampConfig {
 	int rx_filter = 0; // HWTSTAMP_FILTER_*
 };
 
+struct FeatureState {
+	bool active = false;
+	bool changeable = false; // ETHTOOL_GFEATURES "available"
+};
+
 class Ethtool {
 public:
 	// Errc::no_device for a name no interface can have; the socket's errno otherwise.
@@ -50,6 +55,8 @@ public:
 	// ETHTOOL_GSSET_INFO + GSTRINGS (ETH_SS_FEATURES) + GFEATURES. Errc::not_found for a
 	// name the driver does not list.
 	Result<bool> feature(std::string_view name) const;
+	// The same with whether the user can change it (ethtool -K; "[fixed]" when not).
+	Result<FeatureState> feature_state(std::string_view name) const;
 	// SIOCSHWTSTAMP; the driver writes back what it really set (it may widen rx_filter).
 	Result<HwtstampConfig> set_hwtstamp(HwtstampConfig want, const std::string &driver = "") const;
 

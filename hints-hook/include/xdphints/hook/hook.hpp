@@ -154,6 +154,9 @@ public:
 	const std::string &ifname() const noexcept { return ifname_; }
 	const std::string &driver() const noexcept { return driver_; }  // "" if unknown
 	const std::string &hook_name() const noexcept { return hook_name_; } // or the object's path
+	// Why this hook, in one line (select_hook(): "hook generic (...): this kernel has none
+	// of the XDP RX metadata kfuncs ..."); "" for a brought-in hook object.
+	const std::string &selection_reason() const noexcept { return reason_; }
 	AttachMode mode() const noexcept { return mode_; }
 	unsigned hints() const noexcept { return hints_; }       // groups written (hint::*)
 	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
@@ -203,6 +206,7 @@ private:
 	std::string ifname_;
 	std::string driver_;
 	std::string hook_name_;
+	std::string reason_;
 	std::string layout_; // fixed layout struct (BYO), "" = discovery
 	std::string layout_btf_; // where layout_ is described if not in the object's BTF
 	AttachMode mode_ = AttachMode::automatic;
@@ -238,8 +242,8 @@ XDPHINTS_API Result<std::vector<std::string>> restore_left_behind(std::string_vi
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
 XDPHINTS_API Result<std::string> driver_of(std::string_view ifname);
 
-// The hook chosen for a driver: its own when it implements the XDP RX metadata kfuncs,
-// else "generic". Pure.
+// The hook of a driver: its own when it implements the XDP RX metadata kfuncs, else
+// "generic". Pure; what the running kernel can run is select_hook()'s job (select.hpp).
 XDPHINTS_API std::string_view hook_for_driver(std::string_view driver) noexcept;
 
 // Names of the built-in hooks ("veth", ..., "generic").

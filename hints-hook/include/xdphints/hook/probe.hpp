@@ -18,11 +18,12 @@ struct ProbeInfo {
 	std::string ifname;
 	int ifindex = 0;
 	std::string driver;              // ethtool GDRVINFO; "" when the device has none
-	std::string hook;                // the hook `attach` would choose ("veth", "generic", ...)
-	std::string hook_struct;         // the struct it writes with all fields ("xdp_hints_veth")
+	std::string hook;                // the hook `attach` would choose here ("veth", "generic", ...)
+	std::string hook_reason;         // why, in one line (select_hook())
+	std::string hook_struct;         // the struct it writes on this kernel ("xdp_hints_veth")
 	bool hook_uses_kfuncs = false;   // device-bound, driver mode; else generic (SKB) mode
 	std::string hook_min_kernel;     // for all of the hook's fields
-	std::vector<std::string> fields; // hint members the hook writes (rx_timestamp, rx_hash, ...)
+	std::vector<std::string> fields; // hint members the hook writes on this kernel (rx_timestamp, rx_hash, ...)
 	// What the kernel reports for the device (netdev netlink; nullopt: kernel too old).
 	std::optional<std::vector<std::string>> kernel_rx_metadata; // same names, Linux >= 6.8
 	std::optional<bool> native_xdp;   // NETDEV_XDP_ACT_BASIC
