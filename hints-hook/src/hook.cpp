@@ -1,36 +1,28 @@
+// The hook's lifecycle: load (open_builtin / open_object), prepare, commit, detach.
+// Interface lookup is in iface.cpp, the restore of replaced programs in restore.cpp, the
+// object's variables in object_vars.cpp.
 #include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
-#include <xdphints/hook/meta_limit.hpp>
 #include <xdphints/hook/select.hpp>
 
+#include "hook_internal.hpp"
 #include "hook_specs.hpp"
 #include "state_record.hpp"
 #include "user_link.hpp"
 
 #include <xdphints/edge/error.hpp>
-#include <xdphints/edge/ethtool.hpp>
 #include <xdphints/edge/fd.hpp>
-#include <xdphints/edge/iface.hpp>
 #include <xdphints/edge/memfd.hpp>
-#include <xdphints/edge/netdev.hpp>
-#include <xdphints/edge/proc.hpp>
 #include <xdphints/edge/sys.hpp>
 #include <xdphints/edge/xdp_query.hpp>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
-#include <net/if.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -43,245 +35,20 @@
 
 namespace xdphints::hook {
 
-namespace detail {
-
-// The program --replace swaps out: kept open (so it outlives its detachment) and
-// described, to be put back. Once commit() swapped the hook in through netlink, this is
-// that attachment: destroying it swaps the program back (swap_back()).
-struct Replaced {
-	edge::UniqueFd fd;
-	uint32_t id = 0;
-	uint32_t mode = 0; // XDP_FLAGS_DRV_MODE / XDP_FLAGS_SKB_MODE
-	std::string name;
-	std::string pin; // bpffs path, "" when not pinned
-	StateKey key;
-	// Set by commit(): the hook's program (a dup: independent of the bpf_object), its mode
-	// and where it is attached.
-	edge::UniqueFd hook_fd;
-	uint32_t hook_mode = 0;
-	int ifindex = 0;
-	std::string ifname;
-	bool swapped() const noexcept { return hook_fd.valid(); }
-	// Puts the replaced program back and says so; nothing when not swapped.
-	Result<std::string> swap_back();
-	Replaced() = default;
-	Replaced(const Replaced &) = delete;
-	Replaced &operator=(const Replaced &) = delete;
-	~Replaced() { (void)swap_back(); }
-};
-
-} // namespace detail
-
 using detail::HookSpec;
-using edge::ErrContext;
-using edge::Op;
-using edge::UniqueFd;
-using edge::sys_error;
-using edge::prog_desc;
-using edge::xdp_mode_word;
+using detail::attached_program;
+using detail::busy;
+using detail::layouts_fit;
+using detail::pin_path;
+using detail::resolve_iface;
+using detail::set_rodata;
+using detail::swap_xdp;
+using detail::uses_metadata_kfuncs;
+using detail::write_obj_id;
 
 namespace {
 
 constexpr const char *kProgName = "xdp_hints_hook";
-constexpr const char *kObjIdVar = "xdp_hints_btf_obj_id";
-
-struct Iface {
-	std::string name;
-	int index = 0;
-};
-
-Result<Iface> resolve_iface(const HookOptions &opt)
-{
-	if (!opt.ifname.empty()) {
-		if (opt.ifname.size() >= IF_NAMESIZE)
-			return Error::detected(Errc::invalid_argument, "interface name '" + opt.ifname + "' is too long",
-					       "interface names have at most 15 characters (ip link)");
-		auto idx = edge::ifindex_of(opt.ifname);
-		if (!idx)
-			return idx.error();
-		return Iface{opt.ifname, *idx};
-	}
-	auto name = edge::ifname_of(opt.ifindex);
-	if (!name)
-		return name.error();
-	return Iface{*name, opt.ifindex};
-}
-
-Result<edge::AttachedXdp> attached_program(const Iface &ifc)
-{
-	return edge::attached_xdp(ifc.index, ifc.name);
-}
-
-// The interface is taken: by a process that runs (named, with its pid), else as before.
-Error busy(const Iface &ifc, const edge::AttachedXdp &cur, const detail::StateKey &key)
-{
-	edge::Holder h;
-	if (auto r = detail::read_state(key); r && r->hook_prog == cur.prog_id && detail::owner_alive(*r))
-		h = {r->pid, true};
-	else if (cur.is_link())
-		h.pid = edge::link_holder(cur.link_id);
-	return edge::busy_error(ifc.name, ifc.index, cur, h);
-}
-
-// Where to pin a replaced program so it outlives a SIGKILL of dump and its guardian:
-// $XDP_HINTS_BPFFS or /sys/fs/bpf, if a bpffs is mounted there; else "".
-std::string pin_path(const detail::StateKey &k)
-{
-	const char *env = std::getenv("XDP_HINTS_BPFFS");
-	std::string root = env && *env ? env : "/sys/fs/bpf";
-	struct statfs fs {};
-	constexpr long kBpfFsMagic = 0xcafe4a11;
-	if (statfs(root.c_str(), &fs) != 0 || long(fs.f_type) != kBpfFsMagic)
-		return {};
-	std::string dir = root + "/xdp-hints";
-	if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-		return {};
-	return dir + "/" + std::to_string(k.netns) + "-" + std::to_string(k.ifindex) + "-replaced";
-}
-
-// Swaps `to` in for `from` (attached in from_mode): atomically (XDP_FLAGS_REPLACE with the
-// expected fd) when the modes agree; else detach `from`, attach `to`, and on failure put
-// `from` back. 0 or a negative errno.
-int swap_xdp(int ifindex, int from_fd, uint32_t from_mode, int to_fd, uint32_t to_mode)
-{
-	if (from_mode == to_mode) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = from_fd);
-		return bpf_xdp_attach(ifindex, to_fd, to_mode | XDP_FLAGS_REPLACE, &o);
-	}
-	// Native and generic XDP cannot both be attached: a gap is unavoidable here.
-	LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = from_fd);
-	if (int err = bpf_xdp_detach(ifindex, from_mode | XDP_FLAGS_REPLACE, &d))
-		return err;
-	int err = bpf_xdp_attach(ifindex, to_fd, to_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
-	if (err)
-		(void)bpf_xdp_attach(ifindex, from_fd, from_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
-	return err;
-}
-
-// The replaced program of a record, opened from its pin or by id (alive while something
-// holds it: a guardian's fd); empty when it is gone.
-UniqueFd open_replaced(const detail::StateRecord &r)
-{
-	UniqueFd fd(r.pin.empty() ? -1 : bpf_obj_get(r.pin.c_str()));
-	if (!fd && r.replaced_prog)
-		fd.reset(edge::sys().prog_get_fd_by_id(r.replaced_prog));
-	if (!fd)
-		return fd;
-	auto info = edge::prog_info(fd.get());
-	if (!info || info->id != r.replaced_prog)
-		return UniqueFd();
-	return fd;
-}
-
-// Puts back the program a --replace'd hook swapped out, for a process that is gone.
-Result<std::string> restore_program(const Iface &ifc, const detail::StateRecord &r)
-{
-	ErrContext ctx{ifc.name};
-	auto cur = attached_program(ifc);
-	if (!cur)
-		return cur.error();
-	uint32_t cur_mode = edge::xdp_mode_flag(cur->mode);
-	std::string by = " by pid " + std::to_string(r.pid) + ", which ended without putting it back";
-	std::string prev = prog_desc(r.replaced_prog, r.replaced_name);
-	std::string mode = xdp_mode_word(edge::xdp_mode_of_flag(r.replaced_mode));
-	UniqueFd old = open_replaced(r);
-	if (r.hook_prog && cur->prog_id == r.hook_prog) {
-		UniqueFd hook(edge::sys().prog_get_fd_by_id(r.hook_prog));
-		if (!hook)
-			return sys_error(errno, Op::query, "open the hook left on " + ifc.name, ctx);
-		if (old) {
-			if (int err = swap_xdp(ifc.index, hook.get(), cur_mode, old.get(), r.replaced_mode))
-				return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
-			return "put back " + prev + " on " + ifc.name + " in " + mode + " mode, replaced" + by;
-		}
-		LIBBPF_OPTS(bpf_xdp_attach_opts, d, .old_prog_fd = hook.get());
-		if (int err = bpf_xdp_detach(ifc.index, cur_mode | XDP_FLAGS_REPLACE, &d))
-			return sys_error(err, Op::detach, "remove the hook left on " + ifc.name, ctx);
-		return "removed the xdp-hints hook (prog id " + std::to_string(r.hook_prog) + ") left on " + ifc.name + by +
-		       "; the " + prev + " it had replaced no longer exists (only that process and its guardian held it, "
-		       "and no bpffs was mounted at /sys/fs/bpf to pin it): attach your program again";
-	}
-	if (cur->prog_id == 0 && old) { // killed between detach and attach (mode change)
-		if (int err = bpf_xdp_attach(ifc.index, old.get(), r.replaced_mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr))
-			return sys_error(err, Op::attach, "put back " + prev + " on " + ifc.name, ctx);
-		return "put back " + prev + " on " + ifc.name + " in " + mode + " mode, removed" + by;
-	}
-	if (cur->prog_id == r.replaced_prog)
-		return std::string(); // already back
-	return "left " + ifc.name + " alone: it has " + prog_desc(cur->prog_id, cur->name) +
-	       " now, not the hook pid " + std::to_string(r.pid) + " attached; the " + prev + " it had replaced " +
-	       (old ? "still exists (bpftool prog show id " + std::to_string(r.replaced_prog) + ")" : "is gone");
-}
-
-// Offset of global variable `name` in datasec `sec` of the object's BTF.
-Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, const char *name)
-{
-	int sec_id = btf ? btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC) : -ENOENT;
-	if (sec_id > 0) {
-		const struct btf_type *t = btf__type_by_id(btf, uint32_t(sec_id));
-		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
-		for (unsigned i = 0; i < btf_vlen(t); i++, vs++) {
-			const struct btf_type *v = btf__type_by_id(btf, vs->type);
-			if (v && std::strcmp(btf__name_by_offset(btf, v->name_off), name) == 0)
-				return vs->offset;
-		}
-	}
-	return Error::detected(Errc::not_found, std::string("the hook has no global '") + name + "' in " + sec,
-				 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
-}
-
-// Sets the specialisation constants in .rodata before load.
-Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_logic)
-{
-	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
-	if (!ro)
-		return Error::detected(Errc::not_found, "the hook has no .rodata map",
-					 "a hook must declare `const volatile __u32 xdp_hints_want;`");
-	size_t size = 0;
-	// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
-	auto *data = static_cast<uint8_t *>(const_cast<void *>(bpf_map__initial_value(ro, &size)));
-	const struct btf *btf = bpf_object__btf(obj);
-	auto want = datasec_var_offset(btf, ".rodata", "xdp_hints_want");
-	if (!want)
-		return want.error();
-	auto split = datasec_var_offset(btf, ".rodata", "xdp_hints_ptp_split");
-	if (!split)
-		return split.error();
-	auto user = datasec_var_offset(btf, ".rodata", "xdp_hints_user_enabled");
-	if (!user)
-		return user.error();
-	if (!data || *want + 4 > size || *split + 4 > size || *user + 4 > size)
-		return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
-	uint32_t w = hints, p = ptp_split ? 1 : 0, u = user_logic ? 1 : 0;
-	std::memcpy(data + *want, &w, 4);
-	std::memcpy(data + *split, &p, 4);
-	std::memcpy(data + *user, &u, 4);
-	return {};
-}
-
-// Writes the kernel BTF object id into the loaded program's .bss (before attach, so the
-// first packet already carries the global id).
-Status write_obj_id(bpf_object *obj, uint32_t obj_id, const ErrContext &ctx)
-{
-	bpf_map *bss = bpf_object__find_map_by_name(obj, ".bss");
-	if (!bss)
-		return Error::detected(Errc::not_found, "the hook has no .bss map",
-					 "a hook must declare `__u32 xdp_hints_btf_obj_id;` (see bpf/include/xdp_hints)");
-	auto off = datasec_var_offset(bpf_object__btf(obj), ".bss", kObjIdVar);
-	if (!off)
-		return off.error();
-	std::vector<uint8_t> val(bpf_map__value_size(bss));
-	if (*off + sizeof(uint32_t) > val.size())
-		return Error::detected(Errc::invalid_argument, std::string(kObjIdVar) + " lies outside .bss", "rebuild the hook");
-	uint32_t key = 0;
-	int fd = bpf_map__fd(bss);
-	if (bpf_map_lookup_elem(fd, &key, val.data()) != 0)
-		return sys_error(errno, Op::map, "read the hook's .bss", ctx);
-	std::memcpy(val.data() + *off, &obj_id, sizeof(obj_id));
-	if (bpf_map_update_elem(fd, &key, val.data(), BPF_ANY) != 0)
-		return sys_error(errno, Op::map, "write the BTF object id into the hook's .bss", ctx);
-	return {};
-}
 
 uint32_t mode_flag(AttachMode m, bool kfuncs)
 {
@@ -296,138 +63,7 @@ uint32_t mode_flag(AttachMode m, bool kfuncs)
 	return kfuncs ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 }
 
-// Known before load: a layout larger than this kernel's XDP metadata limit is refused
-// here, instead of every packet's write failing (the hook passes them to the stack). The
-// layouts are read from the object's own BTF: the written ones of a built-in hook, the
-// fixed layout or every discovered one of a brought-in hook.
-Status layouts_fit(const HookOptions &opt, const std::string &hook, const std::vector<std::string> &written)
-{
-	auto btf = [&]() -> Result<Btf> {
-		if (!opt.object_path.empty())
-			return Btf::from_elf(opt.object_path);
-		size_t size = 0;
-		const void *elf = detail::find_hook_spec(hook)->elf(&size);
-		return Btf::from_elf_bytes(elf, size);
-	}();
-	if (!btf)
-		return btf.error();
-	DiscoverOptions d;
-	if (!opt.layout.empty()) {
-		d.auto_discover = false;
-		d.structs = {opt.layout};
-	}
-	auto found = discover_layouts(*btf, d);
-	if (!found)
-		return {}; // the contract check and load report a broken object
-	std::vector<Layout> check;
-	for (auto &l : *found)
-		if (!opt.object_path.empty() || std::find(written.begin(), written.end(), l.name) != written.end())
-			check.push_back(std::move(l));
-	return check_layouts_fit(check, metadata_limit(),
-				 opt.object_path.empty() ? "hook " + hook : "hook object " + opt.object_path);
-}
-
-bool uses_metadata_kfuncs(const struct btf *btf)
-{
-	for (const char *k : {"bpf_xdp_metadata_rx_timestamp", "bpf_xdp_metadata_rx_hash", "bpf_xdp_metadata_rx_vlan_tag"})
-		if (btf && btf__find_by_name_kind(btf, k, BTF_KIND_FUNC) > 0)
-			return true;
-	return false;
-}
-
 } // namespace
-
-Result<std::vector<std::string>> restore_left_behind(std::string_view ifname_v, int gone)
-{
-	std::string ifname(ifname_v);
-	std::vector<std::string> said;
-	auto idx = edge::ifindex_of(ifname);
-	if (!idx)
-		return said; // no interface, nothing on it to restore
-	auto key = detail::state_key(*idx);
-	if (!key)
-		return key.error();
-	auto r = detail::read_state(*key);
-	if (!r || r->pid == getpid())
-		return said;
-	if (r->pid != gone && detail::owner_alive(*r)) {
-		said.push_back(ifname + " is in use by " + edge::pid_comm(r->pid) + " (pid " + std::to_string(r->pid) +
-			       "), which restores it when it ends; nothing reset");
-		return said;
-	}
-	if (r->hwtstamp) {
-		auto eth = edge::Ethtool::open(ifname);
-		auto set = eth ? eth->set_hwtstamp({r->hw_flags, r->hw_tx, r->hw_rx}) : Result<edge::HwtstampConfig>(eth.error());
-		if (!set && edge::is_permission(set.error().sys_errno))
-			return set.error(); // the record stays for a privileged run
-		else if (!set)
-			said.push_back("could not restore hardware timestamping on " + ifname + " left changed by pid " +
-				       std::to_string(r->pid) + ": " + set.error().message);
-		else
-			said.push_back("restored hardware timestamping on " + ifname + " (tx_type " + std::to_string(r->hw_tx) +
-				       ", rx_filter " + std::to_string(r->hw_rx) + ") left changed by pid " +
-				       std::to_string(r->pid) + ", which ended without restoring it");
-	}
-	if (r->hook_prog || r->replaced_prog) {
-		auto m = restore_program({ifname, *idx}, *r);
-		if (!m && edge::is_permission(m.error().sys_errno))
-			return m.error(); // the record stays for a privileged run
-		if (!m)
-			said.push_back(m.error().message);
-		else if (!m->empty())
-			said.push_back(*m);
-	}
-	if (!r->pin.empty())
-		(void)unlink(r->pin.c_str());
-	detail::remove_state(*key);
-	return said;
-}
-
-Result<std::string> driver_of(std::string_view ifname)
-{
-	return edge::driver_of(ifname);
-}
-
-Result<unsigned> hints_from_fields(std::span<const std::string> fields)
-{
-	unsigned h = 0;
-	for (const auto &f : fields) {
-		if (f == "rx_timestamp")
-			h |= hint::timestamp;
-		else if (f == "rx_hash" || f == "rx_hash_type")
-			h |= hint::hash;
-		else if (f == "rx_vlan_tci" || f == "rx_vlan_proto")
-			h |= hint::vlan;
-		else
-			return Error::detected(Errc::invalid_argument, "no hint field '" + f + "'",
-						 "fields are rx_timestamp, rx_hash, rx_hash_type, rx_vlan_tci, rx_vlan_proto");
-	}
-	return h;
-}
-
-std::vector<std::string> fields_of_hints(unsigned hints)
-{
-	std::vector<std::string> v;
-	if (hints & hint::timestamp)
-		v.push_back("rx_timestamp");
-	if (hints & hint::hash) {
-		v.push_back("rx_hash");
-		v.push_back("rx_hash_type");
-	}
-	if (hints & hint::vlan) {
-		v.push_back("rx_vlan_tci");
-		v.push_back("rx_vlan_proto");
-	}
-	return v;
-}
-
-std::vector<std::string_view> hook_names()
-{
-	std::vector<std::string_view> v;
-	for (const auto &s : detail::hook_specs())
-		v.push_back(s.name);
-	return v;
-}
 
 Hook::Hook() = default;
 Hook::Hook(Hook &&) noexcept = default;
@@ -790,25 +426,6 @@ Status Hook::commit()
 	r.ifindex = ifindex_;
 	r.ifname = ifname_;
 	return {};
-}
-
-Result<std::string> detail::Replaced::swap_back()
-{
-	if (!swapped())
-		return std::string();
-	UniqueFd hook = std::move(hook_fd);
-	int err = swap_xdp(ifindex, hook.get(), hook_mode, fd.get(), mode);
-	// Done or impossible (the interface is gone): nothing left for a restore to do.
-	auto rec = detail::read_state(key).value_or(detail::StateRecord{});
-	rec.hook_prog = rec.replaced_prog = 0;
-	rec.pin.clear();
-	(void)detail::write_state(key, rec);
-	if (!pin.empty())
-		(void)unlink(pin.c_str());
-	std::string prev = prog_desc(id, name);
-	if (err)
-		return sys_error(err, Op::attach, "put back " + prev + " on " + ifname, {ifname});
-	return "put back " + prev + " on " + ifname + " in " + xdp_mode_word(edge::xdp_mode_of_flag(mode)) + " mode";
 }
 
 Result<std::string> Hook::detach()
