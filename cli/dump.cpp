@@ -203,6 +203,12 @@ int cmd_dump(const DumpArgs &a)
 	const render::Recorder recorder{format, &*plan, capture ? &*capture : nullptr};
 	const size_t max_record = recorder.max_record();
 
+	// The hook's counters before anyone is told to send: a baseline read after the line
+	// below could already hold the failed writes it is there to catch (and never say them).
+	HookStats hook_before;
+	if (auto hs = s->hook.stats())
+		hook_before = *hs;
+
 	// Said last, when nothing is left to do before receiving: until the receive threads run,
 	// the rings fill (8192 frames are 40 ms at 200,000/s), and BTF work under load can take
 	// longer than that.
@@ -252,9 +258,6 @@ int cmd_dump(const DumpArgs &a)
 	// The hook's counters, every second: a hook whose writes fail is said within seconds.
 	auto next_trouble = clock::now() + std::chrono::seconds(1);
 	auto last_said = clock::time_point{};
-	HookStats hook_before;
-	if (auto hs = s->hook.stats())
-		hook_before = *hs;
 	End end = End::running;
 	while (end == End::running) {
 		auto st = writer.pump(10);
