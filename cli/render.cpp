@@ -132,7 +132,7 @@ size_t max_record_of(const LayoutPlan &p)
 			value = std::max(value, all);
 		}
 		json += l.json_key.size() + value + 1;
-		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state});
+		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state, value});
 		row += names;
 	}
 	return std::max({json, row, comment});
@@ -235,8 +235,11 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 					leaf.names = enumerators(l.btf.get(), r->type_id, leaf.value_mask);
 				if (leaf.flags) {
 					// Shown in bit order, as the names of the bits set.
-					std::stable_sort(leaf.names.begin(), leaf.names.end(),
-							 [](const EnumName &a, const EnumName &b) { return a.value < b.value; });
+					// Stable (the first of equal values wins), without std::stable_sort's
+					// deprecated temporary buffer: a handful of enumerators.
+					for (size_t i = 1; i < leaf.names.size(); i++)
+						for (size_t k = i; k > 0 && leaf.names[k].value < leaf.names[k - 1].value; k--)
+							std::swap(leaf.names[k], leaf.names[k - 1]);
 					for (EnumName &e : leaf.names)
 						e.json = json_string(e.name);
 				}
@@ -303,6 +306,31 @@ struct Cursor {
 	}
 	void u64(uint64_t v) noexcept { p = std::to_chars(p, p + 20, v).ptr; }
 	void i64(int64_t v) noexcept { p = std::to_chars(p, p + 21, v).ptr; }
+	// A flags leaf: ["NAME",...] of the bits set, in bit order; bits without a name as one
+	// "0x..." (max_record_of counts every name of the leaf).
+	void flags(const Leaf &l, uint64_t v) noexcept
+	{
+		put('[');
+		bool first = true;
+		uint64_t named = 0;
+		for (const EnumName &e : l.names) {
+			if (!e.value || (e.value & (e.value - 1)) || !(v & e.value) || (named & e.value))
+				continue;
+			if (!first)
+				put(',');
+			first = false;
+			put(e.json);
+			named |= e.value;
+		}
+		if (uint64_t rest = v & ~named) {
+			if (!first)
+				put(',');
+			put('"');
+			hex(rest, 1);
+			put('"');
+		}
+		put(']');
+	}
 	// "0x" and at least `digits` hex digits (fmt's {:#0Nx} with N = digits + 2).
 	void hex(uint64_t v, int digits) noexcept
 	{
@@ -362,27 +390,7 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 			}
 			c.put(']');
 		} else if (l.flags) {
-			// The names of the bits set, in bit order; bits without a name as one number.
-			c.put('[');
-			bool first_bit = true;
-			uint64_t named = 0;
-			for (const EnumName &e : l.names) {
-				if (!e.value || (e.value & (e.value - 1)) || !(v.value & e.value) || (named & e.value))
-					continue;
-				if (!first_bit)
-					c.put(',');
-				first_bit = false;
-				c.put(e.json);
-				named |= e.value;
-			}
-			if (uint64_t rest = v.value & ~named) {
-				if (!first_bit)
-					c.put(',');
-				c.put('"');
-				c.hex(rest, 1);
-				c.put('"');
-			}
-			c.put(']');
+			c.flags(l, v.value);
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {
@@ -532,27 +540,7 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 		} else if (l.role == Role::rx_vlan_proto) {
 			c.hex(v.value, 4);
 		} else if (l.flags) {
-			// The names of the bits set, in bit order; bits without a name as one number.
-			c.put('[');
-			bool first_bit = true;
-			uint64_t named = 0;
-			for (const EnumName &e : l.names) {
-				if (!e.value || (e.value & (e.value - 1)) || !(v.value & e.value) || (named & e.value))
-					continue;
-				if (!first_bit)
-					c.put(',');
-				first_bit = false;
-				c.put(e.json);
-				named |= e.value;
-			}
-			if (uint64_t rest = v.value & ~named) {
-				if (!first_bit)
-					c.put(',');
-				c.put('"');
-				c.hex(rest, 1);
-				c.put('"');
-			}
-			c.put(']');
+			c.flags(l, v.value);
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {
