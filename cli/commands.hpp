@@ -1,6 +1,7 @@
 #pragma once
 // The xdp-hints subcommands. Each returns the process exit code and prints its own
 // errors (cause and fix) on stderr.
+#include "clock.hpp"
 #include "output.hpp"
 
 #include <atomic>
@@ -41,6 +42,8 @@ struct DumpArgs {
 	std::string user_object;       // XDP logic of the user's, run inside the hook
 	bool replace = false;
 	bool hwtstamp = false;
+	bool leave_hwtstamp = false;   // never change the timestamping setting (default: on for the run when off)
+	render::Clock clock = render::Clock::tai; // --clock: rx_timestamps shown in this clock (clock.hpp)
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
 	size_t buffer_size = kDefaultQueueBytes; // bytes of output queued for stdout; records beyond are dropped, counted

@@ -6,11 +6,13 @@
 #include "commands.hpp"
 #include "guardian.hpp"
 #include "output.hpp"
+#include "phc_time.hpp"
 #include "print.hpp"
 #include "record.hpp"
 #include "render.hpp"
 #include "session.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -92,6 +94,9 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.hook = a.hook;
 	so.hook.replace = a.replace;
 	so.hook.hwtstamp = a.hwtstamp;
+	// A hook that reads the driver's timestamps gets hardware ones only with RX
+	// timestamping on: turned on for the run when it is off, restored at exit.
+	so.hook.hwtstamp_if_off = !a.hwtstamp && !a.leave_hwtstamp;
 	so.hook.object_path = a.hook_object;
 	so.hook.layout = a.layout;
 	so.hook.layout_btf = a.layout_btf;
@@ -139,7 +144,13 @@ int cmd_dump(const DumpArgs &a)
 	// What outlives dump (a netlink-attached hook, the timestamping setting) gets a
 	// guardian first, forked while this process has one thread.
 	std::optional<Guardian> guardian;
-	if (a.replace || a.hwtstamp) {
+	// Timestamping is turned on only where it is off (ethtool -T: rx_filter none); whether
+	// the hook reads timestamps is known only after load, by then this process has threads.
+	bool may_enable_ts = false;
+	if (so.hook.hwtstamp_if_off)
+		if (auto rt = rx_timestamping(a.ifname); rt && rt->state == HwRxState::off)
+			may_enable_ts = true;
+	if (a.replace || a.hwtstamp || may_enable_ts) {
 		auto g = Guardian::start(a.ifname);
 		if (!g) {
 			std::fprintf(stderr, "xdp-hints dump: %s\n", g.error().message.c_str());
@@ -172,6 +183,8 @@ int cmd_dump(const DumpArgs &a)
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
 	if (!s->hook.selection_reason().empty())
 		std::fprintf(stderr, "xdp-hints: %s\n", s->hook.selection_reason().c_str());
+	if (const auto &rt = s->hook.rx_timestamping())
+		std::fprintf(stderr, "xdp-hints: hardware timestamps on %s: %s\n", a.ifname.c_str(), rt->describe().c_str());
 	for (auto &w : s->warnings)
 		std::fprintf(stderr, "xdp-hints: warning: %s\n", w.c_str());
 	for (auto &l : s->decoder.layouts())
@@ -185,12 +198,40 @@ int cmd_dump(const DumpArgs &a)
 		std::fprintf(stderr, "xdp-hints dump: %s\n", plan.error().message.c_str());
 		return 1;
 	}
+	// The interface's PHC, when a layout has a timestamp the NIC may have written: measured
+	// against the system clock now and once a second after (off the packet path), so that
+	// hardware rx_timestamps are shown in --clock and pcapng times are UTC.
+	std::optional<PhcClock> phc;
+	std::optional<PhcRefresher> phc_refresher;
+	std::optional<render::PhcTime> phc_time;
+	const bool reads_ts = std::any_of(plan->layouts().begin(), plan->layouts().end(), [](const render::LayoutPlan &p) {
+		return p.leaf(render::Role::rx_timestamp) != nullptr;
+	});
+	if (reads_ts) {
+		if (auto c = PhcClock::open(a.ifname)) {
+			phc.emplace(std::move(*c));
+			phc_refresher.emplace(*phc);
+			phc_time.emplace(*phc);
+			std::fprintf(stderr, "xdp-hints: PHC %s\n", phc->status().describe().c_str());
+		} else if (c.error().code != Errc::not_found) {
+			std::fprintf(stderr, "xdp-hints: warning: hardware rx_timestamps are shown unconverted (phc): %s\n",
+				     c.error().message.c_str());
+		}
+	}
+	render::ClockView clock_view;
+	clock_view.clock = a.clock;
+	clock_view.tai_offset_ns = render::kernel_tai_offset_ns();
+	clock_view.hardware = phc_time ? &*phc_time : nullptr;
+	plan->set_clock(clock_view);
+	if (reads_ts && format != Format::pcapng)
+		std::fprintf(stderr, "xdp-hints: %s\n", clock_view.describe().c_str());
 	std::optional<render::Capture> capture;
 	if (format == Format::pcapng) {
 		render::CaptureOptions co;
 		co.ifname = a.ifname;
 		co.snaplen = a.snaplen ? a.snaplen : pcapng::max_snaplen;
-		co.clock.tai_offset_ns = render::kernel_tai_offset_ns();
+		co.clock.tai_offset_ns = clock_view.tai_offset_ns;
+		co.clock.hardware = clock_view.hardware;
 		auto c = render::Capture::create(*plan, co);
 		if (!c) {
 			std::fprintf(stderr, "xdp-hints dump: %s\n", c.error().message.c_str());
@@ -199,6 +240,8 @@ int cmd_dump(const DumpArgs &a)
 		capture.emplace(std::move(*c));
 		std::fprintf(stderr, "xdp-hints: writing pcapng to %s, snaplen %u; packet times: %s\n", out_name.c_str(),
 			     co.snaplen, co.clock.describe().c_str());
+		if (reads_ts)
+			std::fprintf(stderr, "xdp-hints: in the comments, %s\n", clock_view.describe().c_str());
 	}
 	const render::Recorder recorder{format, &*plan, capture ? &*capture : nullptr};
 	const size_t max_record = recorder.max_record();
@@ -330,6 +373,8 @@ int cmd_dump(const DumpArgs &a)
 	if (writer.state() == FdWriter::State::open)
 		writer.drain(clock::now() + kDrainAfterStop);
 	std::fprintf(stderr, "%s\n", final_stats.c_str());
+	if (phc)
+		std::fprintf(stderr, "xdp-hints: PHC at exit: %s\n", phc->status().describe().c_str());
 	report_output(out, writer, out_name);
 
 	switch (end) {

@@ -5,6 +5,7 @@
 #include <xdphints/version.hpp>
 
 #include <csignal>
+#include <map>
 #include <cstdio>
 
 namespace xdphints::cli {
@@ -87,7 +88,18 @@ int main(int argc, char **argv)
 							 "CO-RE-relocated against the layout it writes");
 	d->add_flag("--replace", dump.replace, "swap out an XDP program already attached to IFNAME (atomically, after "
 					       "every other step succeeded); it is put back when dump exits");
-	d->add_flag("--hwtstamp", dump.hwtstamp, "enable RX hardware timestamping (SIOCSHWTSTAMP), restored on exit");
+	auto *d_hw = d->add_flag("--hwtstamp", dump.hwtstamp, "enable RX hardware timestamping for every packet "
+							      "(SIOCSHWTSTAMP), restored on exit, even over a filter "
+							      "someone else set");
+	d->add_flag("--leave-hwtstamp", dump.leave_hwtstamp,
+		    "leave the interface's hardware timestamping as it is (by default, when the hook reads "
+		    "timestamps and RX timestamping is off, dump turns it on for the run and restores it)")
+		->excludes(d_hw);
+	d->add_option("--clock", dump.clock, "the clock rx_timestamps are shown in: tai (default; hardware ones "
+					    "converted through the PHC), realtime (UTC), phc (as written, unconverted)")
+		->transform(CLI::CheckedTransformer(std::map<std::string, xdphints::render::Clock>{{"tai", xdphints::render::Clock::tai},
+											 {"realtime", xdphints::render::Clock::realtime},
+											 {"phc", xdphints::render::Clock::phc}}));
 	d->add_flag("--copy", copy, "force copy mode");
 	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
 	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");

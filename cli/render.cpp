@@ -133,6 +133,10 @@ size_t max_record_of(const LayoutPlan &p)
 		}
 		json += l.json_key.size() + value + 1;
 		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state, value});
+		if (l.role == Role::rx_timestamp) { // its source, clock, error bound and raw PHC value
+			json += 160;
+			comment += 160;
+		}
 		row += names;
 	}
 	return std::max({json, row, comment});
@@ -277,6 +281,15 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 
 namespace {
 
+// The keys that follow an rx_timestamp value, per format.
+struct TimeKeys {
+	std::string_view source, clock, close, error, phc;
+};
+constexpr TimeKeys kJsonTime{",\"rx_timestamp_source\":\"", "\",\"rx_timestamp_clock\":\"", "\"",
+			     ",\"rx_timestamp_error_ns\":", ",\"rx_timestamp_phc\":"};
+constexpr TimeKeys kCommentTime{" rx_timestamp_source=", " rx_timestamp_clock=", "", " rx_timestamp_error_ns=",
+				" rx_timestamp_phc="};
+
 // Writes at a cursor into bytes the caller has made room for (max_record(), which bounds
 // every record: max_record_of): a std::string append per word (capacity check, call to
 // memcpy) cost more than the rest of a pcapng record together.
@@ -330,6 +343,24 @@ struct Cursor {
 			put('"');
 		}
 		put(']');
+	}
+	// A present rx_timestamp in the plan's clock, then its source and clock, and for a
+	// converted hardware one the bound and the PHC value (keys: kJsonTime, kCommentTime).
+	void timestamp(const LayoutPlan &p, const ClockView &cv, const LeafValue &v, const TimeKeys &k) noexcept
+	{
+		ShownTime t = cv.show(v.value, v.software, p.has_ts_sw);
+		u64(t.ns);
+		put(k.source);
+		put(timestamp_source(p, v));
+		put(k.clock);
+		put(clock_name(t.clock));
+		put(k.close);
+		if (t.converted) {
+			put(k.error);
+			i64(t.error_ns);
+			put(k.phc);
+			u64(t.raw);
+		}
 	}
 	// "0x" and at least `digits` hex digits (fmt's {:#0Nx} with N = digits + 2).
 	void hex(uint64_t v, int digits) noexcept
@@ -389,17 +420,14 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 				c.u64(base[l.offset + i]);
 			}
 			c.put(']');
+		} else if (l.role == Role::rx_timestamp) {
+			c.timestamp(*p, plan.clock(), v, kJsonTime);
 		} else if (l.flags) {
 			c.flags(l, v.value);
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {
 			c.u64(v.value);
-		}
-		if (l.role == Role::rx_timestamp) {
-			c.put(",\"rx_timestamp_source\":\""sv);
-			c.put(timestamp_source(*p, v));
-			c.put('"');
 		}
 	}
 	c.put('}');
@@ -457,8 +485,9 @@ void append_row(std::string &out, const RenderPlan &plan, unsigned queue, std::s
 	if (const Leaf *l = p->leaf(Role::rx_timestamp)) {
 		LeafValue v = p->read(*l, base);
 		if (v.present) {
-			ts.format(FMT_COMPILE("{}"), v.value);
-			src.set(v.software ? "sw" : "hw");
+			ShownTime t = plan.clock().show(v.value, v.software, p->has_ts_sw);
+			ts.format(FMT_COMPILE("{}"), t.ns);
+			src.set(v.software ? "sw" : t.converted ? "hw" : t.clock == Clock::phc ? "phc" : "?");
 		} else {
 			ts.set(hint_state_name(v.state));
 		}
@@ -533,6 +562,8 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 				*c.p++ = hex[base[l.offset + i] >> 4];
 				*c.p++ = hex[base[l.offset + i] & 15];
 			}
+		} else if (l.role == Role::rx_timestamp) {
+			c.timestamp(*p, plan.clock(), v, kCommentTime);
 		} else if (std::string_view n = p->value_name(l, v.value); !n.empty()) {
 			c.put(n);
 		} else if (l.role == Role::rx_hash) {
@@ -545,10 +576,6 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 			c.i64(int64_t(v.value));
 		} else {
 			c.u64(v.value);
-		}
-		if (l.role == Role::rx_timestamp) {
-			c.put(" rx_timestamp_source="sv);
-			c.put(timestamp_source(*p, v));
 		}
 	}
 	c.done(out);

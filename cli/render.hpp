@@ -19,13 +19,19 @@
 //
 // Formats (byte-compatible with what dump printed before the plan existed):
 //   JSON  {"queue":Q,"len":L,"layout":S,"id":N,"hints":{member: value, ...,
-//          "rx_timestamp_source":"software"|"hardware"|"unspecified"},"absent":{member: state}}
+//          "rx_timestamp_source":"software"|"hardware"|"unspecified",
+//          "rx_timestamp_clock":"tai"|"realtime"|"phc"|"unspecified"[,"rx_timestamp_error_ns":E,
+//          "rx_timestamp_phc":RAW]},"absent":{member: state}}
+//         rx_timestamp in the plan's clock (clock.hpp: --clock); error and the raw PHC value
+//         only for a hardware timestamp converted through the PHC fit;
 //         keys of "hints" are the layout's leaf names (nested joined with '.'), control members
 //         (valid.*, status.*, the id) left out; integers as numbers, other leaves as byte
 //         arrays; "absent" only when a hint is absent. A packet without a known layout:
 //         {"queue":Q,"len":L,"layout":null,"id":N,"status":"no_metadata"|"unknown_id"|...}
 //   table  table_header(), then one row per packet (see append_row).
 //   comment (pcapng opt_comment; see append_comment).
+#include "clock.hpp"
+
 #include <xdphints/layout.hpp>
 #include <xdphints/query.hpp>
 
@@ -141,9 +147,14 @@ public:
 	size_t max_record() const noexcept { return max_record_; }
 	// What build() noticed: status values taken from hints.h, ...
 	const std::vector<std::string> &notes() const noexcept { return notes_; }
+	// The clock rx_timestamps are shown in (default: CLOCK_TAI, hardware ones not
+	// converted). Set before any packet is rendered; `hardware` must outlive the plan.
+	void set_clock(const ClockView &c) noexcept { clock_ = c; }
+	const ClockView &clock() const noexcept { return clock_; }
 
 private:
 	std::vector<LayoutPlan> plans_;
+	ClockView clock_;
 	size_t max_record_ = 0;
 	std::vector<std::string> notes_;
 };
@@ -156,7 +167,10 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 //    q   len         udp layout                rx_timestamp (ns) src     rx_hash rx_hash_type                   vlan
 //    0    60 42001>7001 xdp_hints_veth    1712345678901234567 sw   0x1a2b3c4d TYPE_L4_IPV4_UDP            59/0x8100
 // absent hints show their state (no_data, unsupported, ...); "-" where the layout has no
-// such member. A packet without a known layout: "(unknown_id: id 0x...)" after udp.
+// such member. rx_timestamp in the plan's clock; src: sw (the hook's, software), hw (the
+// NIC's, converted through the PHC fit), phc (the NIC's, not converted: PHC time), ? (the
+// layout does not say which). A packet without a known layout: "(unknown_id: id 0x...)"
+// after udp.
 std::string_view table_header() noexcept;
 void append_row(std::string &out, const RenderPlan &plan, unsigned queue, std::span<const uint8_t> frame,
 		const Hints &h);
@@ -176,7 +190,8 @@ std::string_view time_source_name(TimeSource t) noexcept;
 // Values: decimal; rx_hash and rx_vlan_proto in hex (0x%08x, 0x%04x); enum leaves and
 // rx_hash_type by name when they have one; non-integer leaves as hex bytes; an absent hint
 // as its state (no_data, unsupported, not_requested, unknown). rx_timestamp_source is
-// software, hardware or unspecified (a layout without status.rx_timestamp_sw). A packet
+// software, hardware or unspecified (a layout without status.rx_timestamp_sw);
+// rx_timestamp_clock, rx_timestamp_error_ns and rx_timestamp_phc as in the JSON line. A packet
 // without a known layout: layout=none id=0x... queue=Q time=receive status=unknown_id.
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t);
 

@@ -31,6 +31,37 @@ int64_t kernel_tai_offset_ns() noexcept
 	return s * 1000000000;
 }
 
+std::string_view clock_name(Clock c) noexcept
+{
+	switch (c) {
+	case Clock::tai:
+		return "tai";
+	case Clock::realtime:
+		return "realtime";
+	case Clock::phc:
+		return "phc";
+	case Clock::unspecified:
+		break;
+	}
+	return "unspecified";
+}
+
+std::string ClockView::describe() const
+{
+	const char *sys = clock == Clock::realtime ? "CLOCK_REALTIME" : "CLOCK_TAI";
+	if (clock == Clock::phc)
+		return "rx_timestamp as written (--clock phc): hardware ones in the NIC's PHC time, software ones in "
+		       "CLOCK_TAI; rx_timestamp_clock says which";
+	std::string sw = clock == Clock::realtime
+				 ? fmt::format("software ones (CLOCK_TAI) minus the TAI offset, {} s", tai_offset_ns / 1000000000)
+				 : std::string("software ones as the hook read them");
+	std::string hw = hardware ? "hardware ones converted from " + hardware->describe() +
+					    " (rx_timestamp_error_ns: the bound; rx_timestamp_phc: the NIC's value), "
+					    "shown as phc when they cannot be"
+				  : std::string("hardware ones shown as the NIC gave them (phc): no PHC to convert them with");
+	return fmt::format("rx_timestamp in {} (--clock {}): {}; {}", sys, clock_name(clock), sw, hw);
+}
+
 std::string PacketClock::describe() const
 {
 	std::string hw = hardware ? "hardware rx_timestamp: " + hardware->describe()

@@ -7,9 +7,11 @@
 //     CLOCK_TAI minus the kernel's TAI offset (37 s where NTP/PTP set it, often 0 on hosts
 //     where nothing did), read when dump starts.
 //   hardware: the NIC's PTP hardware clock (PHC), which may be seconds away from any system
-//     clock. Converted only through a HardwareClock (the PHC correlation implements one);
-//     without one the packet gets its receive time and the comment keeps the raw value.
+//     clock. Converted only through a HardwareClock (clock.hpp; hook::PhcClock through
+//     phc_time.hpp); without one, or when it cannot convert, the packet gets its receive
+//     time and the comment keeps the raw value.
 //   unspecified (a layout without status.rx_timestamp_sw): no domain known: receive time.
+#include "clock.hpp"
 #include "render.hpp"
 
 #include <cstdint>
@@ -17,19 +19,6 @@
 #include <string>
 
 namespace xdphints::render {
-
-// Hardware timestamp -> UTC: the seam for the PHC correlation (a PHC sampled against the
-// system clock, offset and drift fitted off the packet path). Called per packet from the
-// receive threads: const, thread-safe, no system call, no allocation.
-class HardwareClock {
-public:
-	virtual ~HardwareClock() = default;
-	// UTC ns for a NIC rx_timestamp; nullopt when it cannot be converted (not yet sampled,
-	// the PHC stepped, ...): the packet then gets its receive time.
-	virtual std::optional<uint64_t> to_utc_ns(uint64_t hw_ns) const noexcept = 0;
-	// For the interface description: e.g. "PHC /dev/ptp0 converted to UTC (CLOCK_REALTIME)".
-	virtual std::string describe() const = 0;
-};
 
 // CLOCK_REALTIME now, ns (vDSO).
 uint64_t realtime_ns() noexcept;
@@ -57,8 +46,8 @@ struct PacketClock {
 					if (int64_t(v.value) > tai_offset_ns)
 						return {v.value - uint64_t(tai_offset_ns), TimeSource::rx_timestamp};
 				} else if (hardware && p->has_ts_sw) {
-					if (auto u = hardware->to_utc_ns(v.value))
-						return {*u, TimeSource::rx_timestamp};
+					if (HwTime u = hardware->to_system(v.value, Clock::realtime); u.valid && u.ns > 0)
+						return {uint64_t(u.ns), TimeSource::rx_timestamp};
 				}
 			}
 		}

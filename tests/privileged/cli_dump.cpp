@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include <sstream>
+#include <ctime>
+#include <tuple>
 
 using namespace xdphints;
 using namespace xdphints::hook;
@@ -99,6 +101,51 @@ TEST_CASE("dump --json: one JSON object per packet, keys are BTF member names", 
 	CHECK(n_tagged == 4);
 	CHECK(dump.err().find("stats: frames 8 with_hints 8 unknown_layout 0") != std::string::npos);
 	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0); // detached on exit
+}
+
+TEST_CASE("dump --clock: each rx_timestamp in the clock asked for, and which clock it is", "[privileged][cli]")
+{
+	if (!test::privileged())
+		return;
+	auto tb = testbed::Testbed::create("clk");
+	REQUIRE_OK(tb);
+	auto flow = testbed::UdpFlow::open(tb->tx_ns, tb->tx().ipv4, 42001, tb->rx().ipv4, 7001);
+	REQUIRE_OK(flow);
+	auto now = [](clockid_t c) {
+		timespec ts{};
+		clock_gettime(c, &ts);
+		return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+	};
+	for (auto [arg, clk, name] : {std::tuple{"tai", CLOCK_TAI, "CLOCK_TAI"},
+				      std::tuple{"realtime", CLOCK_REALTIME, "CLOCK_REALTIME"}}) {
+		INFO("--clock " << arg);
+		Child dump(in_ns(tb->rx_ns, {XDP_HINTS_CLI, "dump", tb->rx().ifname, "--json", "--count", "4",
+					     "--stats-interval", "0", "--clock", arg}));
+		REQUIRE_STDERR(dump, "AF_XDP socket on queue 0", 15000);
+		int64_t before = now(clk);
+		uint8_t payload[18] = {1, 2, 3};
+		for (int i = 0; i < 4; i++)
+			REQUIRE(flow->send(payload));
+		REQUIRE(dump.wait(15000) == 0);
+		int64_t after = now(clk);
+		INFO("stderr: " << dump.err());
+		// veth cannot timestamp: said once; the hook's software timestamps, in the clock asked.
+		CHECK(dump.err().find("hardware timestamps on " + tb->rx().ifname + ": no hardware RX timestamping") !=
+		      std::string::npos);
+		CHECK(dump.err().find(std::string("rx_timestamp in ") + name + " (--clock " + arg + ")") != std::string::npos);
+		auto lines = json_lines(dump.out());
+		REQUIRE(lines.size() == 4);
+		for (auto &j : lines) {
+			INFO(j.dump());
+			auto &h = j.at("hints");
+			CHECK(h.at("rx_timestamp_source") == "software");
+			CHECK(h.at("rx_timestamp_clock") == arg);
+			CHECK(!h.contains("rx_timestamp_error_ns")); // an exact clock read, nothing converted
+			int64_t ts = h.at("rx_timestamp").get<int64_t>();
+			CHECK(ts >= before);
+			CHECK(ts <= after);
+		}
+	}
 }
 
 TEST_CASE("dump refuses an interface that already has an XDP program, and leaves it", "[privileged][cli]")

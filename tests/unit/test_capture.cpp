@@ -42,9 +42,12 @@ Bytes bytes_of(const std::string &s) { return {reinterpret_cast<const std::byte 
 uint64_t fixed_receive_time() noexcept { return 1111; }
 
 struct FakePhc : render::HardwareClock {
-	std::optional<uint64_t> to_utc_ns(uint64_t hw) const noexcept override
+	// UTC = PHC + 5000 ns (TAI 37 s more), +-20 ns; nothing at or below 1000 (not measured).
+	render::HwTime to_system(uint64_t hw, render::Clock to) const noexcept override
 	{
-		return hw > 1000 ? std::optional<uint64_t>(hw + 5000) : std::nullopt;
+		if (hw <= 1000)
+			return {};
+		return {int64_t(hw) + 5000 + (to == render::Clock::tai ? 37'000'000'000 : 0), 20, true};
 	}
 	std::string describe() const override { return "PHC /dev/ptp9 (fake) converted to UTC"; }
 };
@@ -79,7 +82,8 @@ TEST_CASE("capture: the EPB's time is the rx_timestamp in UTC, else the receive 
 	// Software: CLOCK_TAI minus the TAI offset.
 	Epb sw = record(*cap, v, Packet(v.layout(), kTagged));
 	CHECK(sw.ts == kTagged.ts - 37'000'000'000);
-	CHECK(comment_of(sw).find(" time=rx_timestamp rx_timestamp=1700000000123456789 rx_timestamp_source=software") !=
+	CHECK(comment_of(sw).find(" time=rx_timestamp rx_timestamp=1700000000123456789 rx_timestamp_source=software "
+				  "rx_timestamp_clock=tai") !=
 	      std::string::npos);
 	// Hardware without a PHC conversion, or no timestamp: the receive time, said so.
 	VethHints hw = kTagged;

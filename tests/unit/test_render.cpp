@@ -7,6 +7,7 @@
 #include "veth_layout.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 
@@ -35,7 +36,91 @@ std::string comment(const Veth &v, const Packet &p, render::TimeSource t, unsign
 	return s;
 }
 
+// PHC time -> system time: TAI = PHC + 2 s (a PHC 2 s behind TAI), REALTIME 37 s less,
+// +-150 ns; PHC values below 1000 cannot be converted (as before the first measurement).
+struct FakeHw : render::HardwareClock {
+	render::HwTime to_system(uint64_t hw, render::Clock to) const noexcept override
+	{
+		if (hw < 1000)
+			return {};
+		int64_t tai = int64_t(hw) + 2'000'000'000;
+		return {to == render::Clock::tai ? tai : tai - 37'000'000'000, 150, true};
+	}
+	std::string describe() const override { return "PHC /dev/ptp7 (fake)"; }
+};
+
 } // namespace
+
+TEST_CASE("render: --clock: software and hardware rx_timestamps shown in TAI, REALTIME or as written")
+{
+	Veth v;
+	FakeHw hw;
+	render::ClockView cv;
+	cv.tai_offset_ns = 37'000'000'000;
+	const uint64_t sw_ts = kTagged.ts, phc_ts = 1700000100000000000;
+	VethHints hwh = kTagged;
+	hwh.ts = phc_ts;
+	hwh.ts_sw = false;
+	Packet sw(v.layout(), kTagged), hwp(v.layout(), hwh);
+	auto j = [&](const Packet &p) { return nlohmann::json::parse(json(v, p))["hints"]; };
+
+	SECTION("tai (the default): software as read; hardware converted, with its bound and the PHC value")
+	{
+		cv.hardware = &hw;
+		v.plan->set_clock(cv);
+		CHECK(j(sw)["rx_timestamp"] == sw_ts);
+		CHECK(j(sw)["rx_timestamp_clock"] == "tai");
+		CHECK(!j(sw).contains("rx_timestamp_error_ns"));
+		auto h = j(hwp);
+		CHECK(h["rx_timestamp"] == phc_ts + 2'000'000'000);
+		CHECK(h["rx_timestamp_source"] == "hardware");
+		CHECK(h["rx_timestamp_clock"] == "tai");
+		CHECK(h["rx_timestamp_error_ns"] == 150);
+		CHECK(h["rx_timestamp_phc"] == phc_ts);
+		CHECK(row(v, hwp).find(std::to_string(phc_ts + 2'000'000'000) + " hw ") != std::string::npos);
+		CHECK(comment(v, hwp, render::TimeSource::rx_timestamp)
+			      .find(fmt::format(" rx_timestamp={} rx_timestamp_source=hardware rx_timestamp_clock=tai "
+						"rx_timestamp_error_ns=150 rx_timestamp_phc={} ",
+						phc_ts + 2'000'000'000, phc_ts)) != std::string::npos);
+		CHECK(cv.describe().find("PHC /dev/ptp7 (fake)") != std::string::npos);
+	}
+	SECTION("realtime: software minus the TAI offset; hardware converted to CLOCK_REALTIME")
+	{
+		cv.clock = render::Clock::realtime;
+		cv.hardware = &hw;
+		v.plan->set_clock(cv);
+		CHECK(j(sw)["rx_timestamp"] == sw_ts - 37'000'000'000);
+		CHECK(j(sw)["rx_timestamp_clock"] == "realtime");
+		CHECK(row(v, sw).find(std::to_string(sw_ts - 37'000'000'000) + " sw ") != std::string::npos);
+		CHECK(j(hwp)["rx_timestamp"] == phc_ts + 2'000'000'000 - 37'000'000'000);
+		CHECK(j(hwp)["rx_timestamp_clock"] == "realtime");
+	}
+	SECTION("phc: as written; software ones stay CLOCK_TAI and say so")
+	{
+		cv.clock = render::Clock::phc;
+		cv.hardware = &hw;
+		v.plan->set_clock(cv);
+		CHECK(j(hwp)["rx_timestamp"] == phc_ts);
+		CHECK(j(hwp)["rx_timestamp_clock"] == "phc");
+		CHECK(!j(hwp).contains("rx_timestamp_error_ns"));
+		CHECK(row(v, hwp).find(std::to_string(phc_ts) + " phc ") != std::string::npos);
+		CHECK(j(sw)["rx_timestamp"] == sw_ts);
+		CHECK(j(sw)["rx_timestamp_clock"] == "tai");
+	}
+	SECTION("no PHC, or one that cannot convert: the PHC value, said to be one (never passed off as TAI)")
+	{
+		v.plan->set_clock(cv);
+		CHECK(j(hwp)["rx_timestamp"] == phc_ts);
+		CHECK(j(hwp)["rx_timestamp_clock"] == "phc");
+		cv.hardware = &hw;
+		v.plan->set_clock(cv);
+		VethHints early = hwh;
+		early.ts = 999;
+		CHECK(j(Packet(v.layout(), early))["rx_timestamp"] == 999);
+		CHECK(j(Packet(v.layout(), early))["rx_timestamp_clock"] == "phc");
+		CHECK(cv.describe().find("shown as phc when they cannot be") != std::string::npos);
+	}
+}
 
 TEST_CASE("render: JSON line, table row and comment of every hint present")
 {
@@ -44,14 +129,14 @@ TEST_CASE("render: JSON line, table row and comment of every hint present")
 	std::string id = std::to_string(v.layout().id());
 	CHECK(json(v, p) == "{\"queue\":1,\"len\":64,\"layout\":\"xdp_hints_veth\",\"id\":" + id +
 				    ",\"hints\":{\"rx_timestamp\":1700000000123456789,\"rx_timestamp_source\":\"software\","
-				    "\"rx_hash\":3735928559,\"rx_hash_type\":41,\"rx_vlan_tci\":59,\"rx_vlan_proto\":33024}}");
+				    "\"rx_timestamp_clock\":\"tai\",\"rx_hash\":3735928559,\"rx_hash_type\":41,\"rx_vlan_tci\":59,\"rx_vlan_proto\":33024}}");
 	CHECK(render::table_header() == " q   len         udp layout                rx_timestamp (ns) src     rx_hash "
 					"rx_hash_type                   vlan");
 	CHECK(row(v, p) == " 1    64  42001>7001 xdp_hints_veth      1700000000123456789 sw   0xdeadbeef "
 			   "TYPE_L4_IPV4_UDP          59/0x8100");
 	CHECK(comment(v, p, render::TimeSource::rx_timestamp) ==
 	      fmt::format("layout=xdp_hints_veth id={:#x} queue=1 time=rx_timestamp rx_timestamp=1700000000123456789 "
-			  "rx_timestamp_source=software rx_hash=0xdeadbeef rx_hash_type=TYPE_L4_IPV4_UDP rx_vlan_tci=59 "
+			  "rx_timestamp_source=software rx_timestamp_clock=tai rx_hash=0xdeadbeef rx_hash_type=TYPE_L4_IPV4_UDP rx_vlan_tci=59 "
 			  "rx_vlan_proto=0x8100",
 			  v.layout().id()));
 }
@@ -63,12 +148,13 @@ TEST_CASE("render: absent hints show their state; a hardware timestamp; a value 
 	Packet p(v.layout(), h);
 	std::string id = std::to_string(v.layout().id());
 	CHECK(json(v, p, 0) == "{\"queue\":0,\"len\":64,\"layout\":\"xdp_hints_veth\",\"id\":" + id +
-				       ",\"hints\":{\"rx_timestamp\":42,\"rx_timestamp_source\":\"hardware\",\"rx_hash\":18,"
+				       ",\"hints\":{\"rx_timestamp\":42,\"rx_timestamp_source\":\"hardware\",\"rx_timestamp_clock\":\"phc\","
+				       "\"rx_hash\":18,"
 				       "\"rx_hash_type\":8},\"absent\":{\"rx_vlan_tci\":\"no_data\",\"rx_vlan_proto\":\"no_data\"}}");
-	CHECK(row(v, p, 0) == " 0    64  42001>7001 xdp_hints_veth                       42 hw   0x00000012 L4      "
+	CHECK(row(v, p, 0) == " 0    64  42001>7001 xdp_hints_veth                       42 phc  0x00000012 L4      "
 			      "                    no_data");
 	CHECK(comment(v, p, render::TimeSource::receive, 0).ends_with(
-		" time=receive rx_timestamp=42 rx_timestamp_source=hardware rx_hash=0x00000012 rx_hash_type=L4 "
+		" time=receive rx_timestamp=42 rx_timestamp_source=hardware rx_timestamp_clock=phc rx_hash=0x00000012 rx_hash_type=L4 "
 		"rx_vlan_tci=no_data rx_vlan_proto=no_data"));
 
 	// Unsupported timestamp and hash; a hash type no enumerator names.
@@ -149,11 +235,25 @@ TEST_CASE("render: per packet, within the reserved capacity: no allocation")
 	line.reserve(v.plan->max_record());
 	// The longest values each field can have.
 	VethHints big{.ts = ~0ull, .hash = ~0u, .hash_type = 41, .tci = 0xffff, .proto = 0xffff};
-	Packet p(v.layout(), big, 1514), unknown(v.layout(), big, 1514, 1);
+	VethHints big_hw = big;
+	big_hw.ts_sw = false;
+	Packet p(v.layout(), big, 1514), unknown(v.layout(), big, 1514, 1), hw(v.layout(), big_hw, 1514);
+	// A hardware timestamp converted: the longest rx_timestamp (with its bound and PHC value).
+	struct Widest : render::HardwareClock {
+		render::HwTime to_system(uint64_t, render::Clock) const noexcept override
+		{
+			return {INT64_MAX, INT64_MIN, true};
+		}
+		std::string describe() const override { return "widest"; }
+	} widest;
+	render::ClockView cv;
+	cv.hardware = &widest;
+	v.plan->set_clock(cv);
 	const char *data = line.data();
 	unit::allocations = 0;
 	unit::counting = true;
-	for (const Packet *pk : {&p, &unknown}) {
+	size_t longest = 0;
+	for (const Packet *pk : {&p, &unknown, &hw}) {
 		Hints h = v.decode(*pk);
 		line.clear();
 		render::append_json(line, *v.plan, 65535, pk->len, h);
@@ -161,8 +261,10 @@ TEST_CASE("render: per packet, within the reserved capacity: no allocation")
 		render::append_row(line, *v.plan, 65535, pk->frame(), h);
 		line.clear();
 		render::append_comment(line, *v.plan, 65535, h, render::TimeSource::rx_timestamp);
+		longest = std::max(longest, line.size());
 	}
 	unit::counting = false;
+	CHECK(longest <= v.plan->max_record());
 	CHECK(unit::allocations == 0);
 	CHECK(line.data() == data);
 }

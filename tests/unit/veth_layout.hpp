@@ -21,7 +21,7 @@ using namespace xdphints;
 //   __u16 rx_vlan_tci, rx_vlan_proto; struct xdp_hints_valid valid (1 bit each);
 //   struct xdp_hints_status status (2 bits each, rx_timestamp_sw:1); __u64 btf_full_id
 struct VethBtf {
-	unit::BtfBuilder b;
+	::unit::BtfBuilder b;
 	int veth;
 	VethBtf()
 	{
