@@ -17,7 +17,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 for f in include/xdphints/xdphints.hpp include/xdphints/receiver.hpp include/xdphints/version.hpp \
 	 include/xdphints/export.hpp include/xdphints/hook/hook.hpp include/xdphints/af_xdp/socket.hpp \
 	 include/xdphints/edge/fd.hpp include/xdp_hints/hints.h include/xdp_hints/helpers.bpf.h \
-	 bin/xdp-hints share/man/man1/xdp-hints.1; do
+	 bin/xdp-hints share/man/man1/xdp-hints.1.gz; do
 	[[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 [[ ! -e $prefix/include/xdphints/edge/sys.hpp ]] || fail "internal edge/sys.hpp installed"
