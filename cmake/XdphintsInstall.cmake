@@ -40,7 +40,15 @@ install(FILES ${PROJECT_BINARY_DIR}/xdphints-config.cmake ${PROJECT_BINARY_DIR}/
   DESTINATION ${XDPHINTS_CMAKE_DIR} COMPONENT dev)
 
 # pkg-config files, written at install time so that `cmake --install --prefix P` and CPack
-# (which installs into /usr) get their own prefix.
+# (which installs into /usr) get their own prefix. libdir and includedir are relative to it
+# unless CMAKE_INSTALL_LIBDIR/INCLUDEDIR are absolute.
+foreach(dir LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+    set(XDPHINTS_PC_${dir} "${CMAKE_INSTALL_${dir}}")
+  else()
+    set(XDPHINTS_PC_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+  endif()
+endforeach()
 foreach(pc xdphints xdphints-core)
   file(READ ${PROJECT_SOURCE_DIR}/cmake/templates/${pc}.pc.in pc_text)
   string(CONFIGURE "${pc_text}" pc_text @ONLY) # everything but %XDPHINTS_PREFIX%
@@ -48,12 +56,20 @@ foreach(pc xdphints xdphints-core)
   install(CODE "
     file(READ \"${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc.in\" pc_text)
     string(REPLACE \"%XDPHINTS_PREFIX%\" \"\${CMAKE_INSTALL_PREFIX}\" pc_text \"\${pc_text}\")
-    file(WRITE \"${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc\" \"\${pc_text}\")
-    file(INSTALL DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\" TYPE FILE
-      FILES \"${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc\")" COMPONENT dev)
+    file(WRITE \"${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc\" \"\${pc_text}\")" COMPONENT dev)
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 endforeach()
 
-install(FILES ${PROJECT_SOURCE_DIR}/docs/xdp-hints.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
+# The man page gzipped as Debian policy says: -9, and -n (no name, no time stamp) so that
+# the package is reproducible.
+find_program(XDPHINTS_GZIP gzip REQUIRED)
+set(man ${PROJECT_BINARY_DIR}/man/xdp-hints.1.gz)
+add_custom_command(OUTPUT ${man}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+  COMMAND sh -c "\"$0\" -9n -c \"$1\" >\"$2\"" ${XDPHINTS_GZIP} ${PROJECT_SOURCE_DIR}/docs/xdp-hints.1 ${man}
+  DEPENDS ${PROJECT_SOURCE_DIR}/docs/xdp-hints.1 VERBATIM)
+add_custom_target(xdphints-man ALL DEPENDS ${man})
+install(FILES ${man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
 
 # make package: two Debian packages (CPack DEB).
 set(CPACK_GENERATOR DEB)

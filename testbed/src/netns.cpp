@@ -109,8 +109,13 @@ Result<Netns> Netns::create(std::string_view tag)
 	edge::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd) {
 		int e = errno;
-		run(-1, {"ip", "netns", "del", name});
-		return Error::from_errno(e, "open " + path, "is /run writable? run as root");
+		// The namespace is ours to undo; if that fails too, the error says so and how,
+		// or the caller would find a namespace nothing explains.
+		std::string fix = "is /run writable? run as root";
+		if (auto del = run(-1, {"ip", "netns", "del", name}); !del)
+			fix += "; namespace " + name + " is left behind (" + del.error().message +
+			       "): remove it with 'ip netns del " + name + "'";
+		return Error::from_errno(e, "open " + path, fix);
 	}
 	Netns ns(name, std::move(fd));
 	// No IPv6 autoconfiguration chatter on test links: only the traffic we send.

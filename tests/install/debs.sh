@@ -1,10 +1,12 @@
 #!/bin/bash
 # make package's two Debian packages, built from the build tree and checked: names, files,
 # Depends, the shared libraries' exported symbols (our API only), and that dpkg would
-# install them on this Debian 12 (dependencies resolvable, no file conflicts).
-#   debs.sh BUILD_DIR WORK_DIR
+# install them on this Debian 12 (dependencies resolvable, no file conflicts), and that the
+# files are where Debian puts them: libraries, CMake package and .pc files in the multiarch
+# directory, the man page gzipped as policy says (gzip -9n).
+#   debs.sh BUILD_DIR SOURCE_DIR WORK_DIR
 set -euo pipefail
-build=$1 work=$2
+build=$1 src=$2 work=$3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 rm -rf "$work"
@@ -31,26 +33,65 @@ rt_files=$(dpkg-deb -c "$rt" | awk '{print $6}')
 dev_files=$(dpkg-deb -c "$dev" | awk '{print $6}')
 has() { grep -qE "$2" <<<"$1" || fail "$3 lacks $2"; }
 lacks() { ! grep -qE "$2" <<<"$1" || fail "$3 has $2"; }
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+libdir=usr/lib/$ma
 has "$rt_files" '^\./usr/bin/xdp-hints$' xdp-hints
-has "$rt_files" '^\./usr/lib/.*libxdphints\.so\.0\.2\.0$' xdp-hints
-has "$rt_files" '^\./usr/lib/.*libxdphints_core\.so\.0\.2\.0$' xdp-hints
-has "$rt_files" '^\./usr/share/man/man1/xdp-hints\.1' xdp-hints
+has "$rt_files" "^\./$libdir/libxdphints\.so\.0\.2\.0\$" xdp-hints
+has "$rt_files" "^\./$libdir/libxdphints_core\.so\.0\.2\.0\$" xdp-hints
+has "$rt_files" '^\./usr/share/man/man1/xdp-hints\.1\.gz$' xdp-hints
+lacks "$rt_files" '^\./usr/share/man/man1/xdp-hints\.1$' xdp-hints
 lacks "$rt_files" '^\./usr/include/' xdp-hints
 lacks "$rt_files" 'libxdphints(_core)?\.(a|so)$' xdp-hints
 has "$dev_files" '^\./usr/include/xdphints/xdphints\.hpp$' libxdphints-dev
 has "$dev_files" '^\./usr/include/xdphints/receiver\.hpp$' libxdphints-dev
 has "$dev_files" '^\./usr/include/xdphints/version\.hpp$' libxdphints-dev
 has "$dev_files" '^\./usr/include/xdp_hints/helpers\.bpf\.h$' libxdphints-dev
-has "$dev_files" '^\./usr/lib/.*libxdphints\.a$' libxdphints-dev
-has "$dev_files" '^\./usr/lib/.*libxdphints_core\.a$' libxdphints-dev
-has "$dev_files" '^\./usr/lib/.*cmake/xdphints/xdphints-config\.cmake$' libxdphints-dev
-has "$dev_files" '^\./usr/lib/.*pkgconfig/xdphints\.pc$' libxdphints-dev
+for f in libxdphints.so libxdphints_core.so libxdphints.a libxdphints_core.a \
+	 cmake/xdphints/xdphints-config.cmake cmake/xdphints/xdphints-config-version.cmake \
+	 cmake/xdphints/xdphints-targets.cmake pkgconfig/xdphints.pc pkgconfig/xdphints-core.pc; do
+	has "$dev_files" "^\./$libdir/${f//./\\.}\$" libxdphints-dev
+done
 lacks "$dev_files" 'testbed|edge/sys\.hpp|\.so\.0\.2' libxdphints-dev
+# Nothing of ours directly in /usr/lib: Debian's is the multiarch directory.
+lacks "$rt_files$dev_files" '^\./usr/lib/[^/]+$|^\./usr/lib/(cmake|pkgconfig)/' "the packages"
 
 mkdir -p "$work/rt" "$work/dev"
 dpkg-deb -x "$rt" "$work/rt"
 dpkg-deb -x "$dev" "$work/dev"
-grep -q '^prefix=/usr$' "$(find "$work/dev" -name xdphints.pc)" || fail "xdphints.pc prefix is not /usr"
+for pc in xdphints xdphints-core; do
+	grep -q '^prefix=/usr$' "$work/dev/$libdir/pkgconfig/$pc.pc" || fail "$pc.pc prefix is not /usr"
+	grep -qF "libdir=\${prefix}/lib/$ma" "$work/dev/$libdir/pkgconfig/$pc.pc" || fail "$pc.pc libdir is not /$libdir"
+done
+
+# The man page: gzip -9n (no name, no time stamp: reproducible) of docs/xdp-hints.1.
+man=$work/rt/usr/share/man/man1/xdp-hints.1.gz
+zcat "$man" | cmp -s - "$src/docs/xdp-hints.1" || fail "xdp-hints.1.gz is not docs/xdp-hints.1"
+header=$(od -An -tx1 -N10 "$man" | tr -d ' \n')
+# bytes: magic 1f8b, method 08, flags 00 (no FNAME), mtime 00000000, xfl 02 (-9), os
+[[ $header == 1f8b080000000000* && ${header:16:2} == 02 ]] || fail "xdp-hints.1.gz is not gzip -9n: header $header"
+
+# The CMake package from the unpacked files: its relative paths lead to the libraries and
+# headers (the generated targets file checks that each file exists), and find_package looks
+# in lib/<multiarch> of the prefix.
+root=$work/root
+mkdir -p "$root"
+cp -a "$work/rt/." "$work/dev/." "$root/"
+mkdir -p "$work/find"
+cat >"$work/find/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.25)
+project(find LANGUAGES CXX)
+find_package(xdphints 0.2 REQUIRED)
+get_target_property(configs xdphints::xdphints IMPORTED_CONFIGURATIONS)
+list(GET configs 0 config)
+get_target_property(location xdphints::xdphints IMPORTED_LOCATION_${config})
+get_target_property(includes xdphints::xdphints INTERFACE_INCLUDE_DIRECTORIES)
+message(STATUS "found: ${xdphints_DIR} ${location} ${includes}")
+CM
+cmake -S "$work/find" -B "$work/find/b" -DCMAKE_PREFIX_PATH="$root/usr" >"$work/find.log" 2>&1 || { cat "$work/find.log"; fail "find_package(xdphints) in the unpacked packages"; }
+found=$(sed -n 's/^-- found: //p' "$work/find.log")
+[[ $found == "$root/$libdir/cmake/xdphints $root/$libdir/libxdphints.so.0.2.0 $root/usr/include" ]] ||
+	fail "find_package(xdphints) in the unpacked packages found: $found"
+echo "find_package(xdphints) in the unpacked packages: $found"
 
 # Exported: our API; no testbed, no libbpf/libxdp symbols, of edge/ only the fd owner and
 # libbpf-object deleters public classes hold. The rest are instantiations of std templates.

@@ -17,18 +17,29 @@ using namespace unit::veth;
 namespace {
 
 // The EPB at the start of `b`: its time, captured bytes, original length and options.
+// It keeps a copy of the block, which the options' values point into (the record they were
+// read from is gone when record() returns); moving keeps that buffer, copying would not.
 struct Epb {
 	uint64_t ts = 0;
 	uint32_t caplen = 0, origlen = 0;
 	std::vector<uint8_t> bytes;
+	std::vector<std::byte> block;
 	std::vector<Option> opts;
+
+	Epb() = default;
+	Epb(Epb &&) = default;
+	Epb &operator=(Epb &&) = default;
+	Epb(const Epb &) = delete;
+	Epb &operator=(const Epb &) = delete;
 };
-Epb epb_of(Bytes b)
+Epb epb_of(Bytes record)
 {
+	Epb e;
+	e.block.assign(record.begin(), record.end());
+	Bytes b(e.block);
 	REQUIRE(u32_at(b, 0) == 6);
 	uint32_t total = u32_at(b, 4);
 	REQUIRE(total == b.size());
-	Epb e;
 	e.ts = uint64_t(u32_at(b, 12)) << 32 | u32_at(b, 16);
 	e.caplen = u32_at(b, 20);
 	e.origlen = u32_at(b, 24);
