@@ -42,8 +42,7 @@ std::string Capture::header() const
 	return out;
 }
 
-void Capture::append_packet(std::string &out, std::string &comment, unsigned queue, std::span<const uint8_t> frame,
-			    const Hints &h) const
+void Capture::append_packet(std::string &out, unsigned queue, std::span<const uint8_t> frame, const Hints &h) const
 {
 	const LayoutPlan *p = plan_->find(h);
 	const uint8_t *base = h.struct_start();
@@ -68,9 +67,7 @@ void Capture::append_packet(std::string &out, std::string &comment, unsigned que
 			}
 		}
 	}
-	comment.clear();
-	append_comment(comment, *plan_, queue, h, t.source);
-	pkt.comment = comment;
+	pkt.comment = comment_view(*plan_, queue, h, t.source);
 	size_t n = pn::epb_size(pkt, o_.snaplen);
 	pn::encode_epb(grow(out, n), pkt, o_.snaplen);
 }

@@ -6,7 +6,7 @@
 //   queue.push(cap.header());                    // SHB + IDB, once, before any packet
 //   per packet (any receive thread, its own buffers reserved to cap.max_record()):
 //     rec.clear();
-//     cap.append_packet(rec, comment, queue_id, frame, hints);
+//     cap.append_packet(rec, queue_id, frame, hints);
 //     queue.push(rec);
 //   at the end: queue.push(cap.statistics(realtime_ns(), stats));   // ISB
 //
@@ -37,10 +37,9 @@ public:
 	// The Section Header Block and the interface's IDB (if_description: the clock domains).
 	std::string header() const;
 
-	// Appends the packet's EPB to `out`; `comment` is the caller's scratch for the comment
-	// text. Neither allocates when both have max_record() bytes of capacity.
-	void append_packet(std::string &out, std::string &comment, unsigned queue, std::span<const uint8_t> frame,
-			   const Hints &h) const;
+	// Appends the packet's EPB to `out`: no allocation when it has max_record() bytes of
+	// capacity (after the thread's first record, which makes its rendering scratch).
+	void append_packet(std::string &out, unsigned queue, std::span<const uint8_t> frame, const Hints &h) const;
 
 	// An Interface Statistics Block at `timestamp_ns` (UTC).
 	std::string statistics(uint64_t timestamp_ns, const cli::pcapng::InterfaceStats &s) const;

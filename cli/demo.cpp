@@ -97,7 +97,7 @@ struct Printer {
 	std::unique_ptr<render::Capture> capture;
 	const CaptureFile *file = nullptr;
 	bool json = false, table_out = true;
-	std::string line, rec, comment, pcap;
+	std::string line, rec, pcap;
 
 	static Result<Printer> create(const Decoder &dec, bool json, const CaptureFile &file, const std::string &ifname)
 	{
@@ -120,7 +120,6 @@ struct Printer {
 			pr.file = &file;
 			pr.pcap = pr.capture->header();
 			pr.rec.reserve(pr.capture->max_record());
-			pr.comment.reserve(pr.capture->max_record());
 		}
 		if (!json && pr.table_out)
 			std::printf("%.*s\n", int(render::table_header().size()), render::table_header().data());
@@ -131,12 +130,12 @@ struct Printer {
 		if (table_out) {
 			line.clear();
 			render::Recorder{json ? render::Format::json : render::Format::table, plan.get(), nullptr}.append(
-				line, comment, 0, f.bytes(), h);
+				line, 0, f.bytes(), h);
 			std::fwrite(line.data(), 1, line.size(), stdout);
 		}
 		if (capture) {
 			rec.clear();
-			capture->append_packet(rec, comment, 0, f.bytes(), h);
+			capture->append_packet(rec, 0, f.bytes(), h);
 			pcap += rec;
 		}
 	}

@@ -281,13 +281,11 @@ int cmd_dump(const DumpArgs &a)
 			if (!a.count)
 				seen.fetch_add(1, std::memory_order_relaxed);
 			// Each receive thread's buffers, reserved once: rendering appends within them.
-			thread_local std::string rec, comment;
-			if (rec.capacity() < max_record) {
+			thread_local std::string rec;
+			if (rec.capacity() < max_record)
 				rec.reserve(max_record);
-				comment.reserve(max_record);
-			}
 			rec.clear();
-			recorder.append(rec, comment, sock.queue(), f.bytes(), h);
+			recorder.append(rec, sock.queue(), f.bytes(), h);
 			out.push(rec);
 		});
 		rx_done.store(true);

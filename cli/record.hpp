@@ -5,11 +5,11 @@
 // per-packet step.
 //
 //   render::Recorder r{render::Format::json, &plan, nullptr};
-//   std::string rec, comment;                  // per receive thread
-//   rec.reserve(r.max_record()); comment.reserve(r.max_record());
+//   std::string rec;                           // per receive thread
+//   rec.reserve(r.max_record());
 //   per packet:
 //     rec.clear();
-//     r.append(rec, comment, queue, frame, hints);   // no allocation within the reserve
+//     r.append(rec, queue, frame, hints);        // no allocation within the reserve
 //     queue.push(rec);
 #include "capture.hpp"
 #include "render.hpp"
@@ -26,11 +26,11 @@ struct Recorder {
 	const RenderPlan *plan = nullptr;
 	const Capture *capture = nullptr; // Format::pcapng only
 
-	// The most bytes one record (and the pcapng comment scratch) takes.
+	// The most bytes one record takes.
 	size_t max_record() const noexcept { return capture ? capture->max_record() : plan->max_record() + 1; }
 
-	// Appends the packet's record to `rec`; `comment` is scratch for the pcapng comment.
-	void append(std::string &rec, std::string &comment, unsigned queue, std::span<const uint8_t> frame,
+	// Appends the packet's record to `rec`.
+	void append(std::string &rec, unsigned queue, std::span<const uint8_t> frame,
 		    const Hints &h) const
 	{
 		switch (format) {
@@ -43,7 +43,7 @@ struct Recorder {
 			rec += '\n';
 			break;
 		case Format::pcapng:
-			capture->append_packet(rec, comment, queue, frame, h);
+			capture->append_packet(rec, queue, frame, h);
 			break;
 		}
 	}

@@ -301,7 +301,8 @@ struct Cursor {
 	// `out` (within the caller's reserve: no allocation). Writing straight into `out` would
 	// need resize(), which zero-fills max_record() bytes for every record: that cost
 	// dump -w a tenth of its rate.
-	static Cursor at_end(std::string &, const RenderPlan &plan)
+	static Cursor at_end(std::string &, const RenderPlan &plan) { return scratch(plan); }
+	static Cursor scratch(const RenderPlan &plan)
 	{
 		thread_local std::unique_ptr<char[]> scratch;
 		thread_local size_t size = 0;
@@ -315,9 +316,14 @@ struct Cursor {
 	// wrong: stop loudly rather than go on with a corrupted heap.
 	void done(std::string &out) const noexcept
 	{
+		out.append(view());
+	}
+	// What was written, in the thread's scratch (valid until its next record).
+	std::string_view view() const noexcept
+	{
 		if (p > end)
 			std::abort();
-		out.append(start, size_t(p - start));
+		return {start, size_t(p - start)};
 	}
 	void put(char ch) noexcept { *p++ = ch; }
 	void put(std::string_view s) noexcept
@@ -354,7 +360,8 @@ struct Cursor {
 	}
 	// A present rx_timestamp in the plan's clock, then its source and clock, and for a
 	// converted hardware one the bound and the PHC value (keys: kJsonTime, kCommentTime).
-	void timestamp(const LayoutPlan &p, const ClockView &cv, const LeafValue &v, const TimeKeys &k) noexcept
+	[[gnu::always_inline]] void timestamp(const LayoutPlan &p, const ClockView &cv, const LeafValue &v,
+					      const TimeKeys &k) noexcept
 	{
 		ShownTime t = cv.show(v.value, v.software, p.has_ts_sw);
 		u64(t.ns);
@@ -540,7 +547,12 @@ std::string_view time_source_name(TimeSource t) noexcept
 
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t)
 {
-	Cursor c = Cursor::at_end(out, plan);
+	out.append(comment_view(plan, queue, h, t));
+}
+
+std::string_view comment_view(const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t)
+{
+	Cursor c = Cursor::scratch(plan);
 	const LayoutPlan *p = plan.find(h);
 	c.put("layout="sv);
 	c.put(p ? std::string_view(p->comment_name) : std::string_view("none"));
@@ -553,8 +565,7 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 	if (!p) {
 		c.put(" status="sv);
 		c.put(status_name(h.status()));
-		c.done(out);
-		return;
+		return c.view();
 	}
 	const uint8_t *base = h.struct_start();
 	for (const Leaf &l : p->leaves) {
@@ -586,7 +597,7 @@ void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, co
 			c.u64(v.value);
 		}
 	}
-	c.done(out);
+	return c.view();
 }
 
 std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> p) noexcept

@@ -99,7 +99,7 @@ struct LayoutPlan {
 
 	// Reads one leaf of the struct at `base` (layout->size bytes readable: Decoder::decode
 	// checked it). Inline: the per-packet step.
-	LeafValue read(const Leaf &l, const uint8_t *base) const noexcept
+	[[gnu::always_inline]] LeafValue read(const Leaf &l, const uint8_t *base) const noexcept
 	{
 		LeafValue v;
 		v.present = !l.valid.load || detail::read_bits(base, l.valid) != 0;
@@ -194,6 +194,9 @@ std::string_view time_source_name(TimeSource t) noexcept;
 // rx_timestamp_clock, rx_timestamp_error_ns and rx_timestamp_phc as in the JSON line. A packet
 // without a known layout: layout=none id=0x... queue=Q time=receive status=unknown_id.
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t);
+// The same comment without a copy: in the calling thread's scratch, valid until the
+// thread renders its next record (the pcapng encoder copies it into the block).
+std::string_view comment_view(const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t);
 
 // UDP ports of an Ethernet/IPv4/UDP frame (0, 0 when it is not one).
 std::pair<uint16_t, uint16_t> udp_ports(std::span<const uint8_t> frame) noexcept;

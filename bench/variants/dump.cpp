@@ -32,7 +32,7 @@ struct DumpState {
 	std::optional<cli::FdWriter> writer;
 	std::atomic<bool> stop{false};
 	std::thread writer_thread;
-	std::string rec, comment;
+	std::string rec;
 
 	~DumpState()
 	{
@@ -69,7 +69,7 @@ struct DumpReader {
 			d.dec,
 			[&](const afxdp::Frame &f, const Hints &h) {
 				d.rec.clear();
-				d.recorder.append(d.rec, d.comment, q, f.bytes(), h);
+				d.recorder.append(d.rec, q, f.bytes(), h);
 				good += d.queue.push(d.rec) && h.known();
 			},
 			kBatch);
@@ -100,7 +100,6 @@ Result<DumpReader> make_dump(const Hook *hook, render::Format format)
 	}
 	st->recorder = {format, &st->plan, st->capture ? &*st->capture : nullptr};
 	st->rec.reserve(st->recorder.max_record());
-	st->comment.reserve(st->recorder.max_record());
 	st->fd.reset(open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
 	if (!st->fd)
 		return Error::from_errno(errno, "open an unnamed file on /dev/shm", "mount tmpfs on /dev/shm");

@@ -106,11 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		auto render_all = [&](const Hints &h) {
 			if (!plan)
 				return;
-			std::string out, comment;
+			std::string out;
 			render::append_json(out, *plan, 1, uint32_t(nbytes), h);
 			render::append_row(out, *plan, 1, {pkt, 16}, h);
 			if (cap)
-				cap->append_packet(out, comment, 1, {pkt, 16}, h);
+				cap->append_packet(out, 1, {pkt, 16}, h);
 		};
 		uint64_t sum = 0;
 		// Headroom at and around the sizes that matter: the id widths and each layout.

@@ -65,8 +65,8 @@ struct FakePhc : render::HardwareClock {
 
 Epb record(const render::Capture &cap, const Veth &v, const Packet &p, unsigned queue = 3)
 {
-	std::string rec, scratch;
-	cap.append_packet(rec, scratch, queue, p.frame(), v.decode(p));
+	std::string rec;
+	cap.append_packet(rec, queue, p.frame(), v.decode(p));
 	return epb_of(bytes_of(rec));
 }
 
@@ -206,18 +206,17 @@ TEST_CASE("capture: per packet, within the reserved capacity: no allocation")
 	o.ifname = "veth0";
 	auto cap = render::Capture::create(*v.plan, o);
 	REQUIRE(cap);
-	std::string rec, scratch;
+	std::string rec;
 	rec.reserve(cap->max_record());
-	scratch.reserve(cap->max_record());
 	VethHints big{.ts = ~0ull, .hash = ~0u, .hash_type = 41, .tci = 0xffff, .proto = 0xffff};
 	Packet p(v.layout(), big, 9000), unknown(v.layout(), big, 9000, 1);
 	// A thread's first record makes its rendering scratch (render.cpp, Cursor): once.
-	cap->append_packet(rec, scratch, 0, p.frame(), v.decode(p));
+	cap->append_packet(rec, 0, p.frame(), v.decode(p));
 	unit::allocations = 0;
 	unit::counting = true;
 	for (const Packet *pk : {&p, &unknown}) {
 		rec.clear();
-		cap->append_packet(rec, scratch, 65535, pk->frame(), v.decode(*pk));
+		cap->append_packet(rec, 65535, pk->frame(), v.decode(*pk));
 	}
 	unit::counting = false;
 	CHECK(unit::allocations == 0);

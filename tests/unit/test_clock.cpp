@@ -43,8 +43,8 @@ Packet stamped(const Veth &v, int64_t phc)
 // The EPB time of the packet's pcapng record (bytes 12..19 of the block: high, low).
 uint64_t epb_time(const render::Capture &cap, const Veth &v, const Packet &p)
 {
-	std::string rec, scratch;
-	cap.append_packet(rec, scratch, 0, p.frame(), v.decode(p));
+	std::string rec;
+	cap.append_packet(rec, 0, p.frame(), v.decode(p));
 	REQUIRE(rec.size() >= 28);
 	uint32_t hi, lo;
 	std::memcpy(&hi, rec.data() + 12, 4);
