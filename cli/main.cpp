@@ -5,7 +5,6 @@
 #include <xdphints/version.hpp>
 
 #include <csignal>
-#include <map>
 #include <cstdio>
 
 namespace xdphints::cli {
@@ -95,11 +94,10 @@ int main(int argc, char **argv)
 		    "leave the interface's hardware timestamping as it is (by default, when the hook reads "
 		    "timestamps and RX timestamping is off, dump turns it on for the run and restores it)")
 		->excludes(d_hw);
-	d->add_option("--clock", dump.clock, "the clock rx_timestamps are shown in: tai (default; hardware ones "
-					    "converted through the PHC), realtime (UTC), phc (as written, unconverted)")
-		->transform(CLI::CheckedTransformer(std::map<std::string, xdphints::render::Clock>{{"tai", xdphints::render::Clock::tai},
-											 {"realtime", xdphints::render::Clock::realtime},
-											 {"phc", xdphints::render::Clock::phc}}));
+	std::string clock = "tai";
+	d->add_option("--clock", clock, "the clock rx_timestamps are shown in: tai (default; hardware ones "
+					"converted through the PHC), realtime (UTC), phc (as written, unconverted)")
+		->check(CLI::IsMember({"tai", "realtime", "phc"}));
 	d->add_flag("--copy", copy, "force copy mode");
 	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
 	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");
@@ -144,6 +142,9 @@ int main(int argc, char **argv)
 			dump.zero_copy = false;
 		if (zc)
 			dump.zero_copy = true;
+		dump.clock = clock == "realtime" ? xdphints::render::Clock::realtime
+			     : clock == "phc"    ? xdphints::render::Clock::phc
+						 : xdphints::render::Clock::tai;
 		return cmd_dump(dump);
 	}
 	if (*m)
