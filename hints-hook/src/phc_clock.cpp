@@ -93,6 +93,12 @@ Status PhcClock::update()
 		bool irregular = drt > 0 && std::llabs(dphc - drt) > drt / 2;
 		if (irregular && irregular_) {
 			// Twice in a row: the PHC is not running as a clock. Nothing to convert with.
+			// The first irregular interval was taken for a step; it was the stall.
+			if (step_on_irregular_) {
+				st_.steps--;
+				st_.last_step_ns = last_step_before_;
+				step_on_irregular_ = false;
+			}
 			st_.running = false;
 			window_.assign(1, s);
 			publish({s.phc, s.off, 0, s.e, 0, 0, tai_s * 1000000000});
@@ -112,9 +118,12 @@ Status PhcClock::update()
 	if (!window_.empty()) {
 		SystemTime pred = to_realtime(uint64_t(s.phc));
 		int64_t miss = s.off - (pred.ns - s.phc);
+		step_on_irregular_ = false;
 		if (pred && std::llabs(miss) > std::max(opt_.step_min_ns, 4 * (pred.error_ns + s.e))) {
+			last_step_before_ = st_.last_step_ns;
 			st_.steps++;
 			st_.last_step_ns = miss;
+			step_on_irregular_ = irregular_;
 			window_.clear();
 		}
 	}

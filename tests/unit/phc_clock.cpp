@@ -176,6 +176,13 @@ TEST_CASE("phc: a step is detected, the window restarts, conversions stay within
 	// jitter alone is never a step
 	run_for(f, *clk, 20);
 	CHECK(clk->status().steps == 1);
+
+	// ptp4l's first step is seconds (here 37 s, onto TAI): one step, and the PHC still runs
+	f.state.stepped += 37 * kS;
+	run_for(f, *clk, 3);
+	CHECK(clk->status().steps == 2);
+	CHECK(clk->status().running);
+	CHECK(clk->status().last_step_ns == Approx(-37 * kS).margin(1000000)); // 37 s of PHC at -12 ppm
 }
 
 TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and it is said", "[phc]")
@@ -188,6 +195,8 @@ TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and i
 	run_for(f, *clk, 3);
 	PhcStatus st = clk->status();
 	CHECK_FALSE(st.running);
+	CHECK(st.steps == 0); // a PHC that stands still is not stepping
+	CHECK(st.describe().find(", 0 steps") != std::string::npos);
 	CHECK_FALSE(clk->to_realtime(uint64_t(f.state.phc0)));
 	CHECK(st.describe().find("NOT RUNNING") != std::string::npos);
 	// running again (the driver reset it): conversions come back, within their bound

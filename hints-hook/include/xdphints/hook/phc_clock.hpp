@@ -178,6 +178,8 @@ private:
 		int64_t phc, off, e;
 	};
 	bool irregular_ = false; // the last interval's PHC advance was no clock's (a step, or stopped)
+	bool step_on_irregular_ = false; // the last step was counted on such an interval (undone if it was a stall)
+	int64_t last_step_before_ = 0;   // status().last_step_ns before that step
 	PhcClock(edge::Phc phc, Options o);
 	static Result<PhcClock> measured(Result<edge::Phc> phc, Options o); // and measured once
 	void publish(const Published &p) noexcept;
