@@ -47,7 +47,7 @@ struct DumpArgs {
 	std::optional<bool> zero_copy; // unset: try zero-copy, fall back to copy
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
 	size_t buffer_size = kDefaultQueueBytes; // bytes of output queued for stdout; records beyond are dropped, counted
-	uint32_t ring_size = 0;        // fill/RX ring descriptors per queue; 0: by queue count (SessionOptions)
+	uint32_t ring_size = 0;        // fill/RX ring descriptors per queue; 0: by queue count (ReceiverOptions)
 };
 
 struct ProbeArgs {

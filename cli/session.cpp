@@ -19,14 +19,7 @@ Result<Session> Session::open(const SessionOptions &opt, const std::function<voi
 	StdFields f{q.add<uint64_t>("rx_timestamp", optional), q.add<uint32_t>("rx_hash", optional),
 		    q.add<uint32_t>("rx_hash_type", optional), q.add<uint16_t>("rx_vlan_tci", optional),
 		    q.add<uint16_t>("rx_vlan_proto", optional)};
-	ReceiverOptions ro;
-	ro.ifname = opt.ifname;
-	ro.queues = opt.queues;
-	ro.hook = opt.hook;
-	ro.bind = opt.bind;
-	ro.busy_poll = opt.busy_poll;
-	ro.ring_size = opt.ring_size;
-	XDPHINTS_TRY(rx, Receiver::open(ro, q, before_commit));
+	XDPHINTS_TRY(rx, Receiver::open(opt, q, before_commit));
 	auto p = std::move(rx).release();
 	// Receive hashing the user can turn on but has not (virtio_net's default): the hash
 	// kfunc answers -ENODATA for every packet. A device that cannot hash says "[fixed]".

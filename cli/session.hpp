@@ -7,6 +7,7 @@
 #include <xdphints/af_xdp/umem.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/query.hpp>
+#include <xdphints/receiver.hpp>
 
 #include <functional>
 #include <memory>
@@ -15,18 +16,9 @@
 
 namespace xdphints::cli {
 
-struct SessionOptions {
-	std::string ifname;
-	std::string queues = "0"; // "N", "a,b,c" or "all"
-	xdphints::hook::HookOptions hook;
-	afxdp::BindMode bind = afxdp::BindMode::automatic;
-	afxdp::BusyPoll busy_poll{};
-	// Descriptors in each socket's fill and RX rings (a power of two), and umem frames per
-	// queue (that + 2048, 4 KiB each): how long a receive thread may be kept from running
-	// (a busy machine, a slow disk) before the kernel drops (fill_ring_empty); 8192 frames
-	// are 40 ms at 200,000 packets/s. 0: 8192 for up to 4 queues, 4096 up to 8, else 2048
-	// (many queues share the load; umem at most 160 MiB until 16 queues).
-	uint32_t ring_size = 0;
+// The Receiver's options (receiver.hpp), on queue 0 unless asked.
+struct SessionOptions : ReceiverOptions {
+	SessionOptions() { queues = "0"; }
 };
 
 // Standard hint fields every command asks for; resolved once per layout.
