@@ -35,20 +35,18 @@ struct PacketClock {
 	const HardwareClock *hardware = nullptr; // none: hardware stamps are not converted
 	uint64_t (*receive_ns)() noexcept = realtime_ns; // a packet's receive time, UTC
 
-	// The time of one packet from its rx_timestamp leaf (ts == nullptr: the layout has none).
+	// The time of one packet from its rx_timestamp leaf (ts == nullptr: the layout has none):
+	// the leaf in CLOCK_REALTIME by ClockView's rule when it gets there, else receive time.
 	PacketTime time_of(const LayoutPlan *p, const uint8_t *struct_start) const noexcept
 	{
 		const Leaf *ts = p ? p->leaf(Role::rx_timestamp) : nullptr;
 		if (ts && ts->integral) {
 			LeafValue v = p->read(*ts, struct_start);
 			if (v.present && v.value) {
-				if (v.software) {
-					if (int64_t(v.value) > tai_offset_ns)
-						return {v.value - uint64_t(tai_offset_ns), TimeSource::rx_timestamp};
-				} else if (hardware && p->has_ts_sw) {
-					if (HwTime u = hardware->to_system(v.value, Clock::realtime); u.valid && u.ns > 0)
-						return {uint64_t(u.ns), TimeSource::rx_timestamp};
-				}
+				ShownTime t = ClockView{Clock::realtime, tai_offset_ns, hardware}.show(v.value, v.software,
+													p->has_ts_sw);
+				if (t.clock == Clock::realtime)
+					return {t.ns, TimeSource::rx_timestamp};
 			}
 		}
 		return {receive_ns(), TimeSource::receive};
