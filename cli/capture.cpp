@@ -34,10 +34,9 @@ Result<Capture> Capture::create(const RenderPlan &plan, CaptureOptions o)
 
 std::string Capture::header() const
 {
-	pn::WriterOptions w;
 	pn::Interface i{o_.ifname, o_.clock.describe(), o_.snaplen};
 	std::string out;
-	pn::encode_shb(grow(out, pn::shb_size(w.userappl)), w.userappl);
+	pn::encode_shb(grow(out, pn::shb_size(pn::userappl)), pn::userappl);
 	pn::encode_idb(grow(out, pn::idb_size(i)), i);
 	return out;
 }

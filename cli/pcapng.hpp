@@ -23,10 +23,10 @@
 // A VLAN tag the NIC stripped is put back into the written bytes (802.1Q header after the
 // two MAC addresses, as libpcap does for tags the kernel stripped), so readers show it.
 //
-// Per packet nothing allocates and nothing formats: blocks are encoded into a buffer
-// allocated at setup and handed to the ByteSink in large chunks; the comment is a
-// string_view the caller prepared (from its render plan). The encoders are free functions
-// over a caller's span too, for a path that assembles blocks into a buffer of its own.
+// Per packet nothing allocates and nothing formats: the encoders are free functions that
+// write a block into the caller's span (dump: render::Capture, one whole block per record
+// of its output queue); the comment is a string_view the caller prepared (from its render
+// plan).
 #include <xdphints/result.hpp>
 
 #include <cstddef>
@@ -41,18 +41,11 @@ namespace xdphints::cli::pcapng {
 
 // tcpdump's largest snaplen; the IDB always states one so a reader knows the bound.
 inline constexpr uint32_t max_snaplen = 262144;
+// shb_userappl: the tool and its version.
+inline constexpr std::string_view userappl = "xdp-hints " XDP_HINTS_VERSION;
 
 // epb_flags bits 0-1: direction.
 inline constexpr uint32_t flags_inbound = 1;
-
-// Where the encoded bytes go: a file, stdout, a pipe. Called with large chunks (the
-// writer's buffer), never per packet unless the caller flushes per packet.
-class ByteSink {
-public:
-	virtual ~ByteSink() = default;
-	// Writes all of `bytes` or returns why not (e.g. EPIPE when the reader went away).
-	virtual Status write(std::span<const std::byte> bytes) = 0;
-};
 
 struct Interface {
 	std::string name;        // if_name, e.g. "eth0"
@@ -117,55 +110,5 @@ inline constexpr std::size_t with_vlan_size(std::size_t frame_len) noexcept
 // 802.1Q/802.1ad header (TPID, TCI; big-endian on the wire) inserted after the two MAC
 // addresses; returns the bytes written.
 std::size_t copy_with_vlan(std::span<std::byte> out, std::span<const uint8_t> frame, Vlan tag) noexcept;
-
-struct WriterOptions {
-	std::string userappl = "xdp-hints " XDP_HINTS_VERSION; // shb_userappl; empty: none
-	std::size_t buffer_size = 1 << 20; // bytes handed to the sink at a time (raised to fit one block)
-};
-
-// Streams one section to a sink. Setup (constructor, add_interface) may allocate; packet()
-// does not. Single-threaded. Bytes reach the sink when the buffer is full or on flush():
-// call flush() when the reader should see what is there (a pipe to Wireshark when idle, and
-// at the end). After a sink error every call returns that error and writes nothing more.
-class Writer {
-public:
-	// Buffers the Section Header Block.
-	explicit Writer(ByteSink &sink, const WriterOptions &o = {});
-	// Hands what is buffered to the sink, ignoring errors: call flush() to see them.
-	~Writer();
-	Writer(const Writer &) = delete;
-	Writer &operator=(const Writer &) = delete;
-
-	// Writes an IDB; returns the interface id packets name. Errors: a name or description
-	// longer than 65535 bytes, a snaplen of 0 or above max_snaplen, or the sink's.
-	Result<uint32_t> add_interface(const Interface &i);
-
-	// Appends one EPB. `p.interface` must be an id add_interface returned (invalid_argument
-	// otherwise); the only other error is the sink's.
-	Status packet(const Packet &p);
-
-	// Appends an ISB for interface `interface` with its counters at `timestamp_ns`.
-	Status statistics(uint32_t interface, uint64_t timestamp_ns, const InterfaceStats &s);
-
-	// Hands everything buffered to the sink.
-	Status flush();
-
-	std::size_t interfaces() const noexcept { return snaplens_.size(); }
-	uint64_t packets() const noexcept { return packets_; }
-	uint64_t bytes_written() const noexcept { return written_; } // handed to the sink so far
-
-private:
-	// Room for n more bytes at the end of the buffer (flushing first when needed); nullptr
-	// after a sink error. n never exceeds the buffer: setup sized it for the largest block.
-	std::byte *reserve(std::size_t n);
-
-	ByteSink *sink_;
-	std::vector<std::byte> buf_; // capacity fixed at setup
-	std::size_t used_ = 0;
-	std::vector<uint32_t> snaplens_; // by interface id
-	uint64_t packets_ = 0;
-	uint64_t written_ = 0;
-	Status sink_status_; // the first error the sink returned
-};
 
 } // namespace xdphints::cli::pcapng

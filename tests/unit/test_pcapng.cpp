@@ -1,8 +1,7 @@
 // The pcapng writer's blocks byte by byte, against the layout of the pcapng draft (block
-// types, option codes and sizes are written out here, not taken from the writer), and the
-// Writer's buffering: whole blocks, large chunks, no allocation per packet, sink errors.
-// tshark reads the files in test_pcapng_tshark.cpp.
-#include "alloc_count.hpp"
+// types, option codes and sizes are written out here, not taken from the writer). tshark
+// reads the files in test_pcapng_tshark.cpp; dump's records (one whole block each, no
+// allocation per packet) are in test_capture.cpp.
 #include "pcapng.hpp"
 #include "pcapng_blocks.hpp"
 
@@ -17,14 +16,9 @@
 #include <vector>
 
 namespace pn = xdphints::cli::pcapng;
-using xdphints::Errc;
-using xdphints::Error;
-using xdphints::Status;
 
 namespace {
 
-using unit::allocations;
-using unit::counting;
 using namespace unit::pcapng_blocks;
 
 std::vector<uint8_t> frame_of(std::size_t n, uint8_t seed = 1)
@@ -40,34 +34,6 @@ std::vector<std::byte> epb(const pn::Packet &p, uint32_t snaplen)
 	std::vector<std::byte> b(pn::epb_size(p, snaplen));
 	CHECK(pn::encode_epb(b, p, snaplen) == b.size());
 	return b;
-}
-
-// Keeps what it is handed, chunk by chunk.
-struct MemorySink : pn::ByteSink {
-	std::vector<std::byte> bytes;
-	std::vector<std::size_t> chunks;
-	Status write(std::span<const std::byte> b) override
-	{
-		bytes.insert(bytes.end(), b.begin(), b.end());
-		chunks.push_back(b.size());
-		return {};
-	}
-};
-
-// The block starts and types of a byte stream.
-std::vector<std::pair<std::size_t, uint32_t>> walk(Bytes b)
-{
-	std::vector<std::pair<std::size_t, uint32_t>> r;
-	std::size_t off = 0;
-	while (off < b.size()) {
-		uint32_t len = u32_at(b, off + 4);
-		REQUIRE(len >= 12);
-		REQUIRE(off + len <= b.size());
-		check_block(b.subspan(off, len), u32_at(b, off));
-		r.push_back({off, u32_at(b, off)});
-		off += len;
-	}
-	return r;
 }
 
 } // namespace
@@ -93,13 +59,10 @@ TEST_CASE("pcapng: section header block: magic, version 1.0, unknown section len
 	REQUIRE(pn::encode_shb(bare, "") == 28);
 	check_block(bare, 0x0A0D0D0A);
 
-	// The Writer's default names the tool and its version.
-	MemorySink sink;
-	{
-		pn::Writer w(sink);
-		REQUIRE(w.flush());
-	}
-	auto wopts = options_of(sink.bytes, 24);
+	// dump's names the tool and its version.
+	std::vector<std::byte> ours(pn::shb_size(pn::userappl));
+	REQUIRE(pn::encode_shb(ours, pn::userappl) == ours.size());
+	auto wopts = options_of(ours, 24);
 	REQUIRE(wopts.size() == 1);
 	CHECK(str_of(wopts[0].value) == std::string("xdp-hints ") + XDP_HINTS_VERSION);
 }
@@ -335,160 +298,4 @@ TEST_CASE("pcapng: interface statistics block carries the counters it is given")
 	REQUIRE(none.size() == 24); // no options, no opt_endofopt
 	pn::encode_isb(none, 0, 0, {});
 	check_block(none, 5);
-}
-
-TEST_CASE("pcapng: Writer hands the sink whole blocks in large chunks")
-{
-	MemorySink sink;
-	pn::Writer w(sink, {.userappl = "test", .buffer_size = 4096});
-	auto a = w.add_interface({"a", "clock a", 128});
-	auto b = w.add_interface({"b", "clock b", pn::max_snaplen});
-	REQUIRE(a);
-	REQUIRE(b);
-	CHECK(*a == 0);
-	CHECK(*b == 1);
-	CHECK(sink.bytes.empty()); // nothing before the buffer fills or flush()
-
-	auto f = frame_of(200);
-	std::string comment = "rx_queue=0 rx_hash=0x00000000";
-	const int n = 6000;
-	for (int i = 0; i < n; i++) {
-		pn::Packet p;
-		p.interface = uint32_t(i % 2);
-		p.timestamp_ns = 1700000000000000000ull + uint64_t(i);
-		p.frame = std::span(f).first(60 + std::size_t(i % 100));
-		p.rss_hash = uint32_t(i);
-		p.queue = uint32_t(i % 4);
-		p.comment = comment;
-		REQUIRE(w.packet(p));
-	}
-	CHECK(w.packets() == n);
-	// The buffer was raised to fit the largest block of interface b (snaplen 262144).
-	REQUIRE(sink.chunks.size() >= 2);
-	for (auto c : sink.chunks)
-		CHECK(c > 200000);
-	REQUIRE(w.statistics(0, 1700000001000000000ull, {.ifrecv = 1500, .ifdrop = 0}));
-	REQUIRE(w.flush());
-	CHECK(w.bytes_written() == sink.bytes.size());
-
-	auto blocks = walk(sink.bytes);
-	REQUIRE(blocks.size() == 1 + 2 + n + 1);
-	CHECK(blocks[0].second == 0x0A0D0D0A);
-	CHECK(blocks[1].second == 1);
-	CHECK(blocks[2].second == 1);
-	CHECK(blocks.back().second == 5);
-	// Every chunk ends at a block boundary.
-	std::set<std::size_t> starts;
-	for (auto &[off, type] : blocks)
-		starts.insert(off);
-	std::size_t at = 0;
-	for (auto c : sink.chunks) {
-		at += c;
-		CHECK((at == sink.bytes.size() || starts.count(at)));
-	}
-	// Interface a's snaplen cut its packets at 128 bytes; b's did not.
-	Bytes all(sink.bytes);
-	for (std::size_t k = 3; k < 3 + n; k++) {
-		std::size_t i = k - 3, off = blocks[k].first;
-		std::size_t len = 60 + i % 100;
-		CHECK(u32_at(all, off + 8) == i % 2);
-		CHECK(u32_at(all, off + 20) == (i % 2 ? len : std::min<std::size_t>(len, 128)));
-		CHECK(u32_at(all, off + 24) == len);
-	}
-}
-
-TEST_CASE("pcapng: Writer::packet allocates nothing, flushes included")
-{
-	struct CountingSink : pn::ByteSink {
-		uint64_t bytes = 0;
-		Status write(std::span<const std::byte> b) override
-		{
-			bytes += b.size();
-			return {};
-		}
-	} sink;
-	pn::Writer w(sink, {.userappl = "test", .buffer_size = 1 << 16});
-	REQUIRE(w.add_interface({"a", "clock", 1500}));
-	auto f = frame_of(1514);
-	std::string comment(300, 'c');
-	// The counter sees what setup allocates (a larger buffer for a larger snaplen).
-	counting = true;
-	allocations = 0;
-	REQUIRE(w.add_interface({"b", "clock", 200000}));
-	counting = false;
-	REQUIRE(allocations > 0);
-
-	uint64_t before = sink.bytes;
-	counting = true;
-	allocations = 0;
-	bool ok = true;
-	for (int i = 0; i < 10000; i++) {
-		pn::Packet p;
-		p.timestamp_ns = uint64_t(i);
-		p.frame = f;
-		p.vlan = pn::Vlan{0x8100, 59};
-		p.rss_hash = uint32_t(i);
-		p.queue = 0;
-		p.comment = comment;
-		ok = ok && bool(w.packet(p));
-	}
-	counting = false;
-	CHECK(ok);
-	CHECK(allocations == 0);
-	CHECK(sink.bytes > before + 100 * 1518); // the loop flushed many times
-}
-
-TEST_CASE("pcapng: after a sink error every call returns it and nothing more is written")
-{
-	struct FailingSink : pn::ByteSink {
-		int calls = 0;
-		Status write(std::span<const std::byte>) override
-		{
-			calls++;
-			return Error(Errc::io, "write: broken pipe", EPIPE);
-		}
-	} sink;
-	pn::Writer w(sink, {.userappl = "", .buffer_size = 1});
-	REQUIRE(w.add_interface({"a", "", 64})); // fits: the buffer was raised for it
-	auto f = frame_of(64);
-	pn::Packet p;
-	p.frame = f;
-	Status st;
-	int i = 0;
-	// The buffer holds about 64 KiB (the largest block), so some packet must flush.
-	for (; i < 100000 && st; i++)
-		st = w.packet(p);
-	REQUIRE_FALSE(st);
-	CHECK(st.error().sys_errno == EPIPE);
-	CHECK(sink.calls == 1);
-	auto again = w.packet(p);
-	REQUIRE_FALSE(again);
-	CHECK(again.error().sys_errno == EPIPE);
-	CHECK_FALSE(w.flush());
-	CHECK_FALSE(w.statistics(0, 0, {}));
-	CHECK_FALSE(w.add_interface({"b", "", 64}));
-	CHECK(sink.calls == 1);
-}
-
-TEST_CASE("pcapng: Writer refuses unknown interfaces and impossible snaplens")
-{
-	MemorySink sink;
-	pn::Writer w(sink);
-	auto f = frame_of(60);
-	pn::Packet p;
-	p.frame = f;
-	auto st = w.packet(p);
-	REQUIRE_FALSE(st);
-	CHECK(st.error().code == Errc::invalid_argument);
-	CHECK_THAT(st.error().message, Catch::Contains("add_interface"));
-	CHECK_FALSE(w.statistics(0, 0, {}));
-
-	auto zero = w.add_interface({"a", "", 0});
-	REQUIRE_FALSE(zero);
-	CHECK(zero.error().code == Errc::invalid_argument);
-	CHECK_FALSE(w.add_interface({"a", "", pn::max_snaplen + 1}));
-	CHECK_FALSE(w.add_interface({std::string(65536, 'n'), "", 64}));
-	CHECK(w.interfaces() == 0);
-	REQUIRE(w.add_interface({"a", "", 64}));
-	CHECK(w.packet(p));
 }
