@@ -12,11 +12,13 @@
  *
  * The generic hook defines HOOK_SW_TIMESTAMP 1 instead: no kfuncs, a software timestamp.
  *
- * Per packet the hook writes one hint layout so that it ends exactly at ctx->data (its
- * last member is the id, at data - 8), or, when there is no hint to write, the id slot
- * alone with id 0; then it redirects to the AF_XDP socket of the packet's RX queue, else
- * passes the packet on. A packet whose metadata cannot be written is passed, never
- * redirected (docs/DESIGN.md, "The wire rule").
+ * Per packet the hook writes one hint layout so that it ends exactly where the packet
+ * begins (its last member is the id, at data - 8), or, when there is no hint to write, the
+ * id slot alone with id 0; then it redirects to the AF_XDP socket of the packet's RX queue,
+ * else passes the packet on. A packet whose hints cannot be written is passed, never
+ * redirected (docs/DESIGN.md, "The wire rule"). Where the layout goes is the transport
+ * (xdp_hints/transport.bpf.h): the metadata area in front of every packet, or, on kernels
+ * that refuse that area, a prefix the hook adds only to frames it redirects.
  *
  * Specialisation: the loader sets the read-only constants below before load. The
  * verifier sees them as known values, so the kfunc calls and stores of the hint groups
@@ -28,6 +30,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include <xdp_hints/hints.h>
+#include <xdp_hints/transport.bpf.h>
 
 #ifndef ENODATA
 #define ENODATA 61
@@ -68,9 +71,11 @@ extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_p
 
 /* Set before load (.rodata). xdp_hints_want: the hint groups to write (HOOK_HINT_*).
  * xdp_hints_ptp_split: PTP event packets (UDP port 319, ethertype 0x88F7) get the
- * timestamp layout, all others the hash layout. */
+ * timestamp layout, all others the hash layout. xdp_hints_transport: XDP_HINTS_TRANSPORT_*,
+ * the transport the loader chose for this kernel; the verifier keeps only its code. */
 const volatile __u32 xdp_hints_want = HOOK_HINTS;
 const volatile __u32 xdp_hints_ptp_split = 0;
+const volatile __u32 xdp_hints_transport = XDP_HINTS_TRANSPORT_META;
 /* Call xdp_hints_user() after writing the hints (the loader sets it when a user object is
  * linked in; otherwise the verifier drops the call). */
 const volatile __u32 xdp_hints_user_enabled = 0;
@@ -82,10 +87,16 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
+/* The packet's hints for user logic linked into the hook, with the prefix transport (the
+ * prefix is added after that logic ran). Per CPU: an XDP program runs to its end on one CPU. */
+XDP_HINTS_SCRATCH_MAP xdp_hints_scratch SEC(".maps");
+
 /* What the hook did, per CPU. Indexes: enum hook_counter. */
 enum hook_counter {
 	HOOK_RX = 0,          /* packets seen */
-	HOOK_META_FAILED = 1, /* bpf_xdp_adjust_meta refused: passed to the stack, not to AF_XDP */
+	HOOK_META_FAILED = 1, /* the hints could not be written (bpf_xdp_adjust_meta or, with the
+			       * prefix transport, _adjust_head refused): passed to the stack,
+			       * not to AF_XDP */
 	HOOK_REDIRECTED = 2,  /* handed to an AF_XDP socket */
 	HOOK_PTP = 3,         /* PTP event packets (when xdp_hints_ptp_split) */
 	HOOK_USER_VERDICT = 4, /* the user program decided (returned an XDP action) */
@@ -234,6 +245,17 @@ static __always_inline int hook_is_ptp_event(struct xdp_md *ctx)
 	}
 }
 
+/* Where hook_emit() puts a layout. */
+enum hook_dest {
+	HOOK_TO_META,    /* the metadata area, ending at ctx->data */
+	HOOK_TO_PREFIX,  /* a prefix of HOOK_PREFIX_LEN bytes in front of the packet */
+	HOOK_TO_SCRATCH, /* xdp_hints_scratch, for the user logic (prefix transport) */
+};
+
+/* Writes a layout of `size` bytes (a multiple of 8, its id last) to `to`; non-zero when it
+ * could not be written. Defined below the layouts: the prefix is the largest of them. */
+static __always_inline int hook_emit(struct xdp_md *ctx, const __u64 *l, __u32 size, enum hook_dest to);
+
 /* The layouts: every combination of the driver's hint groups. */
 #define LAYOUT_MASK 1
 #define LAYOUT_SUFFIX _ts
@@ -263,26 +285,81 @@ static __always_inline int hook_is_ptp_event(struct xdp_md *ctx)
  * A bare frame would be read with whatever its headroom held: the kernel recycles buffers
  * without telling user space (copy mode, RX ring full), so that can be an earlier
  * packet's metadata, and user space cannot clear what it never saw. */
-static __always_inline int hook_write_none(struct xdp_md *ctx)
+static __always_inline int hook_write_none(struct xdp_md *ctx, enum hook_dest to)
 {
-	__u64 *m;
+	__u64 none = 0;
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
-		return -1;
-	m = (void *)(long)ctx->data_meta;
-	if ((void *)(m + 1) > (void *)(long)ctx->data)
-		return -1;
-	*m = 0;
-	return 0;
+	return hook_emit(ctx, &none, sizeof(none), to);
+}
+
+/* The prefix: as long as the hook's largest layout (the struct with all its groups, a
+ * multiple of 8), so it is one constant of the loaded hook; each layout is written
+ * right-aligned in it, the bytes in front of a smaller one zeroed. The loader reads it
+ * from xdp_hints_prefix_len; user space strips it from every frame it receives. */
+#define HOOK_PREFIX_LEN ((__u32)sizeof(struct HOOK_STRUCT))
+const volatile __u32 xdp_hints_prefix_len = HOOK_PREFIX_LEN;
+_Static_assert(HOOK_PREFIX_LEN % 8 == 0 && HOOK_PREFIX_LEN <= XDP_HINTS_SCRATCH_BYTES,
+	       "the prefix is whole u64 words and every layout fits the scratch");
+
+static __always_inline void hook_copy(__u64 *dst, const __u64 *src, __u32 words)
+{
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < HOOK_PREFIX_LEN / 8; i++)
+		if (i < words)
+			dst[i] = src[i];
+}
+
+static __always_inline int hook_emit(struct xdp_md *ctx, const __u64 *l, __u32 size, enum hook_dest to)
+{
+	if (to == HOOK_TO_SCRATCH) {
+		__u32 key = 0;
+		__u64 *s = bpf_map_lookup_elem(&xdp_hints_scratch, &key);
+
+		if (!s)
+			return -1;
+		hook_copy(s, l, size / 8);
+		return 0;
+	}
+	if (to == HOOK_TO_META) {
+		__u64 *m;
+
+		if (bpf_xdp_adjust_meta(ctx, -(int)size))
+			return -1;
+		m = (void *)(long)ctx->data_meta;
+		if ((void *)m + size > (void *)(long)ctx->data)
+			return -1;
+		hook_copy(m, l, size / 8);
+		return 0;
+	}
+	{
+		__u32 gap = (HOOK_PREFIX_LEN - size) / 8;
+		__u64 *p;
+
+		if (bpf_xdp_adjust_head(ctx, -(int)HOOK_PREFIX_LEN))
+			return -1;
+		p = (void *)(long)ctx->data;
+		if ((void *)p + HOOK_PREFIX_LEN > (void *)(long)ctx->data_end) {
+			/* Cannot happen (the packet only grew); never pass a frame on prefixed. */
+			bpf_xdp_adjust_head(ctx, (int)HOOK_PREFIX_LEN);
+			return -1;
+		}
+#pragma clang loop unroll(full)
+		for (__u32 i = 0; i < HOOK_PREFIX_LEN / 8; i++)
+			if (i < gap)
+				p[i] = 0;
+		hook_copy(p + gap, l, size / 8);
+		return 0;
+	}
 }
 
 #define HOOK_CASE(m)                                                                    \
 	case m:                                                                         \
-		return HOOK_PASTE(hook_write_, m)(ctx, r);
+		return HOOK_PASTE(hook_write_, m)(ctx, r, to);
 
-/* Writes the layout for `mask` (the id slot alone, id 0, when mask is 0); non-zero when
- * the metadata could not be written: then the frame must not be redirected. */
-static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_record *r, __u32 mask)
+/* Writes the layout for `mask` (the id slot alone, id 0, when mask is 0) to `to`; non-zero
+ * when it could not be written: then the frame must not be redirected. */
+static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_record *r, __u32 mask,
+				      enum hook_dest to)
 {
 	switch (mask) {
 #if (HOOK_HINTS & 1) == 1
@@ -307,7 +384,7 @@ static __always_inline int hook_write(struct xdp_md *ctx, const struct hook_reco
 	HOOK_CASE(7)
 #endif
 	default:
-		return hook_write_none(ctx);
+		return hook_write_none(ctx, to);
 	}
 }
 
@@ -327,6 +404,38 @@ __attribute__((weak, noinline)) int xdp_hints_user(struct xdp_md *ctx)
 	/* Opaque to the compiler, so the caller does not fold the default answer in. */
 	asm volatile("" : "+r"(verdict));
 	return ctx ? verdict : XDP_HINTS_CONTINUE;
+}
+
+/* The prefix transport: the user logic sees the packet as it arrived (its hints in the
+ * scratch); only a frame about to be redirected gets the prefix, and it is redirected with
+ * flags 0, so a socket gone since the lookup drops the frame (XDP_ABORTED) rather than
+ * passing a prefixed frame to the stack. */
+static __always_inline int hook_deliver_prefix(struct xdp_md *ctx, const struct hook_record *r, __u32 mask)
+{
+	__u32 queue;
+
+	if (xdp_hints_user_enabled) {
+		int verdict;
+
+		if (hook_write(ctx, r, mask, HOOK_TO_SCRATCH)) {
+			hook_count(HOOK_META_FAILED);
+			return XDP_PASS;
+		}
+		verdict = xdp_hints_user(ctx);
+		if (verdict >= 0) {
+			hook_count(HOOK_USER_VERDICT);
+			return verdict;
+		}
+	}
+	queue = ctx->rx_queue_index;
+	if (!bpf_map_lookup_elem(&xsks_map, &queue))
+		return XDP_PASS;
+	if (hook_write(ctx, r, mask, HOOK_TO_PREFIX)) {
+		hook_count(HOOK_META_FAILED);
+		return XDP_PASS;
+	}
+	hook_count(HOOK_REDIRECTED);
+	return bpf_redirect_map(&xsks_map, queue, 0);
 }
 
 SEC("xdp")
@@ -355,7 +464,10 @@ int xdp_hints_hook(struct xdp_md *ctx)
 	if (mask & HOOK_HINT_VLAN)
 		hook_read_vlan(ctx, &r);
 
-	if (hook_write(ctx, &r, mask)) {
+	if (xdp_hints_transport == XDP_HINTS_TRANSPORT_PREFIX)
+		return hook_deliver_prefix(ctx, &r, mask);
+
+	if (hook_write(ctx, &r, mask, HOOK_TO_META)) {
 		hook_count(HOOK_META_FAILED);
 		return XDP_PASS;
 	}

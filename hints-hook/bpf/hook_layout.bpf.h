@@ -9,8 +9,10 @@
  * (xdp_hints_veth_ts, ...). A layout without a group has no member for it at all: the
  * struct is smaller, and BTF still describes it exactly, with its own type id.
  *
- * Defines struct LAYOUT_NAME (the id last, ending at ctx->data) and
- * hook_write_<LAYOUT_MASK>(ctx, record), which writes it into the metadata area.
+ * Defines struct LAYOUT_NAME (the id last, ending where the packet begins) and
+ * hook_write_<LAYOUT_MASK>(ctx, record, to), which fills it from the record and hands it to
+ * hook_emit() for the destination `to` (metadata area, prefix, or the user logic's
+ * scratch: hook_common.bpf.h).
  */
 #if (LAYOUT_MASK & ~HOOK_HINTS) == 0
 
@@ -44,10 +46,10 @@ _Static_assert(sizeof(struct LAYOUT_NAME) % 8 == 0 &&
 		       __builtin_offsetof(struct LAYOUT_NAME, btf_full_id) + 8 == sizeof(struct LAYOUT_NAME),
 	       "the id must end the struct, with no padding after it");
 
-static __always_inline int HOOK_PASTE(hook_write_, LAYOUT_MASK)(struct xdp_md *ctx, const struct hook_record *r)
+static __always_inline int HOOK_PASTE(hook_write_, LAYOUT_MASK)(struct xdp_md *ctx, const struct hook_record *r,
+								 enum hook_dest to)
 {
 	struct LAYOUT_NAME l = {};
-	struct LAYOUT_NAME *m;
 
 #if LAYOUT_TS
 	l.rx_timestamp = r->rx_timestamp;
@@ -73,13 +75,7 @@ static __always_inline int HOOK_PASTE(hook_write_, LAYOUT_MASK)(struct xdp_md *c
 #endif
 	l.btf_full_id = ((__u64)xdp_hints_btf_obj_id << 32) | bpf_core_type_id_local(struct LAYOUT_NAME);
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(l)))
-		return -1;
-	m = (void *)(long)ctx->data_meta;
-	if ((void *)(m + 1) > (void *)(long)ctx->data)
-		return -1;
-	*m = l;
-	return 0;
+	return hook_emit(ctx, (const __u64 *)&l, sizeof(l), to);
 }
 
 #undef LAYOUT_NAME

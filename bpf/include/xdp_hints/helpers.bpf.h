@@ -35,8 +35,14 @@
 #ifndef XDP_HINTS_HELPERS_BPF_H
 #define XDP_HINTS_HELPERS_BPF_H
 
+#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <xdp_hints/hints.h>
+#include <xdp_hints/transport.bpf.h>
+
+/* Defined by the hook this object is linked into (transport.bpf.h). */
+extern const volatile __u32 xdp_hints_transport;
+extern XDP_HINTS_SCRATCH_MAP xdp_hints_scratch SEC(".maps");
 
 /* The stable view. Member names are the hint-struct names; no id member: the helpers
  * below find the struct, and the layout is fixed per hook at load time. */
@@ -50,12 +56,23 @@ struct xdp_hints {
 	struct xdp_hints_status status;
 } __attribute__((preserve_access_index));
 
-/* The packet's hints (ending at ctx->data), or NULL when the metadata area does not hold
- * the active layout (the hook wrote only the id slot, id 0: no hints for this frame). */
+/* The packet's hints, or NULL when there are none for it. With the metadata transport
+ * they end at ctx->data (NULL when the area does not hold the active layout: the hook wrote
+ * only the id slot, id 0); with the prefix transport they are in the hook's per-CPU scratch,
+ * written for this packet just before the user logic runs. xdp_hints_transport is a
+ * constant the loader sets, so the verifier keeps only one of the two ways. */
 static __always_inline struct xdp_hints *xdp_hints_get(struct xdp_md *ctx)
 {
 	void *meta = (void *)(long)ctx->data_meta;
 	void *data = (void *)(long)ctx->data;
+
+	if (xdp_hints_transport == XDP_HINTS_TRANSPORT_PREFIX) {
+		__u32 key = 0;
+
+		if (bpf_core_type_size(struct xdp_hints) > XDP_HINTS_SCRATCH_BYTES)
+			return 0;
+		return bpf_map_lookup_elem(&xdp_hints_scratch, &key);
+	}
 
 	/* bpf_core_type_size: the size of the layout the hook writes, a constant after
 	 * relocation, so this check also bounds every access for the verifier. */
