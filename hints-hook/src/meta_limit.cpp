@@ -3,6 +3,8 @@
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/query.hpp>
 
+#include "kernel_probe.hpp"
+
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
@@ -29,16 +31,7 @@ constexpr int kProbeMax = 512; // bytes tried; every kernel so far stops at 252 
 constexpr int kGrow = kProbeMax;
 constexpr int kPacket = kGrow + 64;
 
-bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	bpf_insn i{};
-	i.code = code;
-	i.dst_reg = dst & 0xf;
-	i.src_reg = src & 0xf;
-	i.off = off;
-	i.imm = imm;
-	return i;
-}
+using detail::insn;
 
 // r6 = ctx; bpf_xdp_adjust_head(ctx, kGrow) or abort;
 // kProbeMax / kStep times: bpf_xdp_adjust_meta(ctx, -kStep), on failure goto stop;
@@ -121,15 +114,7 @@ Result<uint32_t> probe_metadata_limit()
 
 Result<uint32_t> kernel_metadata_limit()
 {
-	static std::mutex mu;
-	static std::optional<uint32_t> cached;
-	std::lock_guard lock(mu);
-	if (cached)
-		return *cached;
-	auto r = probe_metadata_limit();
-	if (r)
-		cached = *r;
-	return r;
+	return detail::probe_once<uint32_t, probe_metadata_limit>();
 }
 
 uint32_t metadata_limit_of_release(std::string_view release) noexcept
