@@ -4,6 +4,7 @@
 #include <xdphints/hook/byo.hpp>
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/hook/kernel_btf.hpp>
+#include <xdphints/hook/meta_limit.hpp>
 #include <xdphints/hook/select.hpp>
 
 #include "hook_internal.hpp"
@@ -122,8 +123,10 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		prog = *r;
 		dev_bound = detail::find_hook_spec(h.hook_name_)->kfuncs;
 	}
-	if (auto st = layouts_fit(opt, h.hook_name_, h.written_); !st)
-		return st.error();
+	// The metadata area has a limit per kernel; the prefix is the hook's own size.
+	if (h.transport_ == Transport::meta)
+		if (auto st = layouts_fit(opt, h.hook_name_, h.written_); !st)
+			return st.error();
 	ctx.hook = h.hook_name_;
 	ctx.dev_bound = dev_bound;
 	bpf_object *obj = h.obj_.get();
@@ -190,6 +193,13 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 		return Error::detected(Errc::invalid_argument, "the PTP layout split needs rx_timestamp, which is not asked for",
 					 "ask for rx_timestamp too, or drop the PTP split");
 
+	// The metadata area where the kernel allows it, else the prefix (transport.cpp).
+	auto tr = choose_transport_for(opt.transport);
+	if (!tr)
+		return tr.error();
+	transport_ = tr->transport;
+	transport_reason_ = std::move(tr->reason);
+
 	reason_ = std::move(sel->reason);
 	hook_name_ = spec.name;
 	mode_ = mode_flag(opt.mode, spec.kfuncs) == XDP_FLAGS_DRV_MODE ? AttachMode::driver : AttachMode::skb;
@@ -242,8 +252,10 @@ Result<bpf_program *> Hook::open_builtin(const HookOptions &opt, const ErrContex
 	bpf_program *prog = bpf_object__find_program_by_name(obj, kProgName);
 	if (!prog)
 		return Error::detected(Errc::not_found, "hook " + obj_name + " has no program " + kProgName, "rebuild");
-	if (auto st = set_rodata(obj, hints, opt.ptp_split, user_logic_); !st)
-		return st.error();
+	auto prefix = set_rodata(obj, {hints, opt.ptp_split, user_logic_, transport_});
+	if (!prefix)
+		return prefix.error();
+	hints_prefix_ = transport_ == Transport::prefix ? *prefix : 0;
 	return prog;
 }
 
@@ -252,6 +264,13 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 	if (opt.hints || opt.ptp_split || !opt.user_object.empty())
 		return Error::detected(Errc::invalid_argument, "hint selection, the PTP split and user logic apply to the built-in hooks",
 					 "drop them with --hook-object, or use a built-in hook");
+	// A brought-in hook writes where it writes: the metadata area (the prefix transport is
+	// the built-in hooks' own).
+	if (opt.transport == Transport::prefix)
+		return Error::detected(Errc::invalid_argument,
+				       "hook object " + opt.object_path +
+					       " writes its hints itself; the prefix transport is the built-in hooks'",
+				       "drop --transport prefix with --hook-object, or use a built-in hook (--hook)");
 	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
 	if (!obj)
 		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
@@ -271,6 +290,19 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 					 "such a hook must be device-bound and attached in driver mode; drop the "
 					 "generic (SKB) mode");
 	written_ = opt.layout.empty() ? std::vector<std::string>{} : std::vector<std::string>{opt.layout};
+	// On a kernel that refuses the metadata area a brought-in hook cannot work at all.
+	transport_ = Transport::meta;
+	transport_reason_ = "transport meta: hook object " + opt.object_path + " writes the XDP metadata area itself";
+	if (detail::calls_helper(*prog, BPF_FUNC_xdp_adjust_meta)) {
+		auto allowed = metadata_area_allowed();
+		if (allowed && !*allowed)
+			return Error::detected(Errc::unsupported,
+					       "hook object " + opt.object_path +
+						       " writes its hints into the XDP metadata area (it calls bpf_xdp_adjust_meta), "
+						       "which this kernel refuses in XDP programs",
+					       "use a built-in hook (--hook NAME: they use the prefix transport here), or run "
+					       "a kernel that allows the metadata area");
+	}
 	return *prog;
 }
 
@@ -426,6 +458,11 @@ Status Hook::commit()
 	r.ifindex = ifindex_;
 	r.ifname = ifname_;
 	return {};
+}
+
+uint32_t Hook::max_layout_size() const
+{
+	return transport_ == Transport::prefix ? hints_prefix_ : metadata_limit().bytes;
 }
 
 Result<std::string> Hook::detach()

@@ -67,7 +67,17 @@ std::string pin_path(const StateKey &k);
 int swap_xdp(int ifindex, int from_fd, uint32_t from_mode, int to_fd, uint32_t to_mode);
 
 // object_vars.cpp: the object's variables and what it calls.
-Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_logic);
+struct Specialisation {
+	unsigned hints = 0; // xdp_hints_want
+	bool ptp_split = false;
+	bool user_logic = false;
+	Transport transport = Transport::meta;
+};
+// Sets the specialisation constants in .rodata before load; returns the hook's prefix
+// length (xdp_hints_prefix_len), what the prefix transport writes in front of a packet.
+Result<uint32_t> set_rodata(bpf_object *obj, const Specialisation &s);
+// The program calls BPF helper `id` (a plain helper call instruction in its code).
+bool calls_helper(bpf_program *prog, int id);
 Status write_obj_id(bpf_object *obj, uint32_t obj_id, const edge::ErrContext &ctx);
 Status layouts_fit(const HookOptions &opt, const std::string &hook, const std::vector<std::string> &written);
 bool uses_metadata_kfuncs(const struct btf *btf);

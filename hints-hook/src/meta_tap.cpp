@@ -1,4 +1,5 @@
 #include <xdphints/hook/meta_tap.hpp>
+#include <xdphints/hook/transport.hpp>
 
 #include "meta_tap.skel.h"
 
@@ -54,6 +55,17 @@ int on_record(void *ctx, void *data, size_t size)
 
 Result<MetaTap> MetaTap::attach(int ifindex)
 {
+	// What it reads exists only where hooks can write the metadata area.
+	auto allowed = metadata_area_allowed();
+	if (!allowed)
+		return allowed.error();
+	if (!*allowed)
+		return Error::detected(Errc::unsupported,
+				       "MetaTap reads the XDP metadata area of frames passed to the stack, and this kernel "
+				       "refuses that area in XDP programs (bpf_xdp_adjust_meta): hooks use the prefix "
+				       "transport here, which leaves passed frames without hints",
+				       "read the hints of redirected frames through AF_XDP (Receiver, XskSocket), or run "
+				       "a kernel that allows the metadata area");
 	MetaTap t;
 	t.skel_.reset(meta_tap__open_and_load());
 	if (!t.skel_)

@@ -42,8 +42,8 @@ Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, cons
 
 namespace detail {
 
-// Sets the specialisation constants in .rodata before load.
-Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_logic)
+// Sets the specialisation constants in .rodata before load and reads the prefix length.
+Result<uint32_t> set_rodata(bpf_object *obj, const Specialisation &spec)
 {
 	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
 	if (!ro)
@@ -53,22 +53,49 @@ Status set_rodata(bpf_object *obj, unsigned hints, bool ptp_split, bool user_log
 	// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
 	auto *data = static_cast<uint8_t *>(const_cast<void *>(bpf_map__initial_value(ro, &size)));
 	const struct btf *btf = bpf_object__btf(obj);
-	auto want = datasec_var_offset(btf, ".rodata", "xdp_hints_want");
-	if (!want)
-		return want.error();
-	auto split = datasec_var_offset(btf, ".rodata", "xdp_hints_ptp_split");
-	if (!split)
-		return split.error();
-	auto user = datasec_var_offset(btf, ".rodata", "xdp_hints_user_enabled");
-	if (!user)
-		return user.error();
-	if (!data || *want + 4 > size || *split + 4 > size || *user + 4 > size)
+	struct Var {
+		const char *name;
+		uint32_t value;
+		uint32_t off = 0;
+	};
+	Var vars[] = {
+		{"xdp_hints_want", spec.hints},
+		{"xdp_hints_ptp_split", spec.ptp_split ? 1u : 0u},
+		{"xdp_hints_user_enabled", spec.user_logic ? 1u : 0u},
+		{"xdp_hints_transport", spec.transport == Transport::prefix ? 1u : 0u}, // XDP_HINTS_TRANSPORT_*
+	};
+	for (Var &v : vars) {
+		auto off = datasec_var_offset(btf, ".rodata", v.name);
+		if (!off)
+			return off.error();
+		if (!data || *off + 4 > size)
+			return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
+		v.off = *off;
+	}
+	auto prefix_off = datasec_var_offset(btf, ".rodata", "xdp_hints_prefix_len");
+	if (!prefix_off)
+		return prefix_off.error();
+	if (*prefix_off + 4 > size)
 		return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
-	uint32_t w = hints, p = ptp_split ? 1 : 0, u = user_logic ? 1 : 0;
-	std::memcpy(data + *want, &w, 4);
-	std::memcpy(data + *split, &p, 4);
-	std::memcpy(data + *user, &u, 4);
-	return {};
+	uint32_t prefix = 0;
+	std::memcpy(&prefix, data + *prefix_off, 4);
+	if (prefix == 0 || prefix % 8 != 0 || prefix > 256)
+		return Error::detected(Errc::bad_layout,
+				       "the hook's prefix length is " + std::to_string(prefix) + " bytes",
+				       "rebuild the hook: it must be its largest layout, a multiple of 8 up to 256");
+	for (const Var &v : vars)
+		std::memcpy(data + v.off, &v.value, 4);
+	return prefix;
+}
+
+bool calls_helper(bpf_program *prog, int id)
+{
+	const bpf_insn *insns = bpf_program__insns(prog);
+	size_t n = bpf_program__insn_cnt(prog);
+	for (size_t i = 0; insns && i < n; i++)
+		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0 && insns[i].imm == id)
+			return true;
+	return false;
 }
 
 // Writes the kernel BTF object id into the loaded program's .bss (before attach, so the

@@ -42,6 +42,12 @@ Result<ProbeInfo> probe(std::string_view ifname)
 		p.hook_min_kernel = std::string(s->min_kernel);
 		p.fields = fields_of_hints(hints ? hints : s->hints);
 	}
+	if (auto tr = choose_transport_for(Transport::automatic)) {
+		p.transport = transport_name(tr->transport);
+		p.transport_reason = tr->reason;
+	} else {
+		p.transport_reason = tr.error().message;
+	}
 	if (auto nd = edge::netdev_dev_get(p.ifindex)) {
 		p.native_xdp = nd->native_xdp();
 		p.zero_copy = nd->zero_copy();

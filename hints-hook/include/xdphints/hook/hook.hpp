@@ -21,6 +21,7 @@
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/export.hpp>
 #include <xdphints/hook/hwtstamp.hpp>
+#include <xdphints/hook/transport.hpp>
 #include <xdphints/layout.hpp>
 #include <xdphints/result.hpp>
 
@@ -103,6 +104,11 @@ struct HookOptions {
 	// Where `layout` is described when the object's .BTF lacks it and it has no DWARF
 	// (stripped, or built without -g): raw BTF, or an object built with -g.
 	std::string layout_btf;
+	// How the hints reach AF_XDP (transport.hpp): automatic = the metadata area where the
+	// kernel allows it, else a prefix in front of each redirected packet (the environment
+	// variable XDP_HINTS_TRANSPORT=meta|prefix chooses instead). Built-in hooks only: a
+	// brought-in hook writes what it writes (the metadata area).
+	Transport transport = Transport::automatic;
 };
 
 struct HookStats {
@@ -161,6 +167,17 @@ public:
 	unsigned hints() const noexcept { return hints_; }       // groups written (hint::*)
 	unsigned driver_hints() const noexcept { return driver_hints_; } // groups the hook can give
 	bool ptp_split() const noexcept { return ptp_split_; }
+	// Transport::meta or Transport::prefix, and why, in one line ("transport prefix: ...").
+	Transport transport() const noexcept { return transport_; }
+	const std::string &transport_reason() const noexcept { return transport_reason_; }
+	// Bytes the hook writes in front of each frame it redirects with the prefix transport
+	// (its largest layout, a multiple of 8), 0 with meta: what every AF_XDP socket that
+	// receives from this hook strips (afxdp::SocketConfig::hints_prefix).
+	uint32_t hints_prefix() const noexcept { return hints_prefix_; }
+	// The largest hint struct a frame from this hook can carry, for
+	// DecoderOptions::metadata_limit: the prefix with the prefix transport, else this
+	// kernel's XDP metadata limit (metadata_limit(), probed once).
+	uint32_t max_layout_size() const;
 	bool user_logic() const noexcept { return user_logic_; }
 	// Hardware timestamping this hook turned on (HookOptions::hwtstamp), else nullptr.
 	const HwTimestamping *hw_timestamping() const noexcept { return hwts_.get(); }
@@ -210,6 +227,9 @@ private:
 	std::string layout_; // fixed layout struct (BYO), "" = discovery
 	std::string layout_btf_; // where layout_ is described if not in the object's BTF
 	AttachMode mode_ = AttachMode::automatic;
+	Transport transport_ = Transport::meta;
+	std::string transport_reason_;
+	uint32_t hints_prefix_ = 0;
 	unsigned hints_ = 0;
 	unsigned driver_hints_ = 0;
 	bool ptp_split_ = false;

@@ -2,7 +2,8 @@
 // Diagnostics: the hints of frames the hook passed to the stack, read without AF_XDP.
 // A tc ingress program (tcx link, Linux >= 6.6) copies skb->data_meta..skb->data, which
 // the kernel carries over from the XDP metadata area, into a ring buffer, together with
-// the stack's own view of the frame (skb hash, VLAN tag) to compare against.
+// the stack's own view of the frame (skb hash, VLAN tag) to compare against. Needs the meta
+// transport (transport.hpp): attach() refuses on a kernel that refuses the metadata area.
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/export.hpp>
 #include <xdphints/result.hpp>

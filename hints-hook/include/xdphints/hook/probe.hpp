@@ -24,6 +24,11 @@ struct ProbeInfo {
 	bool hook_uses_kfuncs = false;   // device-bound, driver mode; else generic (SKB) mode
 	std::string hook_min_kernel;     // for all of the hook's fields
 	std::vector<std::string> fields; // hint members the hook writes on this kernel (rx_timestamp, rx_hash, ...)
+	// How hints would reach AF_XDP here ("meta", "prefix") and why, in one line
+	// (choose_transport_for(): XDP_HINTS_TRANSPORT or the kernel's answer); on an error,
+	// transport is "" and the reason says it.
+	std::string transport;
+	std::string transport_reason;
 	// What the kernel reports for the device (netdev netlink; nullopt: kernel too old).
 	std::optional<std::vector<std::string>> kernel_rx_metadata; // same names, Linux >= 6.8
 	std::optional<bool> native_xdp;   // NETDEV_XDP_ACT_BASIC
