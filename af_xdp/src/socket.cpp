@@ -54,6 +54,11 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 								     " is not a power of two; use e.g. 2048");
 	if (cfg.ifindex <= 0)
 		return Error(Errc::invalid_argument, "XskSocket needs an interface index (got " + std::to_string(cfg.ifindex) + ")");
+	if (cfg.hints_prefix % 8 != 0 || cfg.hints_prefix > 256)
+		return Error::detected(Errc::invalid_argument,
+				       "hints prefix of " + std::to_string(cfg.hints_prefix) + " bytes",
+				       "give the hook's own: hook::Hook::hints_prefix() (a multiple of 8, at most 256; 0 "
+				       "with the metadata area)");
 
 	std::unique_ptr<XskSocket> s(new XskSocket());
 	s->umem_ = umem;
@@ -64,6 +69,7 @@ Result<std::unique_ptr<XskSocket>> XskSocket::create(const std::shared_ptr<Umem>
 	s->tx_meta_len_ = umem->config().tx_metadata_len;
 	s->data_off_ = umem->config().headroom + 256; // XDP_PACKET_HEADROOM, as the kernel places RX data
 	s->tx_room_ = umem->frame_size() - s->data_off_;
+	s->prefix_ = cfg.hints_prefix;
 	if (auto st = s->setup(cfg); !st)
 		return std::move(st).error();
 	return s;

@@ -1,7 +1,5 @@
 #include <xdphints/receiver.hpp>
 
-#include <xdphints/hook/meta_limit.hpp>
-
 namespace xdphints {
 
 Receiver::Receiver(hook::Hook hook, std::shared_ptr<afxdp::Umem> umem, afxdp::RxGroup group, Decoder dec)
@@ -29,10 +27,10 @@ Result<Receiver> Receiver::open(const ReceiverOptions &opt, const Query &q,
 		return Error::detected(Errc::not_found, "the hook on " + opt.ifname + " describes no hint struct in its BTF",
 				       "a hook must write a struct named xdp_hints* (or tagged xdp_hints) with btf_id or "
 				       "btf_full_id last");
-	// Layouts larger than this kernel's XDP metadata limit are refused: no hook could
-	// write them. A failed probe falls back to the release's limit, not the largest.
+	// Layouts larger than what a frame from this hook can carry are refused (the kernel's
+	// XDP metadata limit, or the hook's prefix): no hook could write them.
 	DecoderOptions dopt;
-	dopt.metadata_limit = hook::metadata_limit().bytes;
+	dopt.metadata_limit = hk.max_layout_size();
 	XDPHINTS_TRY(dec, Decoder::build(q, layouts, dopt));
 
 	XDPHINTS_TRY(queues, afxdp::parse_queues(opt.queues, hk.ifindex()));
@@ -49,6 +47,7 @@ Result<Receiver> Receiver::open(const ReceiverOptions &opt, const Query &q,
 	sc.busy_poll = opt.busy_poll;
 	sc.rx_size = sc.fill_size = ring;
 	sc.xsks_map_fd = hk.xsks_map_fd();
+	sc.hints_prefix = hk.hints_prefix();
 	XDPHINTS_TRY(group, afxdp::RxGroup::open(umem, sc, queues));
 	if (before_commit)
 		before_commit(hk);

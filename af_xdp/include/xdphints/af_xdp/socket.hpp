@@ -77,6 +77,11 @@ struct SocketConfig {
 	// When >= 0: the socket's fd is put into this XSKMAP at key = queue, and removed when
 	// the socket goes. (The hints hook and RedirectProgram redirect by rx_queue_index.)
 	int xsks_map_fd = -1;
+	// Bytes the XDP program writes in front of every packet it redirects here: the hints of
+	// the prefix transport (hook::Hook::hints_prefix(); 0 with the metadata area). Stripped
+	// from each received frame: Frame::data starts at the packet, the prefix (the hints,
+	// ending at data) is the frame's headroom, and nothing in front of it is read.
+	uint32_t hints_prefix = 0;
 };
 
 // One received frame. Bytes stay in the umem; valid until released. Trivial (no member
@@ -84,8 +89,11 @@ struct SocketConfig {
 struct Frame {
 	uint8_t *data;
 	uint32_t len;
-	uint32_t headroom; // bytes of this frame's buffer in front of data (hints end at data)
-	uint64_t addr;     // umem offset of data, as in the descriptor
+	// Bytes in front of data the hints may be read from (they end at data): the buffer's
+	// headroom with the metadata area, the hints prefix with the prefix transport (0 for a
+	// frame too short to carry it).
+	uint32_t headroom;
+	uint64_t addr;     // umem offset of data (the descriptor's, after the hints prefix)
 
 	std::span<const uint8_t> bytes() const noexcept { return {data, len}; }
 
@@ -246,11 +254,14 @@ public:
 			const xdp_desc &d = rx_.slot(idx + i);
 			if (ledger_)
 				ledger_->move(d.addr & chunk_mask_, FrameOwner::fill_ring, FrameOwner::application);
-			out[i].data = area_ + d.addr;
-			out[i].len = d.len;
-			out[i].headroom = uint32_t(d.addr & ~chunk_mask_);
-			out[i].addr = d.addr;
-			bytes += d.len;
+			// The prefix transport: the hints lead the descriptor; the packet follows.
+			// A frame shorter than the prefix carries no hints and is given as it is.
+			uint32_t pre = prefix_ <= d.len ? prefix_ : 0;
+			out[i].addr = d.addr + pre;
+			out[i].data = area_ + out[i].addr;
+			out[i].len = d.len - pre;
+			out[i].headroom = prefix_ ? pre : uint32_t(d.addr & ~chunk_mask_);
+			bytes += out[i].len;
 		}
 		rx_.release();
 		fill_n_ -= n;
@@ -547,6 +558,7 @@ private:
 	int64_t tx_n_ = 0;
 	uint32_t tx_unpublished_ = 0;
 	uint32_t tx_meta_len_ = 0;  // umem's tx_metadata_len
+	uint32_t prefix_ = 0;       // SocketConfig::hints_prefix
 	uint32_t data_off_ = 0;     // where the kernel puts RX data in a chunk (headroom + 256); send_copy() too
 	uint32_t tx_room_ = 0;      // bytes from there to the chunk end
 	SocketCounters counters_;
