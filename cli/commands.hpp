@@ -4,6 +4,8 @@
 #include "clock.hpp"
 #include "output.hpp"
 
+#include <xdphints/hook/transport.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -48,6 +50,7 @@ struct DumpArgs {
 	double stats_interval = 1.0;   // seconds between statistics lines on stderr
 	size_t buffer_size = kDefaultQueueBytes; // bytes of output queued for stdout; records beyond are dropped, counted
 	uint32_t ring_size = 0;        // fill/RX ring descriptors per queue; 0: by queue count (ReceiverOptions)
+	hook::Transport transport = hook::Transport::automatic; // --transport meta|prefix
 };
 
 struct ProbeArgs {
@@ -63,6 +66,7 @@ struct DemoArgs {
 	unsigned packets_per_flow = 4;
 	bool json = false;
 	std::string write_file; // -w: the packets as pcapng too ("-": stdout, instead of the table)
+	hook::Transport transport = hook::Transport::automatic; // --transport meta|prefix
 };
 
 int cmd_layout(const LayoutArgs &a);

@@ -164,6 +164,7 @@ int demo_layouts(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFil
 		SessionOptions so;
 		so.ifname = tb.rx().ifname;
 		so.hook.ptp_split = true;
+		so.hook.transport = a.transport;
 		return Session::open(so);
 	}();
 	if (!s)
@@ -237,6 +238,7 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile 
 			return in.error();
 		SessionOptions so;
 		so.ifname = tb.rx().ifname;
+		so.hook.transport = a.transport;
 		return Session::open(so);
 	}();
 	if (!s)
@@ -245,6 +247,7 @@ int demo_flows(const testbed::Testbed &tb, const DemoArgs &a, const CaptureFile 
 		     s->hook.hook_name().c_str(), s->hook.prog_id(), tb.rx().ifname.c_str(),
 		     afxdp::xsk_mode_name(s->group.sockets()[0]->mode()));
 	std::fprintf(stderr, "xdp-hints demo: %s\n", s->hook.selection_reason().c_str());
+	std::fprintf(stderr, "xdp-hints demo: %s\n", s->hook.transport_reason().c_str());
 	// Without the VLAN kfunc (before Linux 6.8) the tagged flow arrives without a VLAN hint.
 	const bool want_vlan = s->hook.hints() & hint::vlan;
 

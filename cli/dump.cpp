@@ -102,6 +102,7 @@ int cmd_dump(const DumpArgs &a)
 	so.hook.layout_btf = a.layout_btf;
 	so.hook.ptp_split = a.ptp_split;
 	so.hook.user_object = a.user_object;
+	so.hook.transport = a.transport;
 	so.busy_poll.enabled = a.busy_poll;
 	so.ring_size = a.ring_size;
 	if (a.zero_copy)
@@ -183,6 +184,7 @@ int cmd_dump(const DumpArgs &a)
 		     s->hook.driver().c_str(), mode_name(s->hook.mode()));
 	if (!s->hook.selection_reason().empty())
 		std::fprintf(stderr, "xdp-hints: %s\n", s->hook.selection_reason().c_str());
+	std::fprintf(stderr, "xdp-hints: %s\n", s->hook.transport_reason().c_str());
 	if (const auto &rt = s->hook.rx_timestamping())
 		std::fprintf(stderr, "xdp-hints: hardware timestamps on %s: %s\n", a.ifname.c_str(), rt->describe().c_str());
 	for (auto &w : s->warnings)

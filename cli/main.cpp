@@ -15,6 +15,11 @@ namespace {
 
 void on_signal(int) { xdphints::cli::g_stop.store(true); }
 
+constexpr const char *kTransportHelp =
+	"how hints reach AF_XDP: meta (the XDP metadata area), prefix (written in front of each "
+	"redirected packet, stripped before you see it; for kernels that refuse the metadata area), "
+	"auto (default: meta where the kernel allows it; XDP_HINTS_TRANSPORT=meta|prefix chooses too)";
+
 void install_signals()
 {
 	struct sigaction sa {};
@@ -98,6 +103,8 @@ int main(int argc, char **argv)
 	d->add_option("--clock", clock, "the clock rx_timestamps are shown in: tai (default; hardware ones "
 					"converted through the PHC), realtime (UTC), phc (as written, unconverted)")
 		->check(CLI::IsMember({"tai", "realtime", "phc"}));
+	std::string dump_transport = "auto";
+	d->add_option("--transport", dump_transport, kTransportHelp)->check(CLI::IsMember({"auto", "meta", "prefix"}));
 	d->add_flag("--copy", copy, "force copy mode");
 	d->add_flag("--zero-copy", zc, "force zero-copy mode (fail if unsupported)");
 	d->add_option("--stats-interval", dump.stats_interval, "seconds between statistics lines on stderr (0: only at exit)");
@@ -120,6 +127,8 @@ int main(int argc, char **argv)
 	m->add_flag("--json", demo.json, "JSON lines instead of the table");
 	m->add_option("-w", demo.write_file, "also write the packets as pcapng to FILE, as dump -w (\"-\": stdout, "
 						     "instead of the table): open it with tshark -r FILE or Wireshark");
+	std::string demo_transport = "auto";
+	m->add_option("--transport", demo_transport, kTransportHelp)->check(CLI::IsMember({"auto", "meta", "prefix"}));
 
 	CLI11_PARSE(app, argc, argv);
 	install_signals();
@@ -145,10 +154,13 @@ int main(int argc, char **argv)
 		dump.clock = clock == "realtime" ? xdphints::render::Clock::realtime
 			     : clock == "phc"    ? xdphints::render::Clock::phc
 						 : xdphints::render::Clock::tai;
+		dump.transport = *xdphints::hook::parse_transport(dump_transport);
 		return cmd_dump(dump);
 	}
-	if (*m)
+	if (*m) {
+		demo.transport = *xdphints::hook::parse_transport(demo_transport);
 		return cmd_demo(demo);
+	}
 	if (*r)
 		return cmd_reset(reset);
 	return 2;

@@ -58,6 +58,8 @@ int cmd_probe(const ProbeArgs &a)
 		j["hook_reason"] = p->hook_reason;
 		j["hook_struct"] = p->hook_struct;
 		j["hook_uses_kfuncs"] = p->hook_uses_kfuncs;
+		j["transport"] = p->transport;
+		j["transport_reason"] = p->transport_reason;
 		j["hook_min_kernel"] = p->hook_min_kernel;
 		j["fields"] = p->fields;
 		j["verifier"] = verifier;
@@ -96,6 +98,7 @@ int cmd_probe(const ProbeArgs &a)
 			    p->hook_uses_kfuncs ? "device-bound, kfuncs" : "generic, no kfuncs", p->hook_min_kernel.c_str());
 		std::printf("               %s\n", p->hook_reason.c_str());
 		std::printf("fields         %s\n", join(p->fields).c_str());
+		std::printf("transport      %s\n", p->transport_reason.c_str());
 		std::printf("verifier       %s\n", verifier.c_str());
 		std::printf("kernel says    rx metadata: %s\n",
 			    p->kernel_rx_metadata ? join(*p->kernel_rx_metadata).c_str() : "unknown (Linux < 6.8)");

@@ -37,6 +37,11 @@ std::string hook_trouble(const HookStats &before, const HookStats &now, const Se
 	const uint64_t rx = now.rx - before.rx, failed = now.meta_failed - before.meta_failed,
 		       redirected = now.redirected - before.redirected;
 	const std::string hook = "hook '" + s.hook.hook_name() + "'";
+	if (failed && s.hook.transport() == Transport::prefix)
+		return hook + " could not write its hints prefix for " + std::to_string(failed) + " of " + std::to_string(rx) +
+		       " frames (meta_failed: bpf_xdp_adjust_head refused " + std::to_string(s.hook.hints_prefix()) +
+		       " bytes, too little headroom in the driver's buffers): they went to the network stack without "
+		       "hints, not to the AF_XDP sockets; report the driver, or try --transport meta";
 	if (failed) {
 		std::string largest;
 		uint32_t size = 0;
@@ -53,7 +58,8 @@ std::string hook_trouble(const HookStats &before, const HookStats &now, const Se
 		       (largest.empty() ? std::string()
 					: " and the largest layout, struct " + largest + ", is " + std::to_string(size) +
 						  " bytes") +
-		       "; fix the hook's bpf_xdp_adjust_meta call";
+		       "; fix the hook's bpf_xdp_adjust_meta call, or, when every layout fits and the driver refuses "
+		       "the metadata area at run time, use --transport prefix";
 	}
 	if (rx && !redirected && now.user_verdict == before.user_verdict)
 		return hook + " saw " + std::to_string(rx) +

@@ -49,9 +49,11 @@ Status run(const Args &a)
 	ax::SocketConfig sc;
 	sc.ifindex = ifindex[0];
 	sc.xsks_map_fd = dev0.hook.xsks_map_fd();
+	sc.hints_prefix = dev0.hook.hints_prefix();
 	XDPHINTS_TRY(s0, ax::XskSocket::create(umem, sc));
 	sc.ifindex = ifindex[1];
 	sc.xsks_map_fd = dev1.hook.xsks_map_fd();
+	sc.hints_prefix = dev1.hook.hints_prefix();
 	XDPHINTS_TRY(s1, ax::XskSocket::create(umem, sc)); // XDP_SHARED_UMEM: same frames, own fill ring
 	ax::XskSocket *socks[2] = {s0.get(), s1.get()};
 	std::printf("demux_by_btf_id: one umem (%u frames) shared by %s and %s (%s mode)\n", umem->frame_count(),

@@ -134,6 +134,7 @@ Status run(const Args &a)
 	sc.ifindex = ifindex;
 	sc.queue = a.queue;
 	sc.xsks_map_fd = dev.hook.xsks_map_fd();
+	sc.hints_prefix = dev.hook.hints_prefix();
 	XDPHINTS_TRY(xsk, ax::XskSocket::create(umem, sc));
 	std::printf("hw_timestamps: %s queue %u, %s mode, hook '%s'\n", dev.hook.ifname().c_str(), a.queue,
 		    ax::xsk_mode_name(xsk->mode()), dev.hook.hook_name().c_str());

@@ -64,6 +64,7 @@ Status run(const Args &a)
 	ax::SocketConfig rc;
 	rc.ifindex = in;
 	rc.xsks_map_fd = dev.hook.xsks_map_fd();
+	rc.hints_prefix = dev.hook.hints_prefix();
 	rc.frames = 4096 - 64;
 	XDPHINTS_TRY(rx, ax::XskSocket::create(umem, rc));
 	ax::SocketConfig tc;

@@ -61,6 +61,7 @@ public:
 			if (!in)
 				return in.error();
 			int map_fd = -1;
+			uint32_t prefix = 0;
 			if (su.side == XdpSide::redirect) {
 				auto p = afxdp::RedirectProgram::attach(rx.ifindex);
 				if (!p)
@@ -77,6 +78,7 @@ public:
 					return h.error();
 				v->hook_.emplace(std::move(*h));
 				map_fd = v->hook_->xsks_map_fd();
+				prefix = v->hook_->hints_prefix();
 			}
 			// Deep rings: the receive loop shares its CPU with other sessions' work and must
 			// ride out a few ms without the CPU (16384 frames = 6.5 ms at 2.5 Mpps).
@@ -94,6 +96,7 @@ public:
 				sc.rx_size = kRing;
 				sc.fill_size = kRing;
 				sc.xsks_map_fd = map_fd;
+				sc.hints_prefix = prefix;
 				auto s = afxdp::XskSocket::create(v->umem_, sc);
 				if (!s)
 					return s.error();

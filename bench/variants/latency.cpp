@@ -49,6 +49,7 @@ public:
 			afxdp::SocketConfig sc;
 			sc.ifindex = v->tb_->rx().ifindex;
 			sc.xsks_map_fd = v->hook_->xsks_map_fd();
+			sc.hints_prefix = v->hook_->hints_prefix();
 			sc.busy_poll.enabled = mode == RxMode::busy_poll;
 			auto s = afxdp::XskSocket::create(v->umem_, sc);
 			if (!s)

@@ -120,7 +120,7 @@ struct StaleBed {
 		ts = q.add<uint64_t>("rx_timestamp");
 		auto layouts = take(hook->layouts(), "layouts");
 		dec.emplace(take(Decoder::build(q, layouts), "decoder"));
-		b->open(uc, sc, hook->xsks_map_fd());
+		b->open(uc, sc, *hook);
 	}
 	~StaleBed()
 	{

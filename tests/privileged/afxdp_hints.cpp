@@ -34,7 +34,7 @@ TEST_CASE("afxdp: generated frames through the veth hints hook carry a software 
 	auto hash = q.add<uint32_t>("rx_hash");
 	auto dec = take(Decoder::build(q, layouts), "decoder");
 
-	b->open({.frame_count = 4096, .check_ownership = true}, {}, hook.xsks_map_fd());
+	b->open({.frame_count = 4096, .check_ownership = true}, {}, hook);
 	auto go = b->gen_options();
 	go.flows = 3;
 	auto gen = take(tb::LiveGen::create(b->bed.tx_ns, b->bed.tx().ifindex, go), "generator");
@@ -110,6 +110,7 @@ TEST_CASE("afxdp: hints on every queue of a 2-queue veth, a receive thread per q
 	ax::SocketConfig base;
 	base.ifindex = b->bed.rx().ifindex;
 	base.xsks_map_fd = hook.xsks_map_fd();
+	base.hints_prefix = hook.hints_prefix();
 	auto group = take(ax::RxGroup::open(b->umem, base, take(ax::parse_queues("all", base.ifindex), "queues")), "group");
 	REQUIRE(group.size() == 2);
 

@@ -5,6 +5,7 @@
 // in reverse order: socket, umem, program, namespace scope, namespaces.
 #include <xdphints/af_xdp/redirect_program.hpp>
 #include <xdphints/af_xdp/socket.hpp>
+#include <xdphints/hook/hook.hpp>
 #include <xdphints/testbed/livegen.hpp>
 #include <xdphints/testbed/netns.hpp>
 
@@ -66,6 +67,12 @@ struct AfxdpBed {
 		sc.ifindex = bed.rx().ifindex;
 		sc.xsks_map_fd = map_fd >= 0 ? map_fd : prog->xsks_map_fd();
 		xsk = take(afxdp::XskSocket::create(umem, sc), "socket");
+	}
+	// Behind a hints hook: its XSKMAP, and its prefix stripped (the prefix transport).
+	void open(const afxdp::UmemConfig &uc, afxdp::SocketConfig sc, const hook::Hook &hook)
+	{
+		sc.hints_prefix = hook.hints_prefix();
+		open(uc, sc, hook.xsks_map_fd());
 	}
 
 	testbed::GenOptions gen_options() const { return testbed::GenOptions::between(bed.tx(), bed.rx()); }

@@ -69,7 +69,8 @@ TEST_CASE("veth end to end: hash, VLAN and software timestamp arrive typed throu
 		REQUIRE_OK(u);
 		umem = *u;
 		auto s = afxdp::XskSocket::create(umem, {.ifindex = hook->ifindex(), .queue = 0,
-							 .xsks_map_fd = hook->xsks_map_fd()});
+							 .xsks_map_fd = hook->xsks_map_fd(),
+							 .hints_prefix = hook->hints_prefix()});
 		REQUIRE_OK(s);
 		sock = std::move(*s);
 	}

@@ -362,6 +362,70 @@ TEST_CASE("afxdp receive loop against a fake kernel: frames, headroom, id slot c
 	CHECK(v.actual == FrameOwner::free_list); // refilled frames came from the free list first
 }
 
+TEST_CASE("afxdp receive with the prefix transport: the hints prefix is stripped, and bounds the hints", "[afxdp][unit][transport]")
+{
+	WithFakeKernel f;
+	auto umem = Umem::create({.frame_count = 64, .check_ownership = true});
+	REQUIRE(umem);
+	SocketConfig c = small();
+	c.hints_prefix = 32;
+	auto sr = XskSocket::create(*umem, c);
+	REQUIRE(sr);
+	XskSocket &s = **sr;
+	uint8_t *area = (*umem)->area();
+
+	// Kernel: descriptors that start at the prefix (32 bytes: the hook's struct, its id
+	// last), then the packet; one frame shorter than the prefix (no hints can be there).
+	uint64_t *fill = f.k.desc<uint64_t>(kFill);
+	xdp_desc *rx = f.k.desc<xdp_desc>(kRx);
+	std::vector<uint64_t> used;
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t chunk = fill[i];
+		used.push_back(chunk);
+		uint32_t len = i < 2 ? 32 + 60 + i : 20;
+		rx[i] = xdp_desc{chunk + 256, len, 0};
+		std::memset(area + chunk + 256, 0xee, len);
+		uint64_t id = 0x0000000500000010ull + i, stale = 0x0000000500000099ull;
+		std::memcpy(area + chunk + 256 - 8, &stale, 8); // headroom in front of the prefix: never read
+		if (i < 2)
+			std::memcpy(area + chunk + 256 + 32 - 8, &id, 8);
+	}
+	*f.k.u32(kFill, kOffCons) = 3;
+	*f.k.u32(kRx, kOffProd) = 3;
+
+	std::vector<Frame> seen;
+	CHECK(s.poll([&](const Frame &fr) { seen.push_back(fr); }) == 3);
+	REQUIRE(seen.size() == 3);
+	for (uint32_t i = 0; i < 2; i++) {
+		CHECK(seen[i].data == area + used[i] + 256 + 32);
+		CHECK(seen[i].addr == used[i] + 256 + 32);
+		CHECK(seen[i].len == 60 + i);
+		CHECK(seen[i].headroom == 32); // the hints may be read from the prefix only
+		uint64_t id;
+		std::memcpy(&id, seen[i].data - 8, 8);
+		CHECK(id == 0x0000000500000010ull + i);
+	}
+	// Too short to carry the prefix: given as it came, with nothing to read hints from.
+	CHECK(seen[2].data == area + used[2] + 256);
+	CHECK(seen[2].len == 20);
+	CHECK(seen[2].headroom == 0);
+	CHECK(s.counters().rx_bytes == 60 + 61 + 20); // packet bytes, not the prefixes
+	auto acc = (*umem)->accounting();
+	INFO(acc.to_string());
+	CHECK(acc.balanced());
+	CHECK(acc.application == 0);
+	CHECK(acc.ledger_violations == 0);
+
+	// A prefix the hooks never write is refused at creation, naming the fix.
+	SocketConfig bad = small();
+	bad.hints_prefix = 12;
+	bad.queue = 1;
+	auto b = XskSocket::create(*umem, bad);
+	REQUIRE_FALSE(b);
+	CHECK(b.error().code == Errc::invalid_argument);
+	CHECK_THAT(b.error().message, Catch::Contains("hints_prefix()"));
+}
+
 TEST_CASE("afxdp transmit against a fake kernel: copy into a frame, publish, completion returns it", "[afxdp][unit]")
 {
 	WithFakeKernel f;
