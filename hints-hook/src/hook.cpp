@@ -19,6 +19,7 @@
 #include <xdphints/edge/xdp_query.hpp>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
@@ -272,8 +273,20 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 					       " writes its hints itself; the prefix transport is the built-in hooks'",
 				       "drop --transport prefix with --hook-object, or use a built-in hook (--hook)");
 	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
-	if (!obj)
-		return sys_error(errno, Op::open_object, "open hook object " + opt.object_path, ctx);
+	if (!obj) {
+		int err = errno;
+		// XDP logic for inside a hook (helpers.bpf.h) declares the hook's variables
+		// extern: it opens only linked into a hook, which is what it is for.
+		if (auto btf = Btf::from_elf(opt.object_path);
+		    btf && btf__find_by_name_kind(btf->get(), "xdp_hints_transport", BTF_KIND_VAR) > 0)
+			return Error::detected(Errc::invalid_argument,
+					       "hook object " + opt.object_path +
+						       " breaks the hook contract: rule 1, exactly one XDP program; it is XDP "
+						       "logic for inside a hook (it declares the hook's xdp_hints_transport "
+						       "extern, from xdp_hints/helpers.bpf.h), not a hook",
+					       "link it into a built-in hook with --user-object (HookOptions::user_object)");
+		return sys_error(err, Op::open_object, "open hook object " + opt.object_path, ctx);
+	}
 	obj_.reset(obj);
 	if (auto st = check_contract(obj, opt.object_path, opt.layout, opt.layout_btf); !st)
 		return st.error();
