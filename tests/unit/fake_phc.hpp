@@ -30,6 +30,7 @@ using namespace xdphints;
 using namespace xdphints::hook;
 
 inline constexpr int64_t kS = 1000000000;
+inline constexpr int64_t kMs = 1000000;
 inline constexpr int64_t kBase = 1764500000 * kS; // the fake's CLOCK_REALTIME at start
 
 // The fake: a system clock ("now", CLOCK_REALTIME) and a PHC that reads
@@ -41,6 +42,7 @@ struct FakePhc {
 	double drift = 0;             // +25e-6: the PHC runs 25 ppm fast
 	int64_t stepped = 0;
 	int64_t jitter_ns = 0;        // each system read up to this much (plus 100 ns) from the PHC read
+	bool torn = false;            // CLOCK_REALTIME stepped back inside every reading: none usable
 	bool precise = true, extended = true, basic = true;
 	int extended_errno = EOPNOTSUPP; // how a missing method is refused (ENOTTY: before Linux 5.0)
 	int precise_errno = EOPNOTSUPP;
@@ -110,7 +112,7 @@ inline int fake_ioctl(int fd, unsigned long req, void *arg)
 			int64_t t = F->now + i * 5000;
 			e->ts[i][0] = FakePhc::pt(t - F->wobble());
 			e->ts[i][1] = FakePhc::pt(F->phc_at(t));
-			e->ts[i][2] = FakePhc::pt(t + F->wobble());
+			e->ts[i][2] = FakePhc::pt(t + F->wobble() - (F->torn ? kS : 0));
 		}
 		return 0;
 	}
@@ -126,7 +128,7 @@ inline int fake_ioctl(int fd, unsigned long req, void *arg)
 		b->ts[0] = FakePhc::pt(t - F->wobble());
 		for (unsigned i = 0; i < b->n_samples; i++) {
 			b->ts[2 * i + 1] = FakePhc::pt(F->phc_at(t));
-			b->ts[2 * i + 2] = FakePhc::pt(t + F->wobble());
+			b->ts[2 * i + 2] = FakePhc::pt(F->torn ? F->now - int64_t(i + 1) * 1000000 : t + F->wobble()); // torn: each before the last
 			t += 2 * F->wobble() + 1000;
 		}
 		return 0;

@@ -208,3 +208,52 @@ TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and i
 	REQUIRE(t);
 	CHECK(std::llabs(t.ns - f.state.now) <= t.error_ns);
 }
+
+TEST_CASE("phc: a measurement with no usable reading is an error, not a sample", "[phc][step]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.phc0 = f.state.now + 5 * kS;
+	for (bool extended : {true, false}) {
+		// CLOCK_REALTIME stepped back inside every reading (settimeofday while measuring)
+		f.state.extended = extended;
+		f.state.torn = true;
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		auto s = phc->sample();
+		INFO((extended ? "EXTENDED" : "basic") << ": " << (s ? "a sample" : s.error().message));
+		REQUIRE_FALSE(s);
+		CHECK(s.error().message.find("no usable reading of /dev/ptp0") != std::string::npos);
+		CHECK(s.error().message.find(extended ? "PTP_SYS_OFFSET_EXTENDED" : "PTP_SYS_OFFSET)") != std::string::npos);
+	}
+	f.state.extended = true;
+	f.state.torn = false;
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 5);
+	const PhcStatus was = clk->status();
+	const uint64_t p = uint64_t(f.state.phc_at(f.state.now + 500 * kMs));
+	SystemTime before = clk->to_realtime(p);
+	REQUIRE(before);
+
+	f.state.torn = true;
+	f.state.now += kS;
+	auto st = clk->update();
+	REQUIRE_FALSE(st);
+	CHECK(st.error().message.find("no usable reading") != std::string::npos);
+	// Nothing of it reached the fit: the status and the conversions are as before
+	PhcStatus now = clk->status();
+	CHECK(now.samples == was.samples);
+	CHECK(now.offset_ns == was.offset_ns);
+	CHECK(now.follows == PhcFollows::neither);
+	CHECK(now.steps == 0);
+	SystemTime after = clk->to_realtime(p);
+	REQUIRE(after);
+	CHECK(after.ns == before.ns);
+	CHECK(after.error_ns == before.error_ns);
+	// the next usable measurement goes on from there
+	f.state.torn = false;
+	run_for(f, *clk, 2);
+	CHECK(clk->status().samples == was.samples + 2);
+	CHECK(clk->status().steps == 0);
+}
