@@ -11,7 +11,8 @@
 //   realtime  the same in CLOCK_REALTIME (UTC): software ones minus the kernel's TAI offset.
 //   phc       nothing converted: hardware ones as the NIC gave them, software ones CLOCK_TAI.
 // A hardware timestamp that cannot be converted (no PHC found, the PHC not running, not
-// measured yet) is shown raw and said to be in "phc": never passed off as system time.
+// measured yet, too far from the newest measurement or on the far side of a step: see
+// hook/phc_clock.hpp) is shown raw and said to be in "phc": never passed off as system time.
 // A layout that cannot tell software from hardware (no status.rx_timestamp_sw) gives
 // "unspecified" values, shown raw.
 #include <cstdint>
@@ -36,8 +37,9 @@ struct HwTime {
 class HardwareClock {
 public:
 	virtual ~HardwareClock() = default;
-	// A NIC rx_timestamp in CLOCK_TAI (to == Clock::tai) or CLOCK_REALTIME (any other);
-	// invalid when it cannot be converted (not measured yet, the PHC not running, ...).
+	// A NIC rx_timestamp in CLOCK_TAI (to == Clock::tai) or CLOCK_REALTIME (any other),
+	// within error_ns of the truth; invalid when that cannot be promised (not measured yet,
+	// the PHC not running, out of the fit's reach, across a step, ...).
 	virtual HwTime to_system(uint64_t hw_ns, Clock to) const noexcept = 0;
 	// e.g. "PHC /dev/ptp0 fitted against CLOCK_REALTIME".
 	virtual std::string describe() const = 0;

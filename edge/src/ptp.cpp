@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <optional>
 #include <tuple>
 
 namespace xdphints::edge {
@@ -16,10 +17,11 @@ namespace {
 
 int64_t ns_of(const ptp_clock_time &t) noexcept { return int64_t(t.sec) * 1000000000 + int64_t(t.nsec); }
 
-// The tightest of `n` [before, phc, after] readings.
-template <class Get> PhcSample tightest(int n, Get get) noexcept
+// The tightest of `n` [before, phc, after] readings; none when every one is torn (the
+// system clock stepped back inside it), which is no reading at all, not a (0, 0) one.
+template <class Get> std::optional<PhcSample> tightest(int n, Get get) noexcept
 {
-	PhcSample best{};
+	std::optional<PhcSample> best;
 	int64_t best_width = INT64_MAX;
 	for (int i = 0; i < n; i++) {
 		auto [before, phc, after] = get(i);
@@ -27,7 +29,7 @@ template <class Get> PhcSample tightest(int n, Get get) noexcept
 		if (width < 0 || width >= best_width)
 			continue; // the system clock stepped inside this one
 		best_width = width;
-		best = {phc, before + width / 2, (width + 1) / 2};
+		best = PhcSample{phc, before + width / 2, (width + 1) / 2};
 	}
 	return best;
 }
@@ -75,6 +77,15 @@ Result<Phc> Phc::of_interface(std::string_view ifname)
 Result<PhcSample> Phc::sample(int readings)
 {
 	readings = std::clamp(readings, 1, int(PTP_MAX_SAMPLES));
+	auto usable = [&](std::optional<PhcSample> s) -> Result<PhcSample> {
+		if (s)
+			return *s;
+		return Error::detected(Errc::io,
+				       "no usable reading of " + path() + (ifname_.empty() ? "" : " (" + ifname_ + ")") +
+					       ": CLOCK_REALTIME went backwards inside each of its " + std::to_string(readings) +
+					       " readings (" + sys_offset_name(method_) + "), so none brackets the PHC read",
+				       "the system clock was being stepped (settimeofday, a leap second); measure again");
+	};
 	for (;;) {
 		int err = 0;
 		switch (method_) {
@@ -92,9 +103,9 @@ Result<PhcSample> Phc::sample(int readings)
 			e.n_samples = unsigned(readings);
 			if (sys().ioctl(fd_.get(), PTP_SYS_OFFSET_EXTENDED, &e) == 0) {
 				settled_ = true;
-				return tightest(readings, [&](int i) {
+				return usable(tightest(readings, [&](int i) {
 					return std::tuple{ns_of(e.ts[i][0]), ns_of(e.ts[i][1]), ns_of(e.ts[i][2])};
-				});
+				}));
 			}
 			err = errno;
 			break;
@@ -105,9 +116,9 @@ Result<PhcSample> Phc::sample(int readings)
 			if (sys().ioctl(fd_.get(), PTP_SYS_OFFSET, &b) == 0) {
 				settled_ = true;
 				// system, phc, system, phc, ..., system: each phc between its neighbours.
-				return tightest(readings, [&](int i) {
+				return usable(tightest(readings, [&](int i) {
 					return std::tuple{ns_of(b.ts[2 * i]), ns_of(b.ts[2 * i + 1]), ns_of(b.ts[2 * i + 2])};
-				});
+				}));
 			}
 			err = errno;
 			break;

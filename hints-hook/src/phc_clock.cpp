@@ -36,6 +36,7 @@ PhcClock::PhcClock(edge::Phc phc, Options o)
 	: phc_(std::move(phc)), opt_(o), fit_(std::make_unique<Fit>()), mu_(std::make_unique<std::mutex>())
 {
 	opt_.window = std::max(opt_.window, 2);
+	opt_.period = std::max(opt_.period, std::chrono::milliseconds(1));
 	window_.reserve(size_t(opt_.window));
 	st_.phc_index = phc_.index();
 }
@@ -60,8 +61,14 @@ Result<PhcClock> PhcClock::open_index(int index, Options o)
 	return measured(edge::Phc::open(index), o);
 }
 
-void PhcClock::publish(const Published &p) noexcept
+void PhcClock::publish(const Published &line) noexcept
 {
+	// The PHC values converted with it: within the reach of its newest measurement, and not
+	// on the far side of the last step.
+	Published p = line;
+	p.lo = std::max(p.ref_phc - reach(), floor_);
+	p.hi = p.ref_phc + reach();
+	last_ = p;
 	Fit &f = *fit_;
 	uint32_t s = f.seq.load(std::memory_order_relaxed);
 	f.seq.store(s + 1, std::memory_order_relaxed);
@@ -73,6 +80,8 @@ void PhcClock::publish(const Published &p) noexcept
 	f.err_rate.store(p.err_rate, std::memory_order_relaxed);
 	f.span.store(p.span, std::memory_order_relaxed);
 	f.tai_ns.store(p.tai_ns, std::memory_order_relaxed);
+	f.lo.store(p.lo, std::memory_order_relaxed);
+	f.hi.store(p.hi, std::memory_order_relaxed);
 	f.seq.store(s + 2, std::memory_order_release);
 }
 
@@ -101,7 +110,7 @@ Status PhcClock::update()
 			}
 			st_.running = false;
 			window_.assign(1, s);
-			publish({s.phc, s.off, 0, s.e, 0, 0, tai_s * 1000000000});
+			publish({s.phc, s.off, 0, s.e, 0, 0, tai_s * 1000000000, 0, 0});
 			st_.samples = 1;
 			st_.offset_ns = s.off;
 			st_.read_ns = s.e;
@@ -111,12 +120,14 @@ Status PhcClock::update()
 		}
 		irregular_ = irregular;
 	}
-	if (!st_.running)
+	if (!st_.running) {
 		window_.clear(); // running again: nothing from before the stall fits
+		floor_ = s.phc;  // nor is a PHC value from the stall converted
+	}
 	st_.running = true;
 	// A step: the new measurement is far outside what the fit allows for it.
 	if (!window_.empty()) {
-		SystemTime pred = to_realtime(uint64_t(s.phc));
+		SystemTime pred = on_line(last_, s.phc);
 		int64_t miss = s.off - (pred.ns - s.phc);
 		step_on_irregular_ = false;
 		if (pred && std::llabs(miss) > std::max(opt_.step_min_ns, 4 * (pred.error_ns + s.e))) {
@@ -125,6 +136,13 @@ Status PhcClock::update()
 			st_.last_step_ns = miss;
 			step_on_irregular_ = irregular_;
 			window_.clear();
+			// PHC values before this measurement may be from either side of the step. After a
+			// step back by `miss`, so may those up to `miss` after it: a stamp taken before the
+			// step reads that much ahead. Converted within the reach of being taken, such a
+			// stamp is out of reach anyway when the step is more than two reaches.
+			floor_ = s.phc;
+			if (miss > 0 && miss < 2 * reach())
+				floor_ += miss + pred.error_ns + s.e;
 		}
 	}
 	if (window_.size() == size_t(opt_.window))
@@ -157,12 +175,12 @@ Status PhcClock::update()
 		}
 		int64_t span = last.phc - window_.front().phc;
 		double rate = (span > 0 ? 2 * r / double(span) : kMaxDriftPpb * 1e-9) + kWanderPpb * 1e-9;
-		publish({last.phc, offset, slope, int64_t(std::ceil(r)), rate, span, tai_s * 1000000000});
+		publish({last.phc, offset, slope, int64_t(std::ceil(r)), rate, span, tai_s * 1000000000, 0, 0});
 		st_.offset_ns = offset;
 		st_.error_ns = int64_t(std::ceil(r));
 		st_.span_s = double(span) / 1e9;
 	} else {
-		publish({last.phc, last.off, 0, last.e, kMaxDriftPpb * 1e-9, 0, tai_s * 1000000000});
+		publish({last.phc, last.off, 0, last.e, kMaxDriftPpb * 1e-9, 0, tai_s * 1000000000, 0, 0});
 		st_.offset_ns = last.off;
 		st_.error_ns = last.e;
 		st_.span_s = 0;
@@ -188,8 +206,8 @@ PhcStatus PhcClock::status() const
 	return st_;
 }
 
-PhcRefresher::PhcRefresher(PhcClock &clk, std::chrono::milliseconds period)
-	: thread_([this, &clk, period](std::stop_token stop) {
+PhcRefresher::PhcRefresher(PhcClock &clk)
+	: thread_([this, &clk, period = clk.period()](std::stop_token stop) {
 		  std::mutex m;
 		  std::condition_variable_any cv;
 		  std::unique_lock lock(m);

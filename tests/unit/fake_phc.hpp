@@ -30,6 +30,10 @@ using namespace xdphints;
 using namespace xdphints::hook;
 
 inline constexpr int64_t kS = 1000000000;
+inline constexpr int64_t kMs = 1000000;
+// PhcClock::reach() with the default period of 1 s: PHC values this far from the newest
+// measurement are converted, no further (check_conversions holds it to that)
+inline constexpr int64_t kReach = 2 * kS;
 inline constexpr int64_t kBase = 1764500000 * kS; // the fake's CLOCK_REALTIME at start
 
 // The fake: a system clock ("now", CLOCK_REALTIME) and a PHC that reads
@@ -41,6 +45,7 @@ struct FakePhc {
 	double drift = 0;             // +25e-6: the PHC runs 25 ppm fast
 	int64_t stepped = 0;
 	int64_t jitter_ns = 0;        // each system read up to this much (plus 100 ns) from the PHC read
+	bool torn = false;            // CLOCK_REALTIME stepped back inside every reading: none usable
 	bool precise = true, extended = true, basic = true;
 	int extended_errno = EOPNOTSUPP; // how a missing method is refused (ENOTTY: before Linux 5.0)
 	int precise_errno = EOPNOTSUPP;
@@ -110,7 +115,7 @@ inline int fake_ioctl(int fd, unsigned long req, void *arg)
 			int64_t t = F->now + i * 5000;
 			e->ts[i][0] = FakePhc::pt(t - F->wobble());
 			e->ts[i][1] = FakePhc::pt(F->phc_at(t));
-			e->ts[i][2] = FakePhc::pt(t + F->wobble());
+			e->ts[i][2] = FakePhc::pt(t + F->wobble() - (F->torn ? kS : 0));
 		}
 		return 0;
 	}
@@ -126,7 +131,7 @@ inline int fake_ioctl(int fd, unsigned long req, void *arg)
 		b->ts[0] = FakePhc::pt(t - F->wobble());
 		for (unsigned i = 0; i < b->n_samples; i++) {
 			b->ts[2 * i + 1] = FakePhc::pt(F->phc_at(t));
-			b->ts[2 * i + 2] = FakePhc::pt(t + F->wobble());
+			b->ts[2 * i + 2] = FakePhc::pt(F->torn ? F->now - int64_t(i + 1) * 1000000 : t + F->wobble()); // torn: each before the last
 			t += 2 * F->wobble() + 1000;
 		}
 		return 0;
@@ -141,15 +146,17 @@ struct Fake : xdphints::unit::FakeSeam<FakePhc> {
 	Fake() : FakeSeam(kFake, F) {}
 };
 
-// Converts PHC times around the newest measurement (20 s back to 1.5 s ahead) and checks
-// each against the truth: within the reported bound. Returns the largest bound seen.
+// Converts PHC times around the newest measurement and checks each against the truth: those
+// within the reach (2 s either way) converted, within the reported bound; further, not
+// converted. Returns the largest bound seen.
 inline int64_t check_conversions(const Fake &f, const PhcClock &clk, int n = 200)
 {
 	std::mt19937_64 rng(7);
 	int64_t worst_bound = 0;
 	int64_t phc_now = f.state.phc_at(f.state.now);
 	for (int i = 0; i < n; i++) {
-		int64_t p = phc_now - 20 * kS + int64_t(rng() % uint64_t(21500000000));
+		int64_t p = phc_now - kReach * 95 / 100 + int64_t(rng() % uint64_t(kReach * 190 / 100));
+		int64_t far = kReach + 100 * kMs + int64_t(rng() % uint64_t(20 * kS));
 		for (auto base : {TimeBase::realtime, TimeBase::tai}) {
 			SystemTime t = clk.to_system(uint64_t(p), base);
 			REQUIRE(t);
@@ -160,9 +167,36 @@ inline int64_t check_conversions(const Fake &f, const PhcClock &clk, int n = 200
 				    << ", missed by " << miss << " ns, bound " << t.error_ns);
 			REQUIRE(miss <= double(t.error_ns));
 			worst_bound = std::max(worst_bound, t.error_ns);
+			INFO("PHC " << far << " ns from the newest measurement");
+			REQUIRE_FALSE(clk.to_system(uint64_t(phc_now + far), base));
+			REQUIRE_FALSE(clk.to_system(uint64_t(phc_now - far), base));
 		}
 	}
 	return worst_bound;
+}
+
+// A packet the NIC stamped at system time `at` (CLOCK_REALTIME): the PHC value then, the PHC
+// stepped by `stepped` at that time (the fake's `stepped` is the PHC's state now).
+struct Stamp {
+	int64_t phc, at;
+};
+inline Stamp stamp(const FakePhc &s, int64_t at, int64_t stepped)
+{
+	return {s.phc_at(at) - s.stepped + stepped, at};
+}
+
+// What PhcClock promises: a stamp is converted within the bound shown with it, or not at
+// all. Checks that and returns the conversion (integers: the truth is exact here).
+inline SystemTime honest(const PhcClock &clk, Stamp s, TimeBase base = TimeBase::realtime)
+{
+	SystemTime t = clk.to_system(uint64_t(s.phc), base);
+	if (t) {
+		int64_t miss = t.ns - s.at - (base == TimeBase::tai ? 37 * kS : 0);
+		INFO("stamped at " << s.at - kBase << " ns (PHC " << s.phc << "): converted " << t.ns << ", missed by " << miss
+				   << " ns, bound " << t.error_ns << " ns");
+		CHECK(std::llabs(miss) <= t.error_ns);
+	}
+	return t;
 }
 
 inline void run_for(Fake &f, PhcClock &clk, int seconds)

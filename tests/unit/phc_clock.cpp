@@ -166,13 +166,7 @@ TEST_CASE("phc: a step is detected, the window restarts, conversions stay within
 	// times after the step convert within the bound (the window holds only post-step data)
 	run_for(f, *clk, 10);
 	CHECK(clk->status().steps == 1);
-	std::mt19937_64 rng(3);
-	int64_t phc_now = f.state.phc_at(f.state.now);
-	for (int i = 0; i < 100; i++) {
-		int64_t p = phc_now - 9 * kS + int64_t(rng() % uint64_t(10 * kS));
-		SystemTime t = clk->to_realtime(uint64_t(p));
-		REQUIRE(std::fabs(double(t.ns - kBase) - f.state.truth_of(p)) <= double(t.error_ns));
-	}
+	check_conversions(f, *clk, 100);
 	// jitter alone is never a step
 	run_for(f, *clk, 20);
 	CHECK(clk->status().steps == 1);
@@ -207,4 +201,148 @@ TEST_CASE("phc: a PHC that does not advance is not running: no conversion, and i
 	SystemTime t = clk->to_realtime(uint64_t(f.state.phc_at(f.state.now)));
 	REQUIRE(t);
 	CHECK(std::llabs(t.ns - f.state.now) <= t.error_ns);
+}
+
+namespace {
+
+// Packets stamped every 10 ms over [from, to) (system time), the PHC stepped by `by` from
+// `step_at` on, each converted now: within its bound or not at all. How many converted.
+int sweep(const Fake &f, const PhcClock &clk, int64_t from, int64_t to, int64_t step_at, int64_t by)
+{
+	int converted = 0;
+	for (int64_t t = from; t < to; t += 10 * kMs)
+		for (auto base : {TimeBase::realtime, TimeBase::tai})
+			if (honest(clk, stamp(f.state, t, t >= step_at ? by : 0), base))
+				converted++;
+	return converted;
+}
+
+} // namespace
+
+TEST_CASE("phc: across a step a time is converted within the bound shown with it, or not at all", "[phc][step]")
+{
+	// ptp4l and phc2sys step the PHC on their first correction (37 s onto TAI, or back);
+	// PhcRefresher measures once a second. A step between two measurements is seen at the
+	// second: packets stamped after it must not be passed off as system time meanwhile, nor
+	// stamps from before it converted with the fit after it.
+	Fake f;
+	f.state.precise = false;
+	f.state.drift = -12e-6;
+	f.state.jitter_ns = 1000;
+	f.state.phc0 = f.state.now; // a driver's PHC on CLOCK_REALTIME, stepped onto TAI or back
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 20);
+	const int64_t m = f.state.now; // the newest measurement (PhcRefresher's last)
+
+	for (int64_t by : {-37 * kS, 37 * kS}) {
+		DYNAMIC_SECTION("the PHC stepped by " << by / kS << " s half-way between two measurements")
+		{
+			Stamp before = stamp(f.state, m + 300 * kMs, 0);
+			const int64_t step_at = m + 500 * kMs;
+			f.state.stepped = by;
+			Stamp after = stamp(f.state, step_at + 200 * kMs, by); // a packet 0.2 s after the step
+			// Not seen yet: the stamp before converts, the one after is not passed off as time
+			CHECK(honest(*clk, before));
+			CHECK_FALSE(honest(*clk, after));
+			CHECK(sweep(f, *clk, m - 1500 * kMs, step_at, step_at, by) > 0);
+			sweep(f, *clk, step_at, m + 2 * kS, step_at, by);
+
+			f.state.now = m + kS; // the next measurement sees it
+			REQUIRE(clk->update());
+			CHECK(clk->status().steps == 1);
+			// Stamps from either side of it, converted now: neither with the new fit
+			CHECK_FALSE(honest(*clk, before));
+			CHECK_FALSE(honest(*clk, after));
+			sweep(f, *clk, m - 3 * kS, f.state.now, step_at, by);
+			// From the measurement on, the stepped PHC converts, within a usable bound
+			SystemTime t = honest(*clk, stamp(f.state, f.state.now + 400 * kMs, by));
+			REQUIRE(t);
+			CHECK(t.error_ns < 1 * kMs);
+			CHECK(sweep(f, *clk, f.state.now + kMs, f.state.now + 1501 * kMs, step_at, by) == 300);
+			run_for(f, *clk, 5);
+			CHECK(sweep(f, *clk, f.state.now - 1500 * kMs, f.state.now + 1500 * kMs, step_at, by) == 600);
+		}
+	}
+	SECTION("the PHC stepped back 0.5 s just after a packet, which is converted after the step is seen")
+	{
+		// Its PHC value lies after the step's measurement: the new fit would put it 0.5 s late
+		Stamp last = stamp(f.state, m + 950 * kMs, 0);
+		const int64_t step_at = m + 960 * kMs;
+		f.state.stepped = -500 * kMs;
+		f.state.now = m + kS;
+		REQUIRE(clk->update());
+		CHECK(clk->status().steps == 1);
+		CHECK_FALSE(honest(*clk, last));
+		sweep(f, *clk, m - 2 * kS, f.state.now, step_at, -500 * kMs);
+		CHECK(sweep(f, *clk, f.state.now + 600 * kMs, f.state.now + 1500 * kMs, step_at, -500 * kMs) == 180);
+	}
+	SECTION("the PHC stepped back 5 s: a packet after it lies inside the fitted window")
+	{
+		const int64_t step_at = m + 500 * kMs;
+		f.state.stepped = -5 * kS;
+		CHECK_FALSE(honest(*clk, stamp(f.state, step_at + 200 * kMs, -5 * kS)));
+		sweep(f, *clk, step_at, m + 2 * kS, step_at, -5 * kS);
+	}
+	SECTION("no measurement for seconds (the refresher failing): stamps far from the newest are not converted")
+	{
+		// Nothing says whether the PHC was stepped since: here it was, 3 s forward at m + 1.5 s
+		const int64_t step_at = m + 1500 * kMs;
+		f.state.stepped = 3 * kS;
+		CHECK_FALSE(honest(*clk, stamp(f.state, m + 2 * kS, 3 * kS)));
+		sweep(f, *clk, m, m + 6 * kS, step_at, 3 * kS);
+		// and stamps long before it are not converted either, stepped or not
+		CHECK_FALSE(honest(*clk, stamp(f.state, m + 5 * kS, 0)));
+		CHECK_FALSE(honest(*clk, stamp(f.state, m - 10 * kS, 0)));
+	}
+}
+
+TEST_CASE("phc: a measurement with no usable reading is an error, not a sample", "[phc][step]")
+{
+	Fake f;
+	f.state.precise = false;
+	f.state.phc0 = f.state.now + 5 * kS;
+	for (bool extended : {true, false}) {
+		// CLOCK_REALTIME stepped back inside every reading (settimeofday while measuring)
+		f.state.extended = extended;
+		f.state.torn = true;
+		auto phc = edge::Phc::open(0);
+		REQUIRE(phc);
+		auto s = phc->sample();
+		INFO((extended ? "EXTENDED" : "basic") << ": " << (s ? "a sample" : s.error().message));
+		REQUIRE_FALSE(s);
+		CHECK(s.error().message.find("no usable reading of /dev/ptp0") != std::string::npos);
+		CHECK(s.error().message.find(extended ? "PTP_SYS_OFFSET_EXTENDED" : "PTP_SYS_OFFSET)") != std::string::npos);
+	}
+	f.state.extended = true;
+	f.state.torn = false;
+	auto clk = PhcClock::open_index(0);
+	REQUIRE(clk);
+	run_for(f, *clk, 5);
+	const PhcStatus was = clk->status();
+	const uint64_t p = uint64_t(f.state.phc_at(f.state.now + 500 * kMs));
+	SystemTime before = clk->to_realtime(p);
+	REQUIRE(before);
+
+	f.state.torn = true;
+	f.state.now += kS;
+	auto st = clk->update();
+	REQUIRE_FALSE(st);
+	CHECK(st.error().message.find("no usable reading") != std::string::npos);
+	// Nothing of it reached the fit: the status and the conversions are as before
+	PhcStatus now = clk->status();
+	CHECK(now.samples == was.samples);
+	CHECK(now.offset_ns == was.offset_ns);
+	CHECK(now.follows == PhcFollows::neither);
+	CHECK(now.steps == 0);
+	SystemTime after = clk->to_realtime(p);
+	REQUIRE(after);
+	CHECK(after.ns == before.ns);
+	CHECK(after.error_ns == before.error_ns);
+	// the next usable measurement goes on from there
+	f.state.torn = false;
+	run_for(f, *clk, 2);
+	CHECK(clk->status().samples == was.samples + 2);
+	CHECK(clk->status().steps == 0);
+	check_conversions(f, *clk, 50);
 }

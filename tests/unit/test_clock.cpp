@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 using namespace xdphints;
 using namespace fake_phc;
@@ -64,6 +65,39 @@ void check_within(const nlohmann::json &h, double truth, int64_t base)
 	CHECK(bound < 20000); // microseconds, not seconds: usable
 }
 
+// A PhcClock as dump wires it: into the render plan's clock and a capture's, the capture's
+// receive time 4242.
+struct DumpView {
+	render::PhcTime phc_time;
+	Veth v;
+	std::optional<render::Capture> cap;
+	explicit DumpView(const PhcClock &clk) : phc_time(clk)
+	{
+		render::ClockView cv;
+		cv.tai_offset_ns = kTai;
+		cv.hardware = &phc_time;
+		v.plan->set_clock(cv);
+		render::CaptureOptions co;
+		co.clock.tai_offset_ns = kTai;
+		co.clock.hardware = &phc_time;
+		co.clock.receive_ns = []() noexcept -> uint64_t { return 4242; };
+		auto c = render::Capture::create(*v.plan, co);
+		REQUIRE(c);
+		cap.emplace(std::move(*c));
+	}
+};
+
+// Not converted: shown as the PHC value the NIC gave, said to be, without a bound; the
+// pcapng time is the receive time.
+void check_raw(const DumpView &d, int64_t phc)
+{
+	auto h = hints_of(d.v, stamped(d.v, phc));
+	CHECK(h["rx_timestamp"] == uint64_t(phc));
+	CHECK(h["rx_timestamp_clock"] == "phc");
+	CHECK_FALSE(h.contains("rx_timestamp_error_ns"));
+	CHECK(epb_time(*d.cap, d.v, stamped(d.v, phc)) == 4242);
+}
+
 } // namespace
 
 TEST_CASE("dump's clock: hardware rx_timestamps through the PHC fit, in TAI and UTC, within the bound shown", "[phc]")
@@ -90,8 +124,8 @@ TEST_CASE("dump's clock: hardware rx_timestamps through the PHC fit, in TAI and 
 	auto cap = render::Capture::create(*v.plan, co);
 	REQUIRE(cap);
 
-	// Packets stamped from 10 s before the newest measurement to 0.8 s after it.
-	for (int64_t back : {10 * kS, 3 * kS, kS / 2, int64_t(0), -kS * 8 / 10}) {
+	// Packets stamped from 1.5 s before the newest measurement to 0.8 s after it.
+	for (int64_t back : {kS * 3 / 2, kS, kS / 2, int64_t(0), -kS * 8 / 10}) {
 		int64_t phc = f.state.phc_at(f.state.now - back);
 		double truth = f.state.truth_of(phc); // CLOCK_REALTIME - kBase
 		Packet p = stamped(v, phc);
@@ -116,6 +150,12 @@ TEST_CASE("dump's clock: hardware rx_timestamps through the PHC fit, in TAI and 
 		uint64_t t = epb_time(*cap, v, p);
 		CHECK(std::fabs(double(int64_t(t) - kBase) - truth) <= double(utc["rx_timestamp_error_ns"].get<int64_t>()));
 	}
+	// One stamped 10 s before it is out of the fit's reach (a step since could not be seen):
+	// shown as the PHC value, said to be.
+	int64_t old_phc = f.state.phc_at(f.state.now - 10 * kS);
+	auto old = hints_of(v, stamped(v, old_phc));
+	CHECK(old["rx_timestamp"] == uint64_t(old_phc));
+	CHECK(old["rx_timestamp_clock"] == "phc");
 
 	// ptp4l steps the PHC by 2 ms: detected at the next measurement; from then on the
 	// conversion follows the stepped PHC, still within its bound.
@@ -139,24 +179,49 @@ TEST_CASE("dump's clock: a PHC that does not run converts nothing: PHC values, s
 	REQUIRE(clk);
 	run_for(f, *clk, 3);
 	REQUIRE_FALSE(clk->status().running);
-	render::PhcTime phc_time(*clk);
-	Veth v;
-	render::ClockView cv;
-	cv.tai_offset_ns = kTai;
-	cv.hardware = &phc_time;
-	v.plan->set_clock(cv);
-	int64_t phc = f.state.phc_at(f.state.now);
-	auto h = hints_of(v, stamped(v, phc));
-	CHECK(h["rx_timestamp"] == uint64_t(phc));
-	CHECK(h["rx_timestamp_clock"] == "phc");
-	CHECK_FALSE(h.contains("rx_timestamp_error_ns"));
+	DumpView d(*clk);
+	check_raw(d, f.state.phc_at(f.state.now));
+}
 
-	// pcapng: the receive time, and the comment says so.
-	render::CaptureOptions co;
-	co.clock.tai_offset_ns = kTai;
-	co.clock.hardware = &phc_time;
-	co.clock.receive_ns = [] () noexcept -> uint64_t { return 4242; };
-	auto cap = render::Capture::create(*v.plan, co);
-	REQUIRE(cap);
-	CHECK(epb_time(*cap, v, stamped(v, phc)) == 4242);
+TEST_CASE("dump's clock: across a 37 s step of the PHC, a time within the bound shown or the PHC value", "[phc][step]")
+{
+	// ptp4l's first step, between two of PhcRefresher's measurements: what dump shows (and
+	// writes as the pcapng time) for packets stamped on either side of it, before and after
+	// the next measurement sees it.
+	Fake f;
+	f.state.precise = false;
+	f.state.jitter_ns = 2000;
+	f.state.phc0 = f.state.now; // the driver started it on CLOCK_REALTIME
+	auto clk = PhcClock::open("lo");
+	REQUIRE(clk);
+	run_for(f, *clk, 20);
+	DumpView d(*clk);
+	// Converted: TAI within the bound shown, the pcapng time UTC within it
+	auto converted = [&](const Stamp &s) {
+		auto h = hints_of(d.v, stamped(d.v, s.phc));
+		REQUIRE(h["rx_timestamp_clock"] == "tai");
+		int64_t bound = h["rx_timestamp_error_ns"].get<int64_t>();
+		INFO("stamped at " << s.at << ", shown " << h["rx_timestamp"] << " +- " << bound);
+		CHECK(std::llabs(h["rx_timestamp"].get<int64_t>() - kTai - s.at) <= bound);
+		CHECK(bound < 1000000); // one measurement since the step: the frequency is unknown
+		CHECK(std::llabs(int64_t(epb_time(*d.cap, d.v, stamped(d.v, s.phc))) - s.at) <= bound);
+	};
+
+	const int64_t m = f.state.now;
+	for (int64_t by : {-37 * kS, 37 * kS}) {
+		DYNAMIC_SECTION("stepped by " << by / kS << " s")
+		{
+			Stamp before = stamp(f.state, m + 300 * kMs, 0);
+			f.state.stepped = by; // at m + 0.5 s
+			Stamp after = stamp(f.state, m + 700 * kMs, by);
+			converted(before);
+			check_raw(d, after.phc);
+			f.state.now = m + kS;
+			REQUIRE(clk->update());
+			REQUIRE(clk->status().steps == 1);
+			check_raw(d, before.phc);
+			check_raw(d, after.phc);
+			converted(stamp(f.state, f.state.now + 300 * kMs, by));
+		}
+	}
 }

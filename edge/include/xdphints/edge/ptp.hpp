@@ -8,7 +8,9 @@
 //                            (Linux >= 5.0, driver gettimex64);
 //   PTP_SYS_OFFSET           system, PHC, system, ... around the whole gettime call (>= 3.8).
 // Of several readings the tightest window (the least system time between the two system
-// reads) is kept: the PHC was read inside it, so half its width bounds the error.
+// reads) is kept: the PHC was read inside it, so half its width bounds the error. A reading
+// whose second system read is before its first (CLOCK_REALTIME stepped back inside it)
+// brackets nothing; when every reading is like that the measurement is an error.
 // Every call goes through the seam (sys.hpp: open, ioctl, clock_gettime, close), so a
 // fake PHC stands in for one in tests.
 #include <xdphints/edge/fd.hpp>
@@ -46,6 +48,7 @@ public:
 
 	// One measurement from `readings` (1..25) readings, the tightest kept. The first call
 	// finds the best method the driver offers (EOPNOTSUPP, ENOTTY, EINVAL: the next one).
+	// Errc::io when no reading is usable (the system clock stepped inside every one).
 	Result<PhcSample> sample(int readings = 9);
 
 private:

@@ -31,6 +31,26 @@
 // measurements twice in a row is not running (status().running false; to_system()
 // invalid) until it does again.
 //
+// What a step does to a converted time. A PHC value does not say on which side of a step it
+// was taken, and a step is seen only at the first measurement after it (PhcRefresher: up to a
+// period later). So a PHC value is converted only
+//   - within reach() = 2 periods (PHC time) of the newest measurement, either way. Further,
+//     nothing says whether the PHC was stepped since; a refresher failing or late for a
+//     period ends conversions there too;
+//   - after a seen step, not before the measurement that saw it: a stamp from just before
+//     may be from either side. After a step back by S (less than 2 reaches), not within S
+//     after it either: a stamp taken before the step has those PHC values too.
+// Otherwise it is invalid, never converted with a bound that does not hold. Two conditions
+// the PHC value cannot show remain: the stamp is converted within the reach of being taken
+// (dump converts at receive; one converted later can, after a step back, pass for a later
+// one), and no step happened since the newest measurement. A step forward by less than the
+// reach, or back by less than the reach plus the time to the next measurement, leaves the
+// stamps after it within the reach: until that measurement sees it they are converted with
+// the fit from before it, off by the step, which their bound does not include. Larger steps
+// (ptp4l's 37 s onto TAI) put every later stamp out of reach: none is converted. A step
+// undone before the next measurement is never seen; one below the detection threshold
+// counts as noise and widens the bound.
+//
 // Threads: update() from one thread (yours, or PhcRefresher's); to_system()/rx_time() from
 // any thread at any time (a seqlock: the reader retries the rare read that overlaps a
 // publish; no lock, no allocation, no system call).
@@ -70,7 +90,9 @@ XDPHINTS_API const char *follows_name(PhcFollows f) noexcept; // "CLOCK_TAI", "C
 struct SystemTime {
 	int64_t ns = 0;
 	int64_t error_ns = 0;
-	bool valid = false; // false: no measurement of the PHC yet (or no timestamp)
+	// false: not converted: no timestamp, no usable fit (none yet, the PHC not running), or
+	// the PHC value out of the fit's reach or on the far side of a step (see above)
+	bool valid = false;
 	explicit operator bool() const noexcept { return valid; }
 };
 
@@ -98,6 +120,9 @@ struct PhcOptions {
 	int window = 16;             // measurements fitted (16 s at one update a second)
 	int readings = 9;            // PHC readings per measurement, the tightest kept
 	int64_t step_min_ns = 20000; // smaller moves are noise, not steps
+	// How often update() runs (PhcRefresher's period). PHC values further than two periods
+	// from the newest measurement are not converted (reach()): a step since could not be seen.
+	std::chrono::milliseconds period{1000};
 };
 
 class XDPHINTS_API PhcClock {
@@ -116,7 +141,8 @@ public:
 	// One measurement and a new fit. Off the packet path (about once a second).
 	Status update();
 
-	// A PHC time (a hardware rx_timestamp) in CLOCK_TAI or CLOCK_REALTIME.
+	// A PHC time (a hardware rx_timestamp) in CLOCK_TAI or CLOCK_REALTIME; invalid when it
+	// cannot be converted within a bound that holds (see "What a step does" above).
 	SystemTime to_system(uint64_t phc_ns, TimeBase base) const noexcept
 	{
 		const Fit &f = *fit_;
@@ -128,17 +154,18 @@ public:
 			p = {f.ref_phc.load(std::memory_order_relaxed), f.offset.load(std::memory_order_relaxed),
 			     f.slope.load(std::memory_order_relaxed), f.err0.load(std::memory_order_relaxed),
 			     f.err_rate.load(std::memory_order_relaxed), f.span.load(std::memory_order_relaxed),
-			     f.tai_ns.load(std::memory_order_relaxed)};
+			     f.tai_ns.load(std::memory_order_relaxed), f.lo.load(std::memory_order_relaxed),
+			     f.hi.load(std::memory_order_relaxed)};
 			std::atomic_thread_fence(std::memory_order_acquire);
 			if (f.seq.load(std::memory_order_relaxed) == s1)
 				break;
 		}
-		if (p.err_rate == 0)
+		if (int64_t(phc_ns) < p.lo || int64_t(phc_ns) > p.hi)
 			return {};
-		int64_t dx = int64_t(phc_ns) - p.ref_phc;
-		double d = dx > 0 ? double(dx) : dx < -p.span ? double(-p.span - dx) : 0.0; // outside the window
-		int64_t ns = int64_t(phc_ns) + p.offset + int64_t(p.slope * double(dx));
-		return {base == TimeBase::tai ? ns + p.tai_ns : ns, p.err0 + int64_t(d * p.err_rate) + 1, true};
+		SystemTime t = on_line(p, int64_t(phc_ns));
+		if (t && base == TimeBase::tai)
+			t.ns += p.tai_ns;
+		return t;
 	}
 	SystemTime to_tai(uint64_t phc_ns) const noexcept { return to_system(phc_ns, TimeBase::tai); }
 	SystemTime to_realtime(uint64_t phc_ns) const noexcept { return to_system(phc_ns, TimeBase::realtime); }
@@ -157,6 +184,9 @@ public:
 	}
 
 	PhcStatus status() const;
+	// How far (PHC ns) from the newest measurement a PHC value is converted: two periods.
+	int64_t reach() const noexcept { return 2 * std::chrono::nanoseconds(opt_.period).count(); }
+	std::chrono::milliseconds period() const noexcept { return opt_.period; }
 	int index() const noexcept { return phc_.index(); }
 	std::string path() const { return phc_.path(); }
 
@@ -165,18 +195,30 @@ private:
 		int64_t ref_phc, offset;
 		double slope;
 		int64_t err0;
-		double err_rate;
+		double err_rate; // 0: no line to convert with
 		int64_t span, tai_ns;
+		int64_t lo, hi; // the PHC values converted: the reach, and not before the last step
 	};
 	// What to_system() reads, under a seqlock (odd seq: being written).
 	struct Fit {
 		std::atomic<uint32_t> seq{0};
-		std::atomic<int64_t> ref_phc{0}, offset{0}, err0{0}, span{0}, tai_ns{0};
+		std::atomic<int64_t> ref_phc{0}, offset{0}, err0{0}, span{0}, tai_ns{0}, lo{1}, hi{0};
 		std::atomic<double> slope{0}, err_rate{0}; // err_rate 0: nothing published yet
 	};
+	// `phc` in CLOCK_REALTIME by the line of `p`, with its bound; invalid without a line.
+	static SystemTime on_line(const Published &p, int64_t phc) noexcept
+	{
+		if (p.err_rate == 0)
+			return {};
+		int64_t dx = phc - p.ref_phc;
+		double d = dx > 0 ? double(dx) : dx < -p.span ? double(-p.span - dx) : 0.0; // outside the window
+		return {phc + p.offset + int64_t(p.slope * double(dx)), p.err0 + int64_t(d * p.err_rate) + 1, true};
+	}
 	struct Sample {
 		int64_t phc, off, e;
 	};
+	Published last_{};       // what was published last (update()'s thread)
+	int64_t floor_ = INT64_MIN; // no PHC value below this is converted: the last step's far side
 	bool irregular_ = false; // the last interval's PHC advance was no clock's (a step, or stopped)
 	bool step_on_irregular_ = false; // the last step was counted on such an interval (undone if it was a stall)
 	int64_t last_step_before_ = 0;   // status().last_step_ns before that step
@@ -192,11 +234,12 @@ private:
 	PhcStatus st_;
 };
 
-// Calls clk.update() every `period` on a thread of its own until destroyed; `clk` must
-// outlive it. Failed updates are counted (the bound keeps growing meanwhile, honestly).
+// Calls clk.update() every clk.period() (PhcOptions::period) on a thread of its own until
+// destroyed; `clk` must outlive it. Failed updates are counted; meanwhile the bound keeps
+// growing, and two periods after the last good one nothing is converted.
 class XDPHINTS_API PhcRefresher {
 public:
-	explicit PhcRefresher(PhcClock &clk, std::chrono::milliseconds period = std::chrono::seconds(1));
+	explicit PhcRefresher(PhcClock &clk);
 	~PhcRefresher();
 	PhcRefresher(const PhcRefresher &) = delete;
 	PhcRefresher &operator=(const PhcRefresher &) = delete;
