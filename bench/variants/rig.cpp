@@ -41,7 +41,7 @@ Result<uint64_t> xmit_errors(const testbed::Testbed &tb)
 	auto st = testbed::veth_xdp_stats(tb.tx_ns, tb.tx().ifname);
 	if (!st)
 		return st.error();
-	return st->xdp_xmit_errors;
+	return st->xdp_xmit_errors + st->tx_dropped;
 }
 
 Result<Decoder> decoder_for(const Hook &hook, const Query &q)
@@ -94,7 +94,10 @@ Result<PlainRig> PlainRig::create(const std::string &tag, bool drop)
 
 nlohmann::json setup_description()
 {
-	return {{"generator_cpu", kGenCpu},
+	auto gen = testbed::choose_backend();
+	return {{"generator", gen ? testbed::gen_backend_name(gen->backend) : "?"},
+		{"generator_why", gen ? gen->why : gen.error().message},
+		{"generator_cpu", kGenCpu},
 		{"rx_napi_cpu", kGenCpu},
 		{"app_cpu", kAppCpu},
 		{"queues_2", "generator, NAPI and receive loop of queue i on CPU i"},

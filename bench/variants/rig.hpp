@@ -4,7 +4,8 @@
 // loop, and one factory per variant (the table in registry.cpp maps names to them).
 //
 // Each variant owns a pair of namespaces with a veth pair, the XDP program on the
-// receiving end, its sockets and a live-frames generator on the sending end; all of it is
+// receiving end, its sockets and the testbed's generator on the sending end (live frames,
+// or AF_XDP TX where the kernel refuses them: testbed/livegen.hpp); all of it is
 // created once and torn down by destructors (RAII), so rounds of different variants can
 // be interleaved and an error or Ctrl-C anywhere leaves nothing behind.
 #include "bench.hpp"
@@ -56,10 +57,12 @@ inline void consume(uint64_t v) noexcept { asm volatile("" : : "r"(v) : "memory"
 // a pointer to the sender's namespace.
 Result<std::unique_ptr<testbed::Testbed>> make_testbed(const std::string &tag, unsigned queues);
 
-// The live-frames generator in the sender's namespace, one thread per CPU of `cpus`.
+// The testbed's generator in the sender's namespace, one thread per CPU of `cpus`; its
+// backend is the one choose_backend() names (setup_description records it).
 Result<testbed::LiveGen> make_gen(const testbed::Testbed &tb, std::vector<int> cpus);
 
-// Frames the receiving veth refused so far (the sender's xdp_xmit_errors).
+// Frames the receiving veth refused so far: the sender's xdp_xmit_errors (live frames) and
+// tx_dropped (AF_XDP TX, which sends them again: testbed::LiveGen::refused()).
 Result<uint64_t> xmit_errors(const testbed::Testbed &tb);
 
 // The query resolved against the layouts the kernel holds for the loaded hook.

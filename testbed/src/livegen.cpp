@@ -1,16 +1,25 @@
 #include <xdphints/testbed/livegen.hpp>
 
+#include "afxdp_tx.hpp"
+#include "gen_internal.hpp"
 #include "livegen.skel.h"
+
+#include <xdphints/edge/fd.hpp>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <ifaddrs.h>
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
 
 #include <algorithm>
 #include <array>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 #include <sched.h>
@@ -51,7 +60,67 @@ void put16(uint8_t *p, uint16_t v)
 
 constexpr size_t kPtpSyncLen = 44;
 
+// A real attempt: an XDP_DROP program (two instructions, built here) run for one live
+// frame in the calling thread's namespace. It drops the frame, so nothing is sent.
+Status probe_live_frames()
+{
+	const bpf_insn insns[] = {
+		{BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, XDP_DROP},
+		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = BPF_XDP);
+	edge::UniqueFd prog(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_live_probe", "Dual BSD/GPL", insns, 2, &lo));
+	if (!prog)
+		return Error::from_errno(errno, "loading the live-frames probe (an XDP_DROP program)",
+					 "run as root (CAP_BPF + CAP_NET_ADMIN)");
+	uint8_t frame[64] = {};
+	put16(frame + 12, ETH_P_IP);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	if (int err = bpf_prog_test_run_opts(prog.get(), &o))
+		return Error::from_errno(err, "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES",
+					 "live frames need Linux >= 5.18 and a build that allows them; the generator sends "
+					 "with AF_XDP TX instead");
+	return {};
+}
+
 } // namespace
+
+const char *gen_backend_name(GenBackend b) noexcept
+{
+	switch (b) {
+	case GenBackend::automatic:
+		return "automatic";
+	case GenBackend::live_frames:
+		return "live-frames";
+	case GenBackend::afxdp_tx:
+		return "afxdp-tx";
+	}
+	return "?";
+}
+
+const Status &live_frames_support()
+{
+	static const Status probed = probe_live_frames();
+	return probed;
+}
+
+Result<GenChoice> choose_backend(GenBackend want)
+{
+	if (want != GenBackend::automatic)
+		return GenChoice{want, std::string(gen_backend_name(want)) + ": asked for"};
+	if (const char *env = std::getenv("XDPHINTS_GENERATOR"); env && *env) {
+		for (GenBackend b : {GenBackend::live_frames, GenBackend::afxdp_tx})
+			if (std::string_view(env) == gen_backend_name(b))
+				return GenChoice{b, std::string(env) + ": XDPHINTS_GENERATOR=" + env};
+		return Error(Errc::invalid_argument, std::string("XDPHINTS_GENERATOR='") + env +
+							     "' names no generator; use live-frames or afxdp-tx, or unset it");
+	}
+	const Status &live = live_frames_support();
+	if (live)
+		return GenChoice{GenBackend::live_frames, "live-frames: the kernel runs live frames (probed)"};
+	return GenChoice{GenBackend::afxdp_tx, "afxdp-tx: live frames refused: " + live.error().message};
+}
 
 GenOptions GenOptions::between(const VethEnd &from, const VethEnd &to)
 {
@@ -76,10 +145,14 @@ Result<LiveGen> LiveGen::create(const Netns &tx_ns, int tx_ifindex, const GenOpt
 		return Error(Errc::invalid_argument, "bad IPv4 address '" + opt.src_ip + "' or '" + opt.dst_ip + "'");
 	if (opt.flows == 0)
 		return Error(Errc::invalid_argument, "GenOptions::flows is 0; give at least 1");
+	auto choice = choose_backend(opt.backend);
+	if (!choice)
+		return choice.error();
 
 	LiveGen g;
 	g.ns_ = &tx_ns;
 	g.opt_ = opt;
+	g.backend_ = choice->backend;
 	size_t l2 = opt.vlan_tci ? 18 : 14;
 	g.payload_off_ = l2 + 20 + 8;
 	g.stamp_off_ = g.payload_off_ + (opt.ptp ? kPtpSyncLen : 0);
@@ -128,33 +201,43 @@ Result<LiveGen> LiveGen::create(const Netns &tx_ns, int tx_ifindex, const GenOpt
 		ptp[33] = 0x7f;                // logMessageInterval
 	}
 
-	g.skel_ = livegen__open();
+	if (g.backend_ == GenBackend::afxdp_tx) {
+		auto x = detail::AfxdpTx::open(tx_ns, tx_ifindex);
+		if (!x)
+			return x.error();
+		g.xsk_ = std::move(*x);
+		return g;
+	}
+	g.skel_.reset(livegen__open());
 	if (!g.skel_)
 		return Error::from_errno(errno, "opening the live-frames generator program", "check libbpf and BTF support");
 	g.skel_->rodata->tx_ifindex = uint32_t(tx_ifindex);
 	g.skel_->rodata->flows = opt.flows;
 	g.skel_->rodata->sport_base = opt.src_port;
 	g.skel_->rodata->ptp = opt.ptp ? 1 : 0;
-	if (int err = livegen__load(g.skel_))
+	if (int err = livegen__load(g.skel_.get()))
 		return Error::from_errno(err, "loading the live-frames generator program", "run as root (CAP_BPF + CAP_NET_ADMIN)");
 	return g;
 }
 
-LiveGen::LiveGen(LiveGen &&o) noexcept
-	: ns_(o.ns_), skel_(o.skel_), opt_(std::move(o.opt_)), frame_(std::move(o.frame_)),
-	  payload_off_(o.payload_off_), stamp_off_(o.stamp_off_)
+LiveGen::LiveGen() = default;
+LiveGen::LiveGen(LiveGen &&o) noexcept = default;
+LiveGen::~LiveGen() = default;
+
+void LiveGen::SkelDestroy::operator()(::livegen *s) const noexcept
 {
-	o.skel_ = nullptr;
+	livegen__destroy(s);
 }
 
-LiveGen::~LiveGen()
+uint64_t LiveGen::refused() const noexcept
 {
-	if (skel_)
-		livegen__destroy(skel_);
+	return xsk_ ? xsk_->refused() : 0;
 }
 
 uint64_t LiveGen::generated() const noexcept
 {
+	if (xsk_)
+		return xsk_->generated();
 	if (!skel_)
 		return 0;
 	int ncpu = libbpf_num_possible_cpus();
@@ -172,22 +255,29 @@ uint64_t LiveGen::generated() const noexcept
 
 Result<uint64_t> LiveGen::send(uint64_t count)
 {
+	if (xsk_) {
+		detail::FrameShape shape;
+		shape.udp_off = payload_off_ - 8;
+		shape.stamp_off = stamp_off_;
+		shape.ptp = opt_.ptp;
+		shape.sport_base = opt_.src_port;
+		shape.flows = opt_.flows;
+		return xsk_->send(frame_, shape, opt_.cpus, count);
+	}
+	return send_live(count);
+}
+
+Result<uint64_t> LiveGen::send_live(uint64_t count)
+{
 	const uint64_t before = generated();
 	int prog_fd = bpf_program__fd(skel_->progs.livegen);
 
-	// One worker: in the tx namespace (bpf_redirect resolves the ifindex there), pinned
-	// when asked, running the program `n` times in chunks (repeat is 32-bit).
-	auto work = [&](int cpu, uint64_t n) -> Status {
+	// Each thread: in the tx namespace (bpf_redirect resolves the ifindex there), running
+	// the program `n` times in chunks (repeat is 32-bit).
+	auto work = [&](int, uint64_t n) -> Result<uint64_t> {
 		auto scope = NetnsScope::enter(*ns_);
 		if (!scope)
 			return scope.error();
-		if (cpu >= 0) {
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (int e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-				return Error::from_errno(e, "pinning the generator to CPU " + std::to_string(cpu), "pick an online CPU");
-		}
 		while (n) {
 			uint32_t chunk = uint32_t(std::min<uint64_t>(n, 1u << 30));
 			LIBBPF_OPTS(bpf_test_run_opts, o);
@@ -201,31 +291,70 @@ Result<uint64_t> LiveGen::send(uint64_t count)
 				continue; // the program's own counter tells how many ran
 			if (err)
 				return Error::from_errno(err, "BPF_PROG_TEST_RUN with live frames (" + std::to_string(chunk) + " frames)",
-							 "needs Linux >= 5.18 and root; the batch size must be <= 256");
+							 "this kernel may refuse live frames (live_frames_support() says): GenBackend::automatic "
+							 "uses AF_XDP TX then; else Linux >= 5.18, root, and a batch size <= 256");
 			n -= chunk;
 		}
-		return {};
+		return uint64_t(0);
 	};
-
-	if (opt_.cpus.empty()) {
-		if (auto st = work(-1, count); !st)
-			return std::move(st).error();
-	} else {
-		size_t k = opt_.cpus.size();
-		std::vector<Status> results(k);
-		std::vector<std::thread> threads;
-		for (size_t i = 0; i < k; i++) {
-			uint64_t n = count / k + (i < count % k ? 1 : 0);
-			threads.emplace_back([&, i, n] { results[i] = work(opt_.cpus[i], n); });
-		}
-		for (auto &t : threads)
-			t.join();
-		for (auto &r : results)
-			if (!r)
-				return r.error();
-	}
+	if (auto r = detail::on_cpus(opt_.cpus, count, work); !r)
+		return r.error();
 	return generated() - before;
 }
+
+namespace detail {
+
+Result<uint64_t> on_cpus(const std::vector<int> &cpus, uint64_t count,
+			 const std::function<Result<uint64_t>(int cpu, uint64_t n)> &fn)
+{
+	if (cpus.empty())
+		return fn(-1, count);
+	auto pinned = [&](int cpu, uint64_t n) -> Result<uint64_t> {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (int e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			return Error::from_errno(e, "pinning the generator to CPU " + std::to_string(cpu), "pick an online CPU");
+		return fn(cpu, n);
+	};
+	const size_t k = cpus.size();
+	std::vector<Result<uint64_t>> results(k, uint64_t(0));
+	std::vector<std::thread> threads;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t n = count / k + (i < count % k ? 1 : 0);
+		threads.emplace_back([&, i, n] { results[i] = pinned(cpus[i], n); });
+	}
+	for (auto &t : threads)
+		t.join();
+	uint64_t sum = 0;
+	for (auto &r : results) {
+		if (!r)
+			return r.error();
+		sum += *r;
+	}
+	return sum;
+}
+
+Result<uint64_t> link_tx_dropped(const Netns &ns, const std::string &ifname)
+{
+	auto in = NetnsScope::enter(ns); // getifaddrs asks netlink in the thread's namespace
+	if (!in)
+		return in.error();
+	ifaddrs *list = nullptr;
+	if (getifaddrs(&list) != 0)
+		return Error::from_errno(errno, "reading link statistics of " + ifname + " (getifaddrs)",
+					 "check the fd limit (ulimit -n)");
+	std::optional<uint64_t> v;
+	for (ifaddrs *a = list; a; a = a->ifa_next)
+		if (a->ifa_addr && a->ifa_addr->sa_family == AF_PACKET && a->ifa_data && ifname == a->ifa_name)
+			v = static_cast<const rtnl_link_stats *>(a->ifa_data)->tx_dropped;
+	freeifaddrs(list);
+	if (!v)
+		return Error(Errc::no_device, "no link statistics for " + ifname + " in " + ns.name() + " (ip -s link)");
+	return *v;
+}
+
+} // namespace detail
 
 Result<VethXdpStats> veth_xdp_stats(const Netns &ns, const std::string &ifname)
 {
@@ -247,12 +376,19 @@ Result<VethXdpStats> veth_xdp_stats(const Netns &ns, const std::string &ifname)
 		key.erase(0, key.find_first_not_of(" \t"));
 		uint64_t v = std::strtoull(line.c_str() + colon + 1, nullptr, 10);
 		bool rxq = key.rfind("rx_queue_", 0) == 0, txq = key.rfind("tx_queue_", 0) == 0;
-		if (rxq && ends(key, "_xdp_redirect"))
+		if (rxq && ends(key, "_xdp_redirect")) {
 			s.rx_xdp_redirect += v;
-		else if (rxq && ends(key, "_xdp_drops"))
+		} else if (rxq && ends(key, "_xdp_drops")) {
 			s.rx_xdp_drops += v;
-		else if (rxq && ends(key, "_xdp_packets"))
+		} else if (rxq && ends(key, "_xdp_packets")) {
 			s.rx_xdp_packets += v;
+			size_t q = std::strtoul(key.c_str() + std::strlen("rx_queue_"), nullptr, 10);
+			if (q < 4096) {
+				if (s.rx_queue_xdp_packets.size() <= q)
+					s.rx_queue_xdp_packets.resize(q + 1);
+				s.rx_queue_xdp_packets[q] = v;
+			}
+		}
 		else if (rxq && ends(key, "_drops"))
 			s.rx_drops += v;
 		else if (txq && ends(key, "_xdp_xmit_errors"))
@@ -260,6 +396,10 @@ Result<VethXdpStats> veth_xdp_stats(const Netns &ns, const std::string &ifname)
 		else if (txq && ends(key, "_xdp_xmit"))
 			s.xdp_xmit += v;
 	}
+	auto dropped = detail::link_tx_dropped(ns, ifname);
+	if (!dropped)
+		return dropped.error();
+	s.tx_dropped = *dropped;
 	return s;
 }
 

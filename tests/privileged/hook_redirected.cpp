@@ -15,8 +15,10 @@ using xdphints::test::RxBed;
 
 namespace {
 
-std::vector<TappedFrame> generate_and_tap(RxBed &bed, MetaTap &tap, const testbed::GenOptions &g, uint64_t n)
+std::vector<TappedFrame> generate_and_tap(RxBed &bed, MetaTap &tap, testbed::GenOptions g, uint64_t n)
 {
+	// Redirected frames: live frames only (AF_XDP TX hands veth skbs).
+	g.backend = testbed::GenBackend::live_frames;
 	auto gen = testbed::LiveGen::create(bed.bed.tx_ns, bed.bed.tx().ifindex, g);
 	INFO((gen ? std::string() : gen.error().message));
 	REQUIRE(gen);
