@@ -53,8 +53,9 @@ const Row kRows[] = {
 	{Op::attach, {EBUSY, EEXIST}, "{if} already has an XDP program; detach it (ip link set dev {if} xdp off) or "
 				      "pass --replace"},
 	{Op::attach, {UNSUPP}, "driver {drv} has no native XDP; use the generic hook (--hook generic, SKB mode)"},
-	{Op::attach, {EINVAL}, "the kernel refused the attachment (device-bound program on another device, or generic "
-			       "mode for a device-bound program); use --hook generic"},
+	{Op::attach, {EINVAL}, "the kernel refused to attach it to {if} without saying why (one such refusal in "
+			       "driver mode: an MTU larger than the driver takes for XDP without fragments; ip link "
+			       "show {if})"},
 	{Op::attach, {PERM}, nullptr},
 	{Op::attach, {}, "the kernel refused to attach the hook to {if}"},
 	{Op::attach_redirect, {EBUSY, EEXIST}, "an XDP program is already attached there; detach it first (we do not "

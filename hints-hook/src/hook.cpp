@@ -144,8 +144,8 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		return detail::load_failure(err, libbpf_lines.take(),
 					    {"load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
 						     " (driver " + (driver.empty() ? "unknown" : driver) + ")",
-					     opt.object_path.empty() ? h.hook_name_ : "", opt.object_path, ifc->name, driver,
-					     dev_bound, h.mode_});
+					     opt.object_path.empty() ? h.hook_name_ : "", opt.object_path, opt.user_object,
+					     ifc->name, driver, dev_bound, h.mode_});
 
 	h.prog_fd_ = bpf_program__fd(prog);
 	bpf_prog_info info{};
@@ -406,11 +406,13 @@ Status Hook::commit()
 {
 	if (attached())
 		return {};
-	// For a refusal (load_error.hpp); whether the program is bound, the kernel says.
+	// For a refusal (load_error.hpp): device-bound as load() bound it.
 	auto failure_context = [&](std::string what) {
-		const bool builtin = detail::find_hook_spec(hook_name_) != nullptr;
-		return FailureContext{std::move(what), builtin ? hook_name_ : "", builtin ? "" : hook_name_, ifname_,
-				      driver_, detail::prog_dev_bound(prog_fd_), mode_};
+		const detail::HookSpec *spec = detail::find_hook_spec(hook_name_);
+		const bool bound = spec ? spec->kfuncs
+					: mode_ == AttachMode::driver && uses_metadata_kfuncs(bpf_object__btf(obj_.get()));
+		return FailureContext{std::move(what), spec ? hook_name_ : "", spec ? "" : hook_name_, "", ifname_,
+				      driver_, bound, mode_};
 	};
 	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	const char *mode = xdp_mode_word(edge::xdp_mode_of_flag(flags));

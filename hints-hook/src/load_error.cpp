@@ -253,9 +253,31 @@ std::string fields_of(const MetadataKfunc &k)
 
 constexpr const char *kFullLog = "the verifier's full log: set XDP_HINTS_VERIFIER_LOG=FILE and run again";
 
+// The verifier's complaints that a program's own code causes.
+bool in_the_code(LoadCause c)
+{
+	switch (c) {
+	case LoadCause::refused_helper:
+	case LoadCause::unknown_helper:
+	case LoadCause::kfunc_not_allowed:
+	case LoadCause::too_complex:
+	case LoadCause::stack_limit:
+	case LoadCause::verifier:
+		return true;
+	default:
+		return false;
+	}
+}
+
 std::string load_fix(const LoadDiagnosis &d, int err, const FailureContext &ctx)
 {
 	const bool builtin = ctx.object.empty();
+	// With the user's XDP logic linked in, the verifier may have stopped in either part:
+	// where it stopped (its source line) tells which.
+	if (builtin && !ctx.user_object.empty() && in_the_code(d.cause) &&
+	    !(d.cause == LoadCause::refused_helper && d.name == "bpf_xdp_adjust_meta"))
+		return "if the verifier stopped in your XDP logic (" + ctx.user_object +
+		       "), change it there; else report it with the kernel release; " + std::string(kFullLog);
 	switch (d.cause) {
 	case LoadCause::refused_helper:
 		if (d.name == "bpf_xdp_adjust_meta")
@@ -373,12 +395,14 @@ const char *load_source(LoadCause c)
 	}
 }
 
-// Where the verifier stopped: for a complaint of its own, and for a brought-in hook's
-// helpers (its author looks for the call); a built-in hook's helper is named enough.
+// Where the verifier stopped: for a complaint of its own, and for the helpers of a
+// brought-in hook or of user logic (their author looks for the call); a built-in hook's
+// helper is named enough.
 bool show_where(LoadCause c, const FailureContext &ctx)
 {
 	return c == LoadCause::verifier || c == LoadCause::stack_limit ||
-	       (!ctx.object.empty() && (c == LoadCause::refused_helper || c == LoadCause::unknown_helper));
+	       ((!ctx.object.empty() || !ctx.user_object.empty()) &&
+		(c == LoadCause::refused_helper || c == LoadCause::unknown_helper));
 }
 
 Errc load_code(LoadCause c, int err)

@@ -1,6 +1,5 @@
 #include "load_failure.hpp"
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <atomic>
@@ -76,7 +75,8 @@ std::string keep_failure_lines(const char *op, const std::string &lines, int err
 	head += "# op: " + std::string(op) + "\n";
 	head += "# errno: " + std::to_string(err) + " (" + std::strerror(err) + ")\n";
 	head += "# what: " + ctx.what + "\n";
-	head += "# hook: " + ctx.hook + "\n# object: " + ctx.object + "\n# ifname: " + ctx.ifname +
+	head += "# hook: " + ctx.hook + "\n# object: " + ctx.object + "\n# user_object: " + ctx.user_object +
+		"\n# ifname: " + ctx.ifname +
 		"\n# driver: " + ctx.driver + "\n# dev_bound: " + (ctx.dev_bound ? "1" : "0") +
 		"\n# mode: " + mode_word(ctx.mode) + "\n";
 	FILE *f = std::fopen(path, "w");
@@ -162,13 +162,6 @@ Error attach_failure(int err, const std::string &libbpf_lines, const FailureCont
 	Error e = attach_error(err, diagnose_attach(err, libbpf_lines, ctx), ctx);
 	append_kept(e, keep_failure_lines("attach", libbpf_lines, err, ctx));
 	return e;
-}
-
-bool prog_dev_bound(int prog_fd)
-{
-	bpf_prog_info info{};
-	uint32_t len = sizeof(info);
-	return prog_fd >= 0 && bpf_obj_get_info_by_fd(prog_fd, &info, &len) == 0 && info.ifindex != 0;
 }
 
 } // namespace xdphints::hook::detail

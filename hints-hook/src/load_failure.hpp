@@ -45,7 +45,4 @@ Error load_failure(int err, const std::string &libbpf_lines, const FailureContex
 // kernel's extended ack of a netlink attach, "" for a bpf_link.
 Error attach_failure(int err, const std::string &libbpf_lines, const FailureContext &ctx);
 
-// Whether the loaded program is bound to a device (BPF_F_XDP_DEV_BOUND_ONLY or offload).
-bool prog_dev_bound(int prog_fd);
-
 } // namespace xdphints::hook::detail

@@ -7,6 +7,7 @@
 #include "hook_testing.hpp"
 
 #include <xdphints/hook/select.hpp>
+#include <xdphints/hook/transport.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -21,43 +22,13 @@ namespace {
 
 const std::string kExamples = XDPHINTS_BPF_EXAMPLES_DIR;
 
-bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	bpf_insn i{};
-	i.code = code;
-	i.dst_reg = dst & 0xf;
-	i.src_reg = src & 0xf;
-	i.off = off;
-	i.imm = imm;
-	return i;
-}
-
-// A four-instruction XDP program, not device-bound: bpf_xdp_adjust_meta(ctx, -8) when
-// `meta`, then XDP_PASS.
-edge::UniqueFd load_probe(bool meta)
-{
-	std::vector<bpf_insn> p;
-	if (meta) {
-		p.push_back(insn(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, -8));
-		p.push_back(insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_xdp_adjust_meta));
-	}
-	p.push_back(insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, XDP_PASS));
-	p.push_back(insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
-	LIBBPF_OPTS(bpf_prog_load_opts, lo);
-	return edge::UniqueFd(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_le_probe", "Dual BSD/GPL", p.data(), p.size(), &lo));
-}
-
-// Whether this kernel lets XDP programs call bpf_xdp_adjust_meta: the probe loads, or the
-// verifier refuses it (EINVAL) while the same program without the call loads.
+// Whether this kernel lets XDP programs call bpf_xdp_adjust_meta (transport.hpp's probe).
 bool kernel_allows_adjust_meta()
 {
-	if (load_probe(true))
-		return true;
-	int err = errno;
-	INFO("bpf_xdp_adjust_meta probe: " << std::strerror(err));
-	REQUIRE(err == EINVAL);
-	REQUIRE(load_probe(false));
-	return false;
+	auto allowed = metadata_area_allowed();
+	INFO((allowed ? std::string() : allowed.error().message));
+	REQUIRE(allowed);
+	return *allowed;
 }
 
 // Whether the kernel has the kfuncs of `hints` (its BTF says; select.hpp).
@@ -66,6 +37,17 @@ bool kernel_has(unsigned hints)
 	auto k = kernel_kfunc_hints();
 	REQUIRE(k);
 	return (*k & hints) == hints;
+}
+
+// An XDP program of two instructions, not device-bound: return XDP_PASS.
+edge::UniqueFd load_pass()
+{
+	const bpf_insn pass[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = XDP_PASS},
+		{.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo);
+	return edge::UniqueFd(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_le_pass", "Dual BSD/GPL", pass, 2, &lo));
 }
 
 bool has(const std::string &s, std::string_view part)
@@ -107,10 +89,10 @@ TEST_CASE("a refused hook load names the kernel's cause, never a driver without 
 		CHECK(has(msg, "run Linux >= 6.3"));
 		return;
 	}
-	CHECK(has(msg, "this kernel refuses helper bpf_xdp_adjust_meta#54 in XDP programs"));
-	CHECK(has(msg, "program of this type cannot use helper bpf_xdp_adjust_meta#54"));
-	CHECK(has(msg, "--transport prefix"));
-	CHECK(h.error().sys_errno == EINVAL);
+	// Refused for the metadata area: before load (the hook calls the helper) or by the
+	// verifier, the helper named and the way out the prefix transport of the built-in hooks.
+	CHECK(has(msg, "bpf_xdp_adjust_meta"));
+	CHECK(has(msg, "prefix transport"));
 }
 
 TEST_CASE("a device-bound hook attached in generic (SKB) mode is refused for that", "[hook][load-error]")
@@ -171,7 +153,7 @@ TEST_CASE("a veth peer MTU too large for XDP: the cause, through a bpf_link and 
 	CHECK(has(h.error().message, "lower the peer's MTU"));
 
 	// netlink (--replace over a program in generic mode): the kernel's own words as well.
-	auto pass = load_probe(false);
+	auto pass = load_pass();
 	REQUIRE(pass);
 	REQUIRE(bpf_xdp_attach(tb->rx().ifindex, pass.get(), XDP_FLAGS_SKB_MODE, nullptr) == 0);
 	o.replace = true;
@@ -185,4 +167,40 @@ TEST_CASE("a veth peer MTU too large for XDP: the cause, through a bpf_link and 
 	auto q = xdphints::test::xdp_query(tb->rx().ifindex);
 	CHECK(q.attach_mode == XDP_ATTACHED_SKB);
 	(void)bpf_xdp_detach(tb->rx().ifindex, XDP_FLAGS_SKB_MODE, nullptr);
+}
+
+TEST_CASE("user logic the verifier refuses: its complaint quoted, where, and the fix in the user's object",
+	  "[hook][load-error][user]")
+{
+	if (!xdphints::test::privileged())
+		return;
+	auto bed = xdphints::test::RxBed::make("hlu");
+	REQUIRE(bed);
+	xdphints::test::BpfCompiler cc;
+	cc.with_vmlinux_h();
+	// A packet byte read without the bounds check the verifier asks for.
+	const std::string obj = cc.build_text("#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n"
+					      "#include <xdp_hints/helpers.bpf.h>\n",
+					      "unchecked_user", R"(
+__attribute__((noinline)) int xdp_hints_user(struct xdp_md *ctx)
+{
+	unsigned char *data = (void *)(long)ctx->data;
+
+	return data[12] == 0x08 ? XDP_HINTS_CONTINUE : XDP_DROP;
+}
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+)");
+	HookOptions o;
+	o.ifname = bed->rx_if();
+	o.user_object = obj;
+	auto h = Hook::load(o);
+	REQUIRE_FALSE(h);
+	const std::string &msg = h.error().message;
+	INFO(msg);
+	CHECK(has(msg, ": the verifier refused the program (verifier at insn "));
+	CHECK(has(msg, "@ unchecked_user.bpf.c:"));
+	CHECK(has(msg, "invalid access to packet"));
+	CHECK(has(msg, "if the verifier stopped in your XDP logic (" + obj + "), change it there"));
+	CHECK(h.error().code == Errc::invalid_argument);
+	CHECK(h.error().sys_errno == EACCES);
 }

@@ -56,6 +56,7 @@ Recording read_recording(const fs::path &p)
 	r.ctx.what = r.head["what"];
 	r.ctx.hook = r.head["hook"];
 	r.ctx.object = r.head["object"];
+	r.ctx.user_object = r.head["user_object"];
 	r.ctx.ifname = r.head["ifname"];
 	r.ctx.driver = r.head["driver"];
 	r.ctx.dev_bound = r.head["dev_bound"] == "1";

@@ -111,7 +111,7 @@ TEST_CASE("a failed load's lines go to XDP_HINTS_VERIFIER_LOG when asked, as a r
 				  "processed 144 insns (limit 1000000) max_states_per_insn 0 total_states 9\n"
 				  "-- END PROG LOAD LOG --\n"
 				  "libbpf: prog 'xdp_hints_hook': failed to load: -22\n";
-	FailureContext ctx{"load hook veth bound to eth1 (driver veth)", "veth", "", "eth1", "veth", true,
+	FailureContext ctx{"load hook veth bound to eth1 (driver veth)", "veth", "", "", "eth1", "veth", true,
 			   AttachMode::driver};
 
 	unsetenv("XDP_HINTS_VERIFIER_LOG");
@@ -140,7 +140,7 @@ TEST_CASE("a failed load's lines go to XDP_HINTS_VERIFIER_LOG when asked, as a r
 
 TEST_CASE("attach refusals: the kernel's extended ack, else the errno in its context", "[unit][load-error]")
 {
-	FailureContext veth{"attach hook veth to v0 in driver mode", "veth", "", "v0", "veth", true, AttachMode::driver};
+	FailureContext veth{"attach hook veth to v0 in driver mode", "veth", "", "", "v0", "veth", true, AttachMode::driver};
 	FailureContext skb = veth;
 	skb.what = "attach hook veth to v0 in generic (SKB) mode";
 	skb.mode = AttachMode::skb;

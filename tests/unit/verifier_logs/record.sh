@@ -73,6 +73,7 @@ vlog_record() { # BUILD OUTDIR
 			echo "# what: load $(basename "$obj") (bpftool)"
 			echo "# hook: "
 			echo "# object: $(basename "$obj")"
+			echo "# user_object: "
 			echo "# ifname: "
 			echo "# driver: "
 			echo "# dev_bound: 0"

@@ -25,6 +25,7 @@ struct FailureContext {
 	std::string what;    // what failed: "load hook veth bound to eth1 (driver veth)"
 	std::string hook;    // a built-in hook's name; "" for a brought-in object
 	std::string object;  // a brought-in hook object's path; "" for a built-in hook
+	std::string user_object; // XDP logic linked into a built-in hook (HookOptions::user_object)
 	std::string ifname;
 	std::string driver;  // "" when unknown
 	bool dev_bound = false; // loaded bound to ifname (BPF_F_XDP_DEV_BOUND_ONLY)
