@@ -33,23 +33,40 @@ std::string vformat(const char *fmt, va_list args)
 	return s;
 }
 
+thread_local bool t_forwarding = false;
+
+// To the print function we stand in front of. One that chains to the function it replaced
+// (us, when it was installed after us) hands the line back: then it is printed as libbpf's
+// default does (warnings and infos on stderr), not handed round again.
+int forward(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (t_forwarding)
+		return level == LIBBPF_DEBUG ? 0 : std::vfprintf(stderr, fmt, args);
+	libbpf_print_fn_t next = g_next.load();
+	if (!next)
+		return 0;
+	t_forwarding = true;
+	int n = next(level, fmt, args);
+	t_forwarding = false;
+	return n;
+}
+
 int route(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (LibbpfCapture *c = t_capture; c && level != LIBBPF_DEBUG) {
+	if (LibbpfCapture *c = t_capture; c && level != LIBBPF_DEBUG && !t_forwarding) {
 		std::string line = vformat(fmt, args);
 		int n = int(line.size());
 		c->keep(int(level), std::move(line));
 		return n;
 	}
-	libbpf_print_fn_t next = g_next.load();
-	return next ? next(level, fmt, args) : 0;
+	return forward(level, fmt, args);
 }
 
-int print_to(libbpf_print_fn_t fn, enum libbpf_print_level level, const char *fmt, ...)
+int forward_line(enum libbpf_print_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = fn(level, fmt, ap);
+	int n = forward(level, fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -121,11 +138,10 @@ LibbpfCapture::~LibbpfCapture()
 	if (taken_)
 		return;
 	for (auto &[level, line] : lines_) {
-		if (outer_) {
+		if (outer_)
 			outer_->keep(level, std::move(line));
-		} else if (libbpf_print_fn_t next = g_next.load()) {
-			print_to(next, libbpf_print_level(level), "%s", line.c_str());
-		}
+		else
+			forward_line(libbpf_print_level(level), "%s", line.c_str());
 	}
 }
 

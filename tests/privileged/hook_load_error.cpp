@@ -135,8 +135,11 @@ TEST_CASE("a veth peer MTU too large for XDP: the cause, through a bpf_link and 
 	REQUIRE(tb);
 	auto scope = testbed::NetnsScope::enter(tb->rx_ns);
 	REQUIRE(scope);
+	// The generic hook in driver mode: native XDP on veth whatever kfuncs the kernel has.
 	HookOptions o;
 	o.ifname = tb->rx().ifname;
+	o.hook = "generic";
+	o.mode = AttachMode::driver;
 	if (auto loaded = Hook::load(o); !loaded) {
 		INFO(loaded.error().message);
 		CHECK_FALSE(kernel_allows_adjust_meta()); // the only refusal this test expects before attach

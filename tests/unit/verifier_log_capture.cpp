@@ -100,6 +100,44 @@ TEST_CASE("libbpf's lines during a load are kept for the error, and printed as b
 	CHECK_THAT(g_printed, Catch::Contains("xh-d.bpf.o"));
 }
 
+namespace {
+
+libbpf_print_fn_t g_chained_to = nullptr;
+int g_chained_calls = 0;
+
+// An application's print function installed after the router, handing every line on to
+// the function it replaced (the router), as the router does.
+int chaining_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level != LIBBPF_DEBUG) // debug lines pass the router at once, captured or not
+		g_chained_calls++;
+	return g_chained_to ? g_chained_to(level, fmt, args) : 0;
+}
+
+} // namespace
+
+TEST_CASE("an application's print function that chains to the router gets each line once", "[unit][load-error]")
+{
+	AppPrint app;
+	size_t lines = 0;
+	{
+		detail::LibbpfCapture first; // the router is in front of app_print
+		open_missing("/nonexistent/xh-chain.bpf.o");
+		for (char ch : first.take())
+			lines += ch == '\n';
+	}
+	REQUIRE(lines > 0);
+	g_chained_to = libbpf_set_print(chaining_print);
+	g_chained_calls = 0;
+	{
+		detail::LibbpfCapture c; // the router goes in front of chaining_print
+		open_missing("/nonexistent/xh-chain.bpf.o");
+	}
+	// Each line handed on once, back to the router, and printed (stderr) rather than looping.
+	CHECK(g_chained_calls == int(lines));
+	libbpf_set_print(app.before);
+}
+
 TEST_CASE("a failed load's lines go to XDP_HINTS_VERIFIER_LOG when asked, as a recording", "[unit][load-error]")
 {
 	xdphints::test::TempDir dir("xh-vlog");

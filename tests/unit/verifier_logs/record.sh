@@ -40,7 +40,7 @@ vlog_record() { # BUILD OUTDIR
 	product() { # NAME COMMAND...
 		local name=$1 tmp=$out/.kept; shift
 		rm -f "$tmp"
-		XDP_HINTS_VERIFIER_LOG=$tmp timeout 60 "$@" > "$out/.stdout" 2> "$out/.stderr"
+		XDP_HINTS_VERIFIER_LOG=$tmp timeout 30 "$@" > "$out/.stdout" 2> "$out/.stderr"
 		echo "--- $name: exit $?"
 		cat "$out/.stderr"
 		if [ -s "$tmp" ]; then
