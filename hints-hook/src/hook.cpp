@@ -140,12 +140,15 @@ Result<Hook> Hook::load(const HookOptions &opt)
 	detail::LibbpfCapture libbpf_lines; // the verifier's log of a failure goes into its Error
 	int load_err = bpf_object__load(obj);
 	h.load_fds_.clear(); // libbpf has read them
-	if (int err = load_err)
+	if (int err = load_err) {
+		auto kfuncs = dev_bound ? kernel_kfunc_hints() : Result<unsigned>(Error());
 		return detail::load_failure(err, libbpf_lines.take(),
 					    {"load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
 						     " (driver " + (driver.empty() ? "unknown" : driver) + ")",
 					     opt.object_path.empty() ? h.hook_name_ : "", opt.object_path, opt.user_object,
-					     ifc->name, driver, dev_bound, h.mode_});
+					     ifc->name, driver, dev_bound, h.mode_,
+					     kfuncs ? std::optional<unsigned>(*kfuncs) : std::nullopt});
+	}
 
 	h.prog_fd_ = bpf_program__fd(prog);
 	bpf_prog_info info{};

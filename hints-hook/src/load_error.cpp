@@ -314,6 +314,11 @@ std::string load_fix(const LoadDiagnosis &d, int err, const FailureContext &ctx)
 		       "automatic or driver, not skb); for generic (SKB) mode use the generic hook (--hook generic)";
 	case LoadCause::no_xdp_driver:
 		return "use the generic hook (--hook generic, SKB mode)";
+	case LoadCause::no_dev_bound:
+		return builtin ? "leave out --hook to get the best hook this kernel can run (the generic hook), or run "
+				 "Linux >= 6.3"
+			       : "run Linux >= 6.3, or drop the XDP RX metadata kfuncs from the hook (it is loaded "
+				 "device-bound because it calls them)";
 	case LoadCause::too_complex:
 	case LoadCause::too_large:
 		return builtin ? "ask for fewer hints (--fields; HookOptions::hints) or report it with the kernel release"
@@ -332,6 +337,9 @@ std::string load_fix(const LoadDiagnosis &d, int err, const FailureContext &ctx)
 	case LoadCause::other:
 		break;
 	}
+	if (ctx.dev_bound && err == EINVAL)
+		return "the kernel gave no reason: check that " + iface(ctx) + " still exists (ip link); " +
+		       "XDP_HINTS_VERIFIER_LOG=FILE keeps libbpf's lines";
 	return edge::advice(err, edge::Op::load, edge_ctx(ctx));
 }
 
@@ -358,6 +366,9 @@ std::string load_cause_text(const LoadDiagnosis &d, int err, const FailureContex
 		return (ctx.driver.empty() ? iface(ctx) + " has no XDP in its driver"
 					   : "driver " + ctx.driver + " of " + iface(ctx) + " has no XDP") +
 		       ", so no program can be bound to it";
+	case LoadCause::no_dev_bound:
+		return "this kernel has no device-bound XDP programs (Linux >= 6.3, with the XDP RX metadata kfuncs, "
+		       "none of which it has): it refused to bind the program to " + iface(ctx) + " before verifying it";
 	case LoadCause::too_complex:
 		return "the program is too complex for the verifier";
 	case LoadCause::too_large:
@@ -374,8 +385,11 @@ std::string load_cause_text(const LoadDiagnosis &d, int err, const FailureContex
 		break;
 	}
 	(void)err;
-	return d.said.empty() ? "the kernel refused the program (no verifier log, no libbpf detail)"
-			      : "the program was not loaded";
+	if (d.said.empty())
+		return "the kernel refused the program (no verifier log, no libbpf detail)";
+	return ctx.dev_bound && d.said.find("BPF program load failed") != std::string::npos
+		       ? "the kernel refused to load the program, device-bound to " + iface(ctx) + ", before verifying it"
+		       : "the program was not loaded";
 }
 
 // Who said `d.said`: the verifier (its log) or libbpf (before the kernel saw the program).
@@ -387,6 +401,7 @@ const char *load_source(LoadCause c)
 	case LoadCause::no_kernel_btf:
 	case LoadCause::other:
 	case LoadCause::no_xdp_driver:
+	case LoadCause::no_dev_bound:
 	case LoadCause::too_large:
 	case LoadCause::permission:
 		return "libbpf";
@@ -413,6 +428,7 @@ Errc load_code(LoadCause c, int err)
 	case LoadCause::missing_kfunc:
 	case LoadCause::kfunc_not_allowed:
 	case LoadCause::no_xdp_driver:
+	case LoadCause::no_dev_bound:
 	case LoadCause::no_kernel_btf:
 		return Errc::unsupported;
 	case LoadCause::kfunc_mismatch:
@@ -442,6 +458,7 @@ const char *load_cause_name(LoadCause c) noexcept
 	case LoadCause::kfunc_not_allowed: return "kfunc_not_allowed";
 	case LoadCause::needs_dev_bound: return "needs_dev_bound";
 	case LoadCause::no_xdp_driver: return "no_xdp_driver";
+	case LoadCause::no_dev_bound: return "no_dev_bound";
 	case LoadCause::too_complex: return "too_complex";
 	case LoadCause::too_large: return "too_large";
 	case LoadCause::stack_limit: return "stack_limit";
@@ -541,6 +558,9 @@ LoadDiagnosis diagnose_load(int err, std::string_view libbpf_output, const Failu
 			d.cause = LoadCause::too_large;
 		else if ((err == EOPNOTSUPP || err == kENOTSUPP) && ctx.dev_bound)
 			d.cause = LoadCause::no_xdp_driver;
+		// bpf_prog_load() before 6.3 refuses the unknown BPF_F_XDP_DEV_BOUND_ONLY flag.
+		else if (err == EINVAL && ctx.dev_bound && ctx.kernel_kfuncs == 0u)
+			d.cause = LoadCause::no_dev_bound;
 		else if (is_perm(err))
 			d.cause = LoadCause::permission;
 		if (d.cause != LoadCause::other)

@@ -96,6 +96,8 @@ std::string keep_failure_lines(const char *op, const std::string &lines, int err
 		"\n# ifname: " + ctx.ifname +
 		"\n# driver: " + ctx.driver + "\n# dev_bound: " + (ctx.dev_bound ? "1" : "0") +
 		"\n# mode: " + mode_word(ctx.mode) + "\n";
+	if (ctx.kernel_kfuncs)
+		head += "# kernel_kfuncs: " + std::to_string(*ctx.kernel_kfuncs) + "\n";
 	FILE *f = std::fopen(path, "w");
 	if (!f)
 		return "; writing libbpf's lines to " + std::string(path) + " failed: " + std::strerror(errno);

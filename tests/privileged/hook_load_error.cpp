@@ -180,7 +180,8 @@ TEST_CASE("user logic the verifier refuses: its complaint quoted, where, and the
 	auto bed = xdphints::test::RxBed::make("hlu");
 	REQUIRE(bed);
 	xdphints::test::BpfCompiler cc;
-	cc.with_vmlinux_h();
+	// The build's vmlinux.h (the running kernel's lacks enum xdp_rss_hash_type before 6.3).
+	std::filesystem::copy_file(std::string(XDPHINTS_VMLINUX_DIR) + "/vmlinux.h", cc.dir / "vmlinux.h");
 	// A packet byte read without the bounds check the verifier asks for.
 	const std::string obj = cc.build_text("#include \"vmlinux.h\"\n#include <bpf/bpf_helpers.h>\n"
 					      "#include <xdp_hints/helpers.bpf.h>\n",
@@ -201,7 +202,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	const std::string &msg = h.error().message;
 	INFO(msg);
 	CHECK(has(msg, ": the verifier refused the program (verifier at insn "));
-	CHECK(has(msg, "@ unchecked_user.bpf.c:"));
+	CHECK(has(msg, "from `return data[12] == 0x08 ? XDP_HINTS_CONTINUE : XDP_DROP;")); // "@ FILE:LINE" from 6.x
 	CHECK(has(msg, "invalid access to packet"));
 	CHECK(has(msg, "if the verifier stopped in your XDP logic (" + obj + "), change it there"));
 	CHECK(h.error().code == Errc::invalid_argument);

@@ -1,20 +1,20 @@
 #!/bin/bash
 # How the logs in this directory were recorded, on the host and in the kernel tier's guests:
 #
-#   tests/unit/verifier_logs/record.sh BUILD OUTDIR                  # on this machine (root)
-#   XH_EXTRA=$PWD/tests/unit/verifier_logs/record.sh XH_CASES=vlog \
+#   tests/unit/verifier_logs/record.sh BUILD OUTDIR [tools]          # on this machine (root)
+#   XH_EXTRA=$PWD/tests/unit/verifier_logs/record.sh XH_CASES=vlog \   (or vlog-tools)
 #       tests/kernels/run-kernel SUITE BUILD                          # in a guest: OUTDIR is
 #                                                                     # BUILD/kernels/results/SUITE/vlog
 # Each refusal becomes OUTDIR/RELEASE-NAME.log: the product's own (xdp-hints with
 # XDP_HINTS_VERIFIER_LOG=FILE: the header is the library's, the command is added on top),
-# or bpftool's for what the product never loads (a program calling a metadata kfunc without
-# being device-bound, a too-complex program): the same libbpf (1.1), the same lines.
+# or libbpf's own for what the product never loads (a program calling a metadata kfunc
+# without being device-bound, a too-complex program): the same libbpf (1.1), the same lines.
 # A case the running kernel accepts records nothing and says so. The BPF sources are in
 # src/ (compiled here with clang-19 into OUTDIR/obj).
 set -u
 
-vlog_record() { # BUILD OUTDIR
-	local build=$1 out=$2 src rel ns=xhvlog
+vlog_record() { # BUILD OUTDIR [tools]: tools: only the objects loaded without the product
+	local build=$1 out=$2 what=${3:-all} src rel ns=xhvlog
 	src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/src
 	rel=$(uname -r | cut -d. -f1,2)
 	mkdir -p "$out/obj"
@@ -51,26 +51,40 @@ vlog_record() { # BUILD OUTDIR
 			echo "$name: nothing refused on $(uname -r)"
 		fi
 	}
-	# bpftool: the lines libbpf prints for OBJ loaded as XDP, not device-bound, in the
-	# library's file format.
+	# libbpf itself (the same libbpf 1.1 as the product, through python3's ctypes): OBJ
+	# opened and loaded as it is (XDP, not device-bound); bpf_object__load's errno and the
+	# lines libbpf prints, in the library's file format. (The 6.18 and 6.12 recordings of
+	# these cases were made with `bpftool prog load`: the same libbpf lines; their headers
+	# say so.)
 	tool() { # NAME OBJ
 		local name=$1 obj=$2 o err
-		o=$(bpftool prog load "$obj" /sys/fs/bpf/xhvlog type xdp 2>&1)
-		rm -f /sys/fs/bpf/xhvlog
-		err=$(sed -n 's/.*failed to load: -\([0-9]*\)$/\1/p' <<<"$o" | head -1)
+		o=$(python3 - "$obj" 2>&1 <<'PY'
+import ctypes, sys
+lib = ctypes.CDLL("libbpf.so.1")
+lib.bpf_object__open_file.restype = ctypes.c_void_p
+lib.bpf_object__open_file.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+lib.bpf_object__load.argtypes = [ctypes.c_void_p]
+lib.bpf_object__close.argtypes = [ctypes.c_void_p]
+obj = lib.bpf_object__open_file(sys.argv[1].encode(), None)
+if not obj:
+    sys.exit("record.sh: cannot open " + sys.argv[1])
+err = lib.bpf_object__load(obj)
+lib.bpf_object__close(obj)
+sys.stderr.flush()
+print("errno=%d" % -err)
+PY
+)
+		err=$(sed -n 's/^errno=//p' <<<"$o")
 		echo "--- $name"
-		if [ -z "$err" ]; then
-			err=$(sed -n 's/.*: \(-[0-9][0-9]*\)$/\1/p' <<<"$o" | head -1)
-			[ -n "$err" ] || { echo "$name: loaded on $(uname -r)"; return 0; }
-			err=${err#-}
-		fi
+		[ -n "$err" ] || { echo "$name: $o"; return 1; }
+		[ "$err" != 0 ] || { echo "$name: loaded on $(uname -r)"; return 0; }
 		{
-			echo "# command: bpftool prog load $(basename "$obj") /sys/fs/bpf/xhvlog type xdp (not device-bound)"
-			echo "# xdp-hints: a failed BPF program load or attach, as libbpf 1.1 printed it (bpftool $(bpftool version | sed -n 's/^bpftool v//p'))"
+			echo "# command: record.sh: bpf_object__open_file + bpf_object__load of $(basename "$obj") (python3 ctypes, libbpf.so.1; not device-bound)"
+			echo "# xdp-hints: a failed BPF program load or attach, as libbpf 1.1 printed it (record.sh)"
 			echo "# kernel: $(uname -r)"
 			echo "# op: load"
 			echo "# errno: $err ($(python3 -c "import os; print(os.strerror($err))"))"
-			echo "# what: load $(basename "$obj") (bpftool)"
+			echo "# what: load $(basename "$obj")"
 			echo "# hook: "
 			echo "# object: $(basename "$obj")"
 			echo "# user_object: "
@@ -78,10 +92,7 @@ vlog_record() { # BUILD OUTDIR
 			echo "# driver: "
 			echo "# dev_bound: 0"
 			echo "# mode: driver"
-			# libbpf's lines and the log between its markers; not bpftool's own.
-			awk '/-- BEGIN PROG LOAD LOG --/ {inlog=1; print; next}
-			     inlog {print; if (/-- END PROG LOAD LOG --/) inlog=0; next}
-			     /^libbpf: / {print}' <<<"$o"
+			grep -v '^errno=' <<<"$o"
 		} > "$out/$rel-$name.log"
 		shorten "$out/$rel-$name.log"
 		echo "recorded $rel-$name.log"
@@ -93,6 +104,7 @@ vlog_record() { # BUILD OUTDIR
 		ip -n $ns link set lo up
 	local in=(ip netns exec $ns)
 
+	if [ "$what" != tools ]; then
 	product demo "$cli" demo
 	product generic "${in[@]}" "$cli" dump v0 --hook generic --count 1
 	product byo-fixed "${in[@]}" "$cli" dump v0 --hook-object "$byo" --layout xdp_meta --count 1
@@ -107,6 +119,7 @@ vlog_record() { # BUILD OUTDIR
 		product veth-mtu-replace "${in[@]}" "$cli" dump v0 --replace --count 1
 	ip -n $ns link set dev v0 xdpgeneric off 2>/dev/null
 	ip -n $ns link set v1 mtu 1500
+	fi
 
 	tool kfunc-unbound "$byo"
 	tool vlan-tag "$out/obj/vlan_tag.bpf.o"
@@ -123,10 +136,11 @@ vlog_record() { # BUILD OUTDIR
 # In a guest (sourced by tests/kernels/guest-cases, which sets $build and $res); and the
 # privileged cases of load and attach refusals on that kernel.
 case_vlog() { vlog_record "$build" "$res/vlog"; }
+case_vlog-tools() { vlog_record "$build" "$res/vlog" tools; }
 case_vlog-privileged() { (cd "$build/tests" && ./xdphints-privileged-tests "[load-error]" -s 2>&1 | grep -E "FAILED|passed|failed|PASSED|with message" -A2); (cd "$build/tests" && ./xdphints-privileged-tests "[load-error]"); }
 
 # On this machine.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	[ $# -eq 2 ] || { echo "usage: $0 BUILD OUTDIR" >&2; exit 2; }
-	vlog_record "$(cd "$1" && pwd)" "$2"
+	[ $# -ge 2 ] || { echo "usage: $0 BUILD OUTDIR [tools]" >&2; exit 2; }
+	vlog_record "$(cd "$1" && pwd)" "$2" "${3:-all}"
 fi

@@ -15,6 +15,7 @@
 #include <xdphints/hook/hook.hpp>
 #include <xdphints/result.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ struct FailureContext {
 	std::string driver;  // "" when unknown
 	bool dev_bound = false; // loaded bound to ifname (BPF_F_XDP_DEV_BOUND_ONLY)
 	AttachMode mode = AttachMode::driver; // where it is (to be) attached: driver or skb
+	// The hint groups (hint::*) whose XDP RX metadata kfunc the kernel's BTF has, when
+	// known: none before Linux 6.3, the release that also brought device-bound programs.
+	std::optional<unsigned> kernel_kfuncs;
 };
 
 enum class LoadCause {
@@ -40,6 +44,8 @@ enum class LoadCause {
 	kfunc_mismatch,    // libbpf: "extern (func ksym) 'NAME': func_proto [..] incompatible with .."
 	kfunc_not_allowed, // verifier: "calling kernel function NAME is not allowed"
 	needs_dev_bound,   // verifier: "metadata kfuncs require device-bound program"
+	no_dev_bound,      // device-bound, refused with EINVAL before verification by a kernel without
+	                   // the metadata kfuncs: device-bound programs are Linux >= 6.3
 	no_xdp_driver,     // device-bound, refused with EOPNOTSUPP before verification: no XDP in the driver
 	too_complex,       // verifier: "BPF program is too large. Processed N insn", "... jumps is too complex"
 	too_large,         // E2BIG before verification: more instructions than the kernel takes
