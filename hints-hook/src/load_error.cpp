@@ -149,9 +149,15 @@ Complaint complaint(const std::vector<std::string_view> &log)
 			last_insn = i;
 			break;
 		}
-	for (size_t i = last_insn == log.size() ? 0 : last_insn + 1; i < log.size(); i++)
-		if (!is_stats(log[i]))
-			c.lines.push_back(trim(log[i]));
+	// Up to a blank line: from Linux 7.x a report follows ("Verification failed: ...",
+	// "Reason:", source and instruction context, "Suggestion:"), after a blank line.
+	for (size_t i = last_insn == log.size() ? 0 : last_insn + 1; i < log.size(); i++) {
+		std::string_view l = trim(log[i]);
+		if ((l.empty() && !c.lines.empty()) || l.substr(0, 20) == "Verification failed:")
+			break;
+		if (!is_stats(l))
+			c.lines.push_back(l);
+	}
 	if (c.lines.size() > 3)
 		c.lines.erase(c.lines.begin(), c.lines.end() - 3);
 	if (last_insn == log.size())
@@ -169,6 +175,23 @@ Complaint complaint(const std::vector<std::string_view> &log)
 		}
 	}
 	return c;
+}
+
+// Linux 7.x's report: the lines indented under "Suggestion:", joined; "" when none.
+std::string kernel_suggestion(const std::vector<std::string_view> &log)
+{
+	std::string s;
+	for (size_t i = 0; i < log.size(); i++) {
+		if (trim(log[i]) != "Suggestion:")
+			continue;
+		s.clear();
+		for (size_t j = i + 1; j < log.size() && !trim(log[j]).empty() && std::isspace(static_cast<unsigned char>(log[j][0]));
+		     j++)
+			s += (s.empty() ? "" : " ") + std::string(trim(log[j]));
+	}
+	if (!s.empty() && s.back() == '.')
+		s.pop_back();
+	return quote(s);
 }
 
 std::string joined(const std::vector<std::string_view> &lines)
@@ -277,7 +300,8 @@ std::string load_fix(const LoadDiagnosis &d, int err, const FailureContext &ctx)
 	if (builtin && !ctx.user_object.empty() && in_the_code(d.cause) &&
 	    !(d.cause == LoadCause::refused_helper && d.name == "bpf_xdp_adjust_meta"))
 		return "if the verifier stopped in your XDP logic (" + ctx.user_object +
-		       "), change it there; else report it with the kernel release; " + std::string(kFullLog);
+		       "), change it there" + (d.suggestion.empty() ? "" : " (the kernel suggests: " + d.suggestion + ")") +
+		       "; else report it with the kernel release; " + std::string(kFullLog);
 	switch (d.cause) {
 	case LoadCause::refused_helper:
 		if (d.name == "bpf_xdp_adjust_meta")
@@ -331,9 +355,11 @@ std::string load_fix(const LoadDiagnosis &d, int err, const FailureContext &ctx)
 		return "needs a kernel built with BTF (CONFIG_DEBUG_INFO_BTF, /sys/kernel/btf/vmlinux)";
 	case LoadCause::permission:
 		return edge::advice(EPERM, edge::Op::load, edge_ctx(ctx));
-	case LoadCause::verifier:
-		return builtin ? "report it with this message and the kernel release; " + std::string(kFullLog)
-			       : "change the program where the verifier stopped; " + std::string(kFullLog);
+	case LoadCause::verifier: {
+		std::string kernel = d.suggestion.empty() ? "" : "the kernel suggests: " + d.suggestion + "; ";
+		return builtin ? "report it with this message and the kernel release; " + kernel + std::string(kFullLog)
+			       : "change the program where the verifier stopped; " + kernel + std::string(kFullLog);
+	}
 	case LoadCause::other:
 		break;
 	}
@@ -502,6 +528,7 @@ LoadDiagnosis diagnose_load(int err, std::string_view libbpf_output, const Failu
 	if (!out.log.empty()) {
 		Complaint c = complaint(out.log);
 		d.where = c.where;
+		d.suggestion = kernel_suggestion(out.log);
 		d.said = joined(c.lines);
 		// The helper's prototype is not given to this program type: "program of this type
 		// cannot use helper" from Linux 6.3 on, "unknown func" before. A helper number the

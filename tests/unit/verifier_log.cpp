@@ -177,6 +177,16 @@ const std::vector<Expect> &expectations()
 		  "change the program where the verifier stopped; the verifier's full log: set "
 		  "XDP_HINTS_VERIFIER_LOG=FILE and run again"},
 		 {}},
+		// Linux 7.x: its own wording, and a report after the complaint whose suggestion is
+		// passed on.
+		{"7.3-unchecked-packet.log", "verifier", "",
+		 {": the verifier refused the program (verifier at insn 1 `r1 = *(u8 *)(r1 +12)` from `return data[12] "
+		  "== 0x08 ? XDP_PASS : XDP_DROP; @ unchecked_packet.bpf.c:12`: \"invalid access to packet, off=12 size=1, "
+		  "R1(id=0,off=12,r=0) / R1 min value is outside of the allowed memory range\"; Permission denied) (change "
+		  "the program where the verifier stopped; the kernel suggests: Add or adjust a bounds check that proves "
+		  "offset + access_size stays within the object; the verifier's full log: set XDP_HINTS_VERIFIER_LOG=FILE "
+		  "and run again)"},
+		 {"Suggestion:", "Verification failed"}},
 		{"stack.log", "stack_limit", "",
 		 {"the program's stack is larger than the verifier allows",
 		  "\"combined stack size of 2 calls is 640. Too large\"", "512 bytes for all its calls together"},

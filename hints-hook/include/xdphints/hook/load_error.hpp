@@ -65,6 +65,7 @@ struct LoadDiagnosis {
 	std::string since;  // an XDP RX metadata kfunc: the first Linux release with it ("6.8")
 	std::string said;   // the line(s) that say so, as the verifier or libbpf wrote them
 	std::string where;  // verifier: the instruction it stopped at and its source line, else ""
+	std::string suggestion; // the verifier's own "Suggestion:" (Linux 7.x's report), else ""
 };
 
 // `libbpf_output`: what libbpf printed while loading (its "libbpf: " lines; the verifier
