@@ -53,8 +53,9 @@ const Row kRows[] = {
 	{Op::attach, {EBUSY, EEXIST}, "{if} already has an XDP program; detach it (ip link set dev {if} xdp off) or "
 				      "pass --replace"},
 	{Op::attach, {UNSUPP}, "driver {drv} has no native XDP; use the generic hook (--hook generic, SKB mode)"},
-	{Op::attach, {EINVAL}, "the kernel refused the attachment (device-bound program on another device, or generic "
-			       "mode for a device-bound program); use --hook generic"},
+	{Op::attach, {EINVAL}, "the kernel refused to attach it to {if} without saying why (one such refusal in "
+			       "driver mode: an MTU larger than the driver takes for XDP without fragments; ip link "
+			       "show {if})"},
 	{Op::attach, {PERM}, nullptr},
 	{Op::attach, {}, "the kernel refused to attach the hook to {if}"},
 	{Op::attach_redirect, {EBUSY, EEXIST}, "an XDP program is already attached there; detach it first (we do not "
@@ -163,9 +164,10 @@ std::string advice(int err, Op op, const ErrContext &ctx)
 		return fill("no interface {if} in this network namespace (ip link)", ctx);
 	if (err == EMFILE || err == ENFILE)
 		return "check the fd limit (ulimit -n)";
-	// A device-bound hook the driver cannot run: its kfuncs are missing, whatever the errno says.
-	if (op == Op::load && ctx.dev_bound && (err == EINVAL || err == EOPNOTSUPP || err == kENOTSUPP || err == ENOENT ||
-						err == ESRCH))
+	// A device-bound hook whose kfuncs the driver answers with -EOPNOTSUPP (hook selection
+	// says so from the driver table or the kernel's netdev report). Other errnos of a load do
+	// not mean that: the load's error reads the verifier's log (hints-hook/load_error.hpp).
+	if (op == Op::load && ctx.dev_bound && (err == EOPNOTSUPP || err == kENOTSUPP))
 		return "driver " + (ctx.driver.empty() ? "of " + iface(ctx) : ctx.driver) +
 		       " does not implement XDP RX metadata kfuncs (needs Linux >= 6.3 and driver support); use the "
 		       "generic hook (--hook generic)";

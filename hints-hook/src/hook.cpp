@@ -9,6 +9,7 @@
 
 #include "hook_internal.hpp"
 #include "hook_specs.hpp"
+#include "load_failure.hpp"
 #include "state_record.hpp"
 #include "user_link.hpp"
 
@@ -136,13 +137,18 @@ Result<Hook> Hook::load(const HookOptions &opt)
 		if (int err = bpf_program__set_flags(prog, bpf_program__flags(prog) | BPF_F_XDP_DEV_BOUND_ONLY))
 			return sys_error(err, Op::load, "mark hook " + h.hook_name_ + " device-bound", ctx);
 	}
+	detail::LibbpfCapture libbpf_lines; // the verifier's log of a failure goes into its Error
 	int load_err = bpf_object__load(obj);
 	h.load_fds_.clear(); // libbpf has read them
-	if (int err = load_err)
-		return sys_error(err, Op::load,
-				 "load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
-					 " (driver " + (driver.empty() ? "unknown" : driver) + ")",
-				 ctx);
+	if (int err = load_err) {
+		auto kfuncs = dev_bound ? kernel_kfunc_hints() : Result<unsigned>(Error());
+		return detail::load_failure(err, libbpf_lines.take(),
+					    {"load hook " + h.hook_name_ + (dev_bound ? " bound to " : " for ") + ifc->name +
+						     " (driver " + (driver.empty() ? "unknown" : driver) + ")",
+					     opt.object_path.empty() ? h.hook_name_ : "", opt.object_path, opt.user_object,
+					     ifc->name, driver, dev_bound, h.mode_,
+					     kfuncs ? std::optional<unsigned>(*kfuncs) : std::nullopt});
+	}
 
 	h.prog_fd_ = bpf_program__fd(prog);
 	bpf_prog_info info{};
@@ -403,7 +409,14 @@ Status Hook::commit()
 {
 	if (attached())
 		return {};
-	ErrContext ctx{ifname_, driver_, hook_name_, false};
+	// For a refusal (load_error.hpp): device-bound as load() bound it.
+	auto failure_context = [&](std::string what) {
+		const detail::HookSpec *spec = detail::find_hook_spec(hook_name_);
+		const bool bound = spec ? spec->kfuncs
+					: mode_ == AttachMode::driver && uses_metadata_kfuncs(bpf_object__btf(obj_.get()));
+		return FailureContext{std::move(what), spec ? hook_name_ : "", spec ? "" : hook_name_, "", ifname_,
+				      driver_, bound, mode_};
+	};
 	uint32_t flags = mode_ == AttachMode::driver ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 	const char *mode = xdp_mode_word(edge::xdp_mode_of_flag(flags));
 	std::string what = "attach hook " + hook_name_ + " to " + ifname_ + " in " + mode + " mode";
@@ -417,7 +430,7 @@ Status Hook::commit()
 					if (auto key = detail::state_key(ifindex_))
 						return busy({ifname_, ifindex_}, *again, *key);
 			}
-			return sys_error(err, Op::attach, what, ctx);
+			return detail::attach_failure(err, "", failure_context(what));
 		}
 		link_ = std::move(link);
 		return {};
@@ -459,12 +472,12 @@ Status Hook::commit()
 		undo_record();
 		return Error::from_errno(err, "keep an fd of hook " + hook_name_ + " for the swap back", "check the fd limit (ulimit -n)");
 	}
+	detail::LibbpfCapture netlink_lines; // the kernel's extended ack of a refused swap
 	if (int err = swap_xdp(ifindex_, r.fd.get(), r.mode, prog_fd_, flags)) {
 		undo_record();
-		return sys_error(err, Op::attach,
-				 "swap hook " + hook_name_ + " in for " + prog_desc(r.id, r.name) + " on " + ifname_ + " (" +
-					 mode + " mode; it stays attached)",
-				 ctx);
+		return detail::attach_failure(err, netlink_lines.take(),
+					      failure_context("swap hook " + hook_name_ + " in for " + prog_desc(r.id, r.name) +
+							      " on " + ifname_ + " (" + mode + " mode; it stays attached)"));
 	}
 	r.hook_fd = std::move(hook_fd);
 	r.hook_mode = flags;

@@ -49,7 +49,9 @@ TEST_CASE("errors: one table maps errno to advice for hooks and AF_XDP alike", "
 		{EPERM, Op::load, {}, "run as root or grant CAP_BPF+CAP_NET_ADMIN (and CAP_PERFMON for kfuncs), and check kernel.unprivileged_bpf_disabled"},
 		{EPERM, Op::hwtstamp, {}, "run as root (CAP_NET_ADMIN)"},
 		{ERANGE, Op::hwtstamp, {.ifname = "eth1", .driver = "igc"}, "eth1 (driver igc) cannot timestamp all received packets in hardware; drop --hwtstamp (the hook then writes software timestamps)"},
-		{EINVAL, Op::load, {.ifname = "eth1", .driver = "e1000", .dev_bound = true}, "driver e1000 does not implement XDP RX metadata kfuncs (needs Linux >= 6.3 and driver support); use the generic hook (--hook generic)"},
+		{EOPNOTSUPP, Op::load, {.ifname = "eth1", .driver = "e1000", .dev_bound = true}, "driver e1000 does not implement XDP RX metadata kfuncs (needs Linux >= 6.3 and driver support); use the generic hook (--hook generic)"},
+		// EINVAL is no such answer (the verifier refused something: the load's error says what).
+		{EINVAL, Op::load, {.ifname = "eth1", .driver = "veth", .dev_bound = true}, "the kernel rejected the program; needs Linux >= 5.9 with BTF (CONFIG_DEBUG_INFO_BTF)"},
 		{ENOENT, Op::netlink, {}, "the netdev netlink family needs Linux >= 6.3"},
 		// Zero-copy: EINVAL is a device that cannot DMA, EOPNOTSUPP a driver without support;
 		// anything else as any bind.
