@@ -12,6 +12,7 @@
 // key=value with both non-empty; layout=, id=, queue=, time= first, then one word per hint
 // member in declaration order (rx_timestamp followed by its source, clock and, when
 // converted, error bound and PHC value); a flags value is NAME|NAME|0x... .
+// Seeds 1..300; a failure names its seed, and XH_SEED=N starts there.
 #include "btf_builder.hpp"
 #include "render.hpp"
 
