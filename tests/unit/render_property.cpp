@@ -336,7 +336,8 @@ TEST_CASE("render property: random layouts and random bytes give JSON lines and 
 {
 	const uint64_t seeds = 300;
 	uint64_t lines = 0, layouts_seen = 0, flags_seen = 0;
-	for (uint64_t seed = getenv("XH_SEED") ? std::stoull(getenv("XH_SEED")) : 1; seed <= seeds; seed++) {
+	const uint64_t first = getenv("XH_SEED") ? std::stoull(getenv("XH_SEED")) : 1;
+	for (uint64_t seed = first; seed <= seeds; seed++) {
 		INFO("seed " << seed);
 		LayoutGen gen(seed);
 		Btf btf = gen.build();
@@ -436,6 +437,8 @@ TEST_CASE("render property: random layouts and random bytes give JSON lines and 
 		}
 	}
 	INFO(layouts_seen << " layouts, " << lines << " lines, " << flags_seen << " flags members");
-	CHECK(flags_seen > 50);
-	CHECK(layouts_seen >= seeds);
+	if (first == 1) { // the whole run covers what it is for
+		CHECK(flags_seen > 50);
+		CHECK(layouts_seen >= seeds);
+	}
 }
