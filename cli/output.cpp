@@ -64,9 +64,11 @@ FdWriter::FdWriter(int fd, OutputQueue &q) : fd_(fd), q_(q)
 	}
 }
 
-bool FdWriter::write_some()
+bool FdWriter::write_some(size_t most)
 {
 	size_t left = pending_.size() - off_;
+	if (left > most)
+		left = most;
 	ssize_t n;
 	if (nonblocking_ok_)
 		n = ::write(fd_, pending_.data() + off_, left);
@@ -90,33 +92,37 @@ bool FdWriter::write_some()
 	return n > 0;
 }
 
+// One call: at most one wait (for records when there is nothing to write, or for the fd
+// to take more), then writes until kPumpBytes are out, the fd takes no more or nothing is
+// left. Records that came meanwhile are the next call's: at a million records a second
+// the queue is never empty, and a call that went on until it was did not return for
+// seconds (no Ctrl-C, no statistics, no interface check in dump's loop).
 FdWriter::State FdWriter::pump(int timeout_ms)
 {
 	if (state_ != State::open)
 		return state_;
-	if (pending_.empty())
-		q_.take(pending_);
+	size_t budget = kPumpBytes;
+	// Nothing to write: sleep until a batch of records comes (or the timeout), not on a
+	// timer: at a million records a second a fixed 10 ms sleep lets the queue overflow.
+	bool waited = false;
+	if (timeout_ms > 0 && !have_pending()) {
+		q_.wait_for_batch(std::chrono::milliseconds(timeout_ms));
+		waited = true;
+	}
 	// Regular files never make a writer wait for a reader.
 	if (nonblocking_ok_) {
-		auto write_all = [&] {
-			while (state_ == State::open && (!pending_.empty() || q_.take(pending_)))
-				if (!write_some())
-					break;
-		};
-		write_all();
-		if (state_ == State::open && timeout_ms > 0 && q_.wait_for_batch(std::chrono::milliseconds(timeout_ms)))
-			write_all();
+		while (budget > 0 && state_ == State::open && have_pending()) {
+			uint64_t before = written_;
+			if (!write_some(budget))
+				break;
+			budget -= size_t(written_ - before);
+		}
 		return state_;
 	}
-	for (int wait = timeout_ms;; wait = 0) {
-		// Nothing to write: sleep until records come, then look at the reader without waiting.
-		if (wait > 0 && pending_.empty() && !q_.take(pending_)) {
-			if (q_.wait_for_batch(std::chrono::milliseconds(wait)))
-				q_.take(pending_);
-			wait = 0;
-		}
+	for (int wait = waited ? 0 : timeout_ms; budget > 0; wait = 0) {
 		// With nothing to write, poll for nothing: POLLERR/POLLHUP (reader gone) still come.
-		pollfd p{fd_, short(pending_.empty() ? 0 : POLLOUT), 0};
+		bool any = have_pending();
+		pollfd p{fd_, short(any ? POLLOUT : 0), 0};
 		int r = poll(&p, 1, wait);
 		if (r <= 0)
 			return state_; // timeout, or a signal: the caller looks at its flags
@@ -130,13 +136,14 @@ FdWriter::State FdWriter::pump(int timeout_ms)
 			err_ = EPIPE;
 			return state_;
 		}
-		if (!(p.revents & POLLOUT))
+		if (!(p.revents & POLLOUT) || !any)
 			return state_;
-		if (!write_some() && state_ != State::open)
+		uint64_t before = written_;
+		if (!write_some(budget))
 			return state_;
-		if (pending_.empty() && !q_.take(pending_))
-			return state_;
+		budget -= size_t(written_ - before);
 	}
+	return state_;
 }
 
 FdWriter::State FdWriter::drain(std::chrono::steady_clock::time_point deadline)

@@ -31,6 +31,13 @@ struct OutputCounters {
 // so a writer kept off the CPU for a few scheduler slices loses nothing.
 inline constexpr size_t kDefaultQueueBytes = 32u << 20;
 
+// The most bytes one FdWriter::pump() call writes, whatever the fd and however much is
+// queued: the caller's loop (signals, statistics, the interface going) comes round at
+// least every MiB of output, a few milliseconds even at a million records a second, and
+// the writer still keeps up with that rate in large writes (a page-cache copy of 1 MiB is
+// well under a millisecond).
+inline constexpr size_t kPumpBytes = 1u << 20;
+
 // Bounded: at most `capacity` bytes wait here (the writer holds at most as much again,
 // being written). Any thread may push; one writer takes.
 class OutputQueue {
@@ -64,6 +71,8 @@ private:
 // blocking for long: regular files take any write; pipes, FIFOs and terminals get at most
 // PIPE_BUF bytes per write and only after poll() says POLLOUT (so the write cannot block;
 // the shared file description is never made O_NONBLOCK); sockets get send(MSG_DONTWAIT).
+// Every call does bounded work: at most kPumpBytes written, at most one wait; what is
+// left waits for the next call, which does not sleep while there is something to write.
 class FdWriter {
 public:
 	enum class State {
@@ -74,9 +83,10 @@ public:
 
 	FdWriter(int fd, OutputQueue &q);
 
-	// Writes what the fd takes, waiting at most timeout_ms for it to take more (or, with
-	// nothing to write, for the reader to go away: POLLERR needs no POLLOUT). A signal
-	// cuts the wait short.
+	// Writes what the fd takes, at most kPumpBytes, waiting at most timeout_ms for it to
+	// take more (or, with nothing to write, for records to come or for the reader to go
+	// away: POLLERR needs no POLLOUT). A signal cuts the wait short. Records that keep
+	// coming do not keep a call going: they are the next call's.
 	State pump(int timeout_ms);
 	// Writes until everything queued so far is out or `deadline`; the state then.
 	State drain(std::chrono::steady_clock::time_point deadline);
@@ -88,7 +98,10 @@ public:
 	uint64_t written() const noexcept { return written_; }
 
 private:
-	bool write_some(); // one write of what is pending; false when the fd took nothing
+	// One write of what is pending, at most `most` bytes; false when the fd took nothing.
+	bool write_some(size_t most);
+	// Something to write: pending bytes, or the queue's taken.
+	bool have_pending() { return !pending_.empty() || q_.take(pending_); }
 	int fd_;
 	OutputQueue &q_;
 	bool nonblocking_ok_; // regular file: every write completes without waiting for a reader

@@ -57,27 +57,52 @@ std::string json_string(const std::string &s)
 	return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// For the comment: one word of printable ASCII.
+// For the comment: one word of printable ASCII that cannot be taken for the comment's own
+// syntax (' ' between words, '=' after a key, '|' between flag names): those bytes as '?'.
 std::string printable(const std::string &s)
 {
 	std::string out = s;
 	for (char &c : out)
-		if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f)
+		if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f || c == '=' || c == '|')
 			c = '?';
 	return out.empty() ? "?" : out;
 }
 
-// A control member (valid.<hint>, status.<hint>, status.<hint>_sw), usable when it is an
-// integer inside the struct; otherwise the leaf has none (load 0), as for a member that
-// is not there.
-detail::Bits control(const Layout &l, const std::string &path, uint32_t *type_id = nullptr)
+// An integral leaf's CO-RE load and shifts from where describe_layout located it
+// (FIELD_BYTE_OFFSET/SIZE, LSHIFT_U64/RSHIFT_U64). The plan takes each leaf as the layout
+// lists it rather than resolving its name again: a member whose name no path can spell
+// (bytes outside an identifier, one name twice among anonymous members) is still a leaf
+// `layout --json` shows, and dump renders it.
+detail::Bits leaf_bits(const LayoutField &f)
 {
-	auto r = resolve_field(l.btf, l.type_id, path);
-	if (!r || !r->exists || !r->integral || uint64_t(r->byte_offset) + r->byte_size > l.size)
+	ResolvedField r;
+	r.byte_offset = f.offset;
+	r.byte_size = f.size;
+	r.bit_offset = f.bit_offset;
+	r.bit_size = f.bit_size;
+	r.is_signed = f.is_signed;
+	set_core_shifts(r);
+	return detail::core_bits(r);
+}
+
+// A member's type with modifiers and typedefs peeled (an enum behind `typedef enum x y`).
+uint32_t peeled(const Layout &l, uint32_t type_id)
+{
+	int id = btf__resolve_type(l.btf.get(), type_id);
+	return id > 0 ? uint32_t(id) : type_id;
+}
+
+// A control member (valid.<hint>, status.<hint>, status.<hint>_sw) by its exact name among
+// the layout's leaves, usable when it is an integer inside the struct; otherwise the leaf
+// has none (load 0), as for a member that is not there.
+detail::Bits control(const Layout &l, const std::string &name, uint32_t *type_id = nullptr)
+{
+	auto f = std::find_if(l.fields.begin(), l.fields.end(), [&](const LayoutField &x) { return x.name == name; });
+	if (f == l.fields.end() || !f->integral || uint64_t(f->offset) + f->size > l.size)
 		return {};
 	if (type_id)
-		*type_id = r->type_id;
-	return detail::core_bits(*r);
+		*type_id = peeled(l, f->type_id);
+	return leaf_bits(*f);
 }
 
 // The enumerators of enum/enum64 `id` of `btf`, masked to `mask`, in declaration order.
@@ -116,6 +141,42 @@ size_t longest_name(const Leaf &l)
 	return n;
 }
 
+// The value names of an integral leaf, in the forms each format shows them. An enum leaf
+// has its own enumerators; rx_hash_type without an enum of its own (an integer), or of
+// enum xdp_rss_hash_type, takes those of xdp_rss_hash_type with "XDP_RSS_" dropped. A
+// leaf of another enum keeps its own: a brought-in layout's flags word says what its bits
+// mean, and xdp_rss_hash_type (in any BTF made with vmlinux.h) does not.
+std::vector<EnumName> value_names(const Layout &l, const LayoutField &f, uint64_t mask, bool flags)
+{
+	const struct btf *b = l.btf.get();
+	const uint32_t type = peeled(l, f.type_id);
+	const btf_type *t = btf__type_by_id(b, type);
+	const bool is_enum = t && (btf_is_enum(t) || btf_is_enum64(t));
+	std::vector<EnumName> names;
+	if (is_enum)
+		names = enumerators(b, type, mask);
+	if (role_of(f.name) == Role::rx_hash_type) {
+		const char *own = is_enum ? btf__name_by_offset(b, t->name_off) : nullptr;
+		int id = btf__find_by_name_kind(b, "xdp_rss_hash_type", BTF_KIND_ENUM);
+		if (id > 0 && (!is_enum || (own && std::string_view(own) == "xdp_rss_hash_type")))
+			names = enumerators(b, uint32_t(id), mask, "XDP_RSS_");
+	}
+	if (flags) {
+		// Shown in bit order, as the names of the bits set. Stable (the first of equal
+		// values wins), without std::stable_sort's deprecated temporary buffer: a handful
+		// of enumerators.
+		for (size_t i = 1; i < names.size(); i++)
+			for (size_t k = i; k > 0 && names[k].value < names[k - 1].value; k--)
+				std::swap(names[k], names[k - 1]);
+	}
+	// Every name in every form, whichever list was taken.
+	for (EnumName &e : names) {
+		e.json = json_string(e.name);
+		e.comment = printable(e.name);
+	}
+	return names;
+}
+
 // Bytes one record of this layout can take, in each format; generous where a bound is
 // easy (numbers: 20 digits and a sign; states: 13 letters and quotes).
 size_t max_record_of(const LayoutPlan &p)
@@ -125,15 +186,18 @@ size_t max_record_of(const LayoutPlan &p)
 	       comment = frame_part + p.comment_name.size() + 64;
 	for (const Leaf &l : p.leaves) {
 		size_t names = longest_name(l);
-		size_t value = std::max({number, size_t(l.size) * 4 + 2, state + 2});
-		if (l.flags) { // ["NAME",...,"0x..."]
-			size_t all = 2 + number;
-			for (const EnumName &e : l.names)
+		size_t value = std::max({number, size_t(l.size) * 4 + 2, state + 2}), comment_value = value;
+		if (l.flags) { // ["NAME",...,"0x..."] and NAME|...|0x...
+			size_t all = 2 + number, words = number;
+			for (const EnumName &e : l.names) {
 				all += e.json.size() + 1;
+				words += e.comment.size() + 1;
+			}
 			value = std::max(value, all);
+			comment_value = std::max(comment_value, words);
 		}
 		json += l.json_key.size() + value + 1;
-		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state, value});
+		comment += l.comment_key.size() + std::max({number, size_t(l.size) * 2, names, state, comment_value});
 		if (l.role == Role::rx_timestamp) { // its source, clock, error bound and raw PHC value
 			json += 160;
 			comment += 160;
@@ -185,13 +249,19 @@ std::string_view timestamp_source(const LayoutPlan &p, const LeafValue &v) noexc
 
 } // namespace
 
-std::string_view LayoutPlan::value_name(const Leaf &l, uint64_t v) const noexcept
+const EnumName *LayoutPlan::named(const Leaf &l, uint64_t v) const noexcept
 {
 	v &= l.value_mask;
 	for (const EnumName &e : l.names)
 		if (e.value == v)
-			return e.name;
-	return {};
+			return &e;
+	return nullptr;
+}
+
+std::string_view LayoutPlan::value_name(const Leaf &l, uint64_t v) const noexcept
+{
+	const EnumName *e = named(l, v);
+	return e ? std::string_view(e->name) : std::string_view();
 }
 
 Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
@@ -208,6 +278,9 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 			if (f.name == "status.rx_timestamp_sw")
 				p.has_ts_sw = true;
 			if (is_control(l, f))
+				continue;
+			// An unnamed bitfield (`__u32 :4;`) is padding, not a hint: nothing names it.
+			if (f.name.empty() || f.name.back() == '.')
 				continue;
 			if (uint64_t(f.offset) + f.size > l.size)
 				return Error(Errc::bad_layout, fmt::format("struct {}: member {} ({} bytes at {}) lies beyond its "
@@ -228,31 +301,8 @@ Result<RenderPlan> RenderPlan::build(std::span<const Layout> layouts)
 			leaf.size = uint16_t(f.size);
 			leaf.value_mask = f.bit_size >= 64 ? ~uint64_t(0) : (uint64_t(1) << f.bit_size) - 1;
 			if (f.integral) {
-				auto r = resolve_field(l.btf, l.type_id, f.name);
-				if (!r)
-					return std::move(r).error();
-				if (!r->exists || uint64_t(r->byte_offset) + r->byte_size > l.size)
-					return Error(Errc::bad_layout, fmt::format("struct {}: member {} cannot be read inside its {} "
-										   "bytes",
-										   l.name, f.name, l.size));
-				leaf.value = detail::core_bits(*r);
-				if (r->is_enum)
-					leaf.names = enumerators(l.btf.get(), r->type_id, leaf.value_mask);
-				if (leaf.flags) {
-					// Shown in bit order, as the names of the bits set.
-					// Stable (the first of equal values wins), without std::stable_sort's
-					// deprecated temporary buffer: a handful of enumerators.
-					for (size_t i = 1; i < leaf.names.size(); i++)
-						for (size_t k = i; k > 0 && leaf.names[k].value < leaf.names[k - 1].value; k--)
-							std::swap(leaf.names[k], leaf.names[k - 1]);
-					for (EnumName &e : leaf.names)
-						e.json = json_string(e.name);
-				}
-			}
-			if (leaf.role == Role::rx_hash_type) {
-				int id = btf__find_by_name_kind(l.btf.get(), "xdp_rss_hash_type", BTF_KIND_ENUM);
-				if (id > 0)
-					leaf.names = enumerators(l.btf.get(), uint32_t(id), leaf.value_mask, "XDP_RSS_");
+				leaf.value = leaf_bits(f);
+				leaf.names = value_names(l, f, leaf.value_mask, leaf.flags);
 			}
 			std::string hint = hint_of(f.name);
 			leaf.valid = control(l, "valid." + hint);
@@ -333,30 +383,38 @@ struct Cursor {
 	}
 	void u64(uint64_t v) noexcept { p = std::to_chars(p, p + 20, v).ptr; }
 	void i64(int64_t v) noexcept { p = std::to_chars(p, p + 21, v).ptr; }
-	// A flags leaf: ["NAME",...] of the bits set, in bit order; bits without a name as one
-	// "0x..." (max_record_of counts every name of the leaf).
-	void flags(const Leaf &l, uint64_t v) noexcept
+	// A flags leaf: the names of the bits set, in bit order, then the bits without a name
+	// as one 0x...; JSON ["NAME",...,"0x..."] (json), the comment NAME|...|0x... or 0
+	// (!json). max_record_of counts every name of the leaf.
+	void flags(const Leaf &l, uint64_t v, bool json) noexcept
 	{
-		put('[');
+		const char sep = json ? ',' : '|';
+		if (json)
+			put('[');
 		bool first = true;
 		uint64_t named = 0;
 		for (const EnumName &e : l.names) {
 			if (!e.value || (e.value & (e.value - 1)) || !(v & e.value) || (named & e.value))
 				continue;
 			if (!first)
-				put(',');
+				put(sep);
 			first = false;
-			put(e.json);
+			put(json ? e.json : e.comment);
 			named |= e.value;
 		}
 		if (uint64_t rest = v & ~named) {
 			if (!first)
-				put(',');
-			put('"');
+				put(sep);
+			if (json)
+				put('"');
 			hex(rest, 1);
-			put('"');
+			if (json)
+				put('"');
+		} else if (first && !json) {
+			put('0');
 		}
-		put(']');
+		if (json)
+			put(']');
 	}
 	// A present rx_timestamp in the plan's clock, then its source and clock, and for a
 	// converted hardware one the bound and the PHC value (keys: kJsonTime, kCommentTime).
@@ -438,7 +496,7 @@ void append_json(std::string &out, const RenderPlan &plan, unsigned queue, uint3
 		} else if (l.role == Role::rx_timestamp) {
 			c.timestamp(*p, plan.clock(), v, kJsonTime);
 		} else if (l.flags) {
-			c.flags(l, v.value);
+			c.flags(l, v.value, true);
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {
@@ -583,14 +641,14 @@ std::string_view comment_view(const RenderPlan &plan, unsigned queue, const Hint
 			}
 		} else if (l.role == Role::rx_timestamp) {
 			c.timestamp(*p, plan.clock(), v, kCommentTime);
-		} else if (std::string_view n = p->value_name(l, v.value); !n.empty()) {
-			c.put(n);
+		} else if (const EnumName *n = p->named(l, v.value)) {
+			c.put(n->comment);
 		} else if (l.role == Role::rx_hash) {
 			c.hex(v.value, 8);
 		} else if (l.role == Role::rx_vlan_proto) {
 			c.hex(v.value, 4);
 		} else if (l.flags) {
-			c.flags(l, v.value);
+			c.flags(l, v.value, false);
 		} else if (l.is_signed) {
 			c.i64(int64_t(v.value));
 		} else {

@@ -2,9 +2,9 @@
 // Packets as `xdp-hints dump` shows them: JSON lines, the table, the pcapng comment.
 //
 // A RenderPlan does every by-name step once, when dump starts: each hint leaf of each layout
-// resolved from BTF with its valid.<hint>, status.<hint> and status.<hint>_sw members, the
-// status values mapped to states, enum value names listed, JSON keys escaped, comment keys
-// made. Per packet the renderers read at fixed offsets and append bytes to the caller's
+// taken where the layout located it, with its valid.<hint>, status.<hint> and
+// status.<hint>_sw members, the status values mapped to states, enum value names listed,
+// JSON keys escaped, comment keys made. Per packet the renderers read at fixed offsets and append bytes to the caller's
 // buffer: no BTF, no lookup by name, no allocation once the buffer has max_record() bytes
 // of capacity (std::string::append within capacity does not allocate).
 //
@@ -51,7 +51,8 @@ inline constexpr unsigned kRoles = 6;
 struct EnumName {
 	uint64_t value = 0; // the enumerator's value, as stored (masked to the leaf's bits)
 	std::string name;
-	std::string json; // flags leaves: the name as a JSON string, escaped once
+	std::string json;    // the name as a JSON string, escaped once (flags leaves show it)
+	std::string comment; // the name as one comment word (printable ASCII, no ' ', '=', '|')
 };
 
 // One hint (data) leaf of a layout: where it is and where its control members are.
@@ -122,14 +123,17 @@ struct LayoutPlan {
 	}
 	// The name of `v` among l.names, or "" (no allocation).
 	std::string_view value_name(const Leaf &l, uint64_t v) const noexcept;
+	// The same with its other forms; nullptr when `v` has no name.
+	const EnumName *named(const Leaf &l, uint64_t v) const noexcept;
 };
 
 class RenderPlan {
 public:
 	// One LayoutPlan per layout, in order. `layouts` must outlive the plan and be the array
-	// the Decoder's Hints point into (Decoder::layouts()). Errors: a member beyond its
-	// struct, a leaf that does not resolve, status values that cannot be mapped (the
-	// causes Decoder::build reports too).
+	// the Decoder's Hints point into (Decoder::layouts()). Each leaf is taken where the
+	// layout located it (not found again by name), control members by their exact names;
+	// unnamed bitfields (padding) are not hints. Errors: a member beyond its struct,
+	// status values that cannot be mapped (causes Decoder::build reports too).
 	static Result<RenderPlan> build(std::span<const Layout> layouts);
 
 	// The plan of a packet's layout; nullptr for a packet without a known layout.
@@ -188,9 +192,12 @@ std::string_view time_source_name(TimeSource t) noexcept;
 //   rx_timestamp_source=software rx_hash=0x1a2b3c4d rx_hash_type=TYPE_L4_IPV4_UDP rx_vlan_tci=no_data
 //   rx_vlan_proto=no_data
 // Values: decimal; rx_hash and rx_vlan_proto in hex (0x%08x, 0x%04x); enum leaves and
-// rx_hash_type by name when they have one; non-integer leaves as hex bytes; an absent hint
-// as its state (no_data, unsupported, not_requested, unknown). rx_timestamp_source is
-// software, hardware or unspecified (a layout without status.rx_timestamp_sw);
+// rx_hash_type by name when they have one; a flags leaf as the names of its bits set,
+// NAME|NAME|0x... (0 for none); non-integer leaves as hex bytes; an absent hint as its
+// state (no_data, unsupported, not_requested, unknown). Every word is printable ASCII:
+// bytes of a name that are not, or that are ' ', '=' or '|', show as '?'.
+// rx_timestamp_source is software, hardware or unspecified (a layout without
+// status.rx_timestamp_sw);
 // rx_timestamp_clock, rx_timestamp_error_ns and rx_timestamp_phc as in the JSON line. A packet
 // without a known layout: layout=none id=0x... queue=Q time=receive status=unknown_id.
 void append_comment(std::string &out, const RenderPlan &plan, unsigned queue, const Hints &h, TimeSource t);

@@ -26,6 +26,29 @@ Result<uint32_t> rx_queue_count(int ifindex)
 	return n ? n : 1;
 }
 
+Status check_rx_queues(int ifindex, const std::vector<uint32_t> &queues)
+{
+	// A count that cannot be read (a driver that reports no channels, an interface that
+	// is not there) refuses nothing: the bind that follows checks what the kernel can
+	// (an id below the larger of the RX and TX counts) and says what it finds.
+	auto n = rx_queue_count(ifindex);
+	if (!n)
+		return {};
+	for (uint32_t q : queues) {
+		if (q < *n)
+			continue;
+		auto known = edge::ifname_of(ifindex);
+		std::string name = known ? *known : "ifindex " + std::to_string(ifindex);
+		std::string rx = std::to_string(*n) + (*n == 1 ? " RX queue (0)" : " RX queues (0-" + std::to_string(*n - 1) + ")");
+		return Error::detected(Errc::invalid_argument,
+				       "queue " + std::to_string(q) + " of " + name + " cannot receive: " + name + " has " + rx +
+					       "; the kernel binds an AF_XDP socket to any queue below the TX queue count "
+					       "too, but no frame arrives on one without RX",
+				       "give queues below " + std::to_string(*n) + ", or all; ethtool -l " + name);
+	}
+	return {};
+}
+
 Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex)
 {
 	std::vector<uint32_t> q;
@@ -68,6 +91,9 @@ Result<RxGroup> RxGroup::open(const std::shared_ptr<Umem> &umem, const SocketCon
 	RxGroup g;
 	if (queues.empty())
 		return Error(Errc::invalid_argument, "no queues given");
+	// Before any socket binds: a queue that cannot receive would bind and stay silent.
+	if (auto st = check_rx_queues(base.ifindex, queues); !st)
+		return st.error();
 	g.ifindex_ = base.ifindex;
 	// Kept for messages: once the device is gone its name cannot be looked up.
 	if (auto name = edge::ifname_of(base.ifindex))

@@ -184,16 +184,8 @@ Status detail::locate_leaf(const struct btf *b, uint32_t cur, uint32_t bit_off, 
 		if (r.integral && sz != 1 && sz != 2 && sz != 4 && sz != 8)
 			r.integral = false; // __int128 and odd sizes: not readable as one load
 	}
-	if (r.integral) {
-		// CO-RE FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64: load byte_size bytes into a u64,
-		// shift left to drop the bits above the field, then right to drop those below.
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		r.lshift = uint8_t(64 - (r.bit_offset + r.bit_size - r.byte_offset * 8));
-#else
-		r.lshift = uint8_t((8 - r.byte_size) * 8 + (r.bit_offset - r.byte_offset * 8));
-#endif
-		r.rshift = uint8_t(64 - r.bit_size);
-	}
+	if (r.integral)
+		set_core_shifts(r);
 
 	return {};
 }

@@ -1,11 +1,15 @@
 // Several queues and several devices on one umem: a socket per queue with a receive thread
-// each (multi-queue veth), and one umem shared by sockets on two veth devices.
+// each (multi-queue veth), and one umem shared by sockets on two veth devices; a queue the
+// device cannot receive on refused.
 #include "afxdp_testing.hpp"
 
 #include <xdphints/af_xdp/queues.hpp>
+#include <xdphints/receiver.hpp>
 
 #include <atomic>
+#include <net/if.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace xdphints;
 using namespace xdphints::test;
@@ -162,5 +166,63 @@ TEST_CASE("afxdp: destroying a umem's first socket frees its queue, for the same
 		INFO((s ? std::string("bound") : s.error().to_string()));
 		REQUIRE(s);
 		receives(**s);
+	}
+}
+
+TEST_CASE("afxdp: a queue id below the TX queue count but not below the RX count is refused, naming the RX count",
+	  "[afxdp][privileged][receiver]")
+{
+	// The kernel binds an AF_XDP socket to any queue id below max(RX, TX queues), so on a
+	// veth with 1 RX and 4 TX queues queue 2 binds and never receives a frame. RxGroup and
+	// Receiver refuse it, and say how many RX queues there are.
+	if (!privileged())
+		return;
+	auto ns = take(tb::Netns::create("axrxq"), "namespace");
+	const std::string a = "xq" + std::to_string(getpid() % 1000000) + "a", b = a.substr(0, a.size() - 1) + "b";
+	// The peer sends on one queue: XDP on a veth needs as many RX queues as its peer has TX
+	// queues (ENOSPC otherwise), and the Receiver below attaches its hook.
+	take(ns.exec({"ip", "link", "add", a, "numrxqueues", "1", "numtxqueues", "4", "type", "veth", "peer", "name", b,
+		      "numrxqueues", "4", "numtxqueues", "1"}),
+	     "ip link add");
+	take(ns.exec({"ip", "link", "set", a, "up"}), "ip link set up");
+	take(ns.exec({"ip", "link", "set", b, "up"}), "ip link set up");
+	auto in = take(tb::NetnsScope::enter(ns), "enter namespace");
+	const int ifindex = int(if_nametoindex(a.c_str()));
+	REQUIRE(ifindex > 0);
+	REQUIRE(take(ax::rx_queue_count(ifindex), "rx queues") == 1);
+
+	auto umem = take(ax::Umem::create({.frame_count = 4096}), "umem");
+	ax::SocketConfig base;
+	base.ifindex = ifindex;
+	for (uint32_t q : {1u, 2u, 3u}) {
+		INFO("queue " << q);
+		auto g = ax::RxGroup::open(umem, base, {0, q});
+		REQUIRE_FALSE(g);
+		CHECK(g.error().code == Errc::invalid_argument);
+		CHECK(g.error().message == "queue " + std::to_string(q) + " of " + a + " cannot receive: " + a +
+						   " has 1 RX queue (0); the kernel binds an AF_XDP socket to any queue "
+						   "below the TX queue count too, but no frame arrives on one without RX "
+						   "(give queues below 1, or all; ethtool -l " + a + ")");
+	}
+	{
+		// Nothing of the refused group stays bound: queue 0 binds again, alone.
+		auto ok = ax::RxGroup::open(umem, base, {0});
+		INFO((ok ? std::string() : ok.error().to_string()));
+		REQUIRE(ok);
+		CHECK(ok->size() == 1);
+	}
+	auto all = take(ax::parse_queues("all", ifindex), "all");
+	CHECK(all == std::vector<uint32_t>{0});
+
+	SECTION("Receiver --queues 2: the same refusal, before the hook is attached")
+	{
+		Query q;
+		q.add<uint64_t>("rx_timestamp", Presence::optional);
+		auto r = Receiver::open({.ifname = a, .queues = "2"}, q);
+		REQUIRE_FALSE(r);
+		CHECK(r.error().message.find("queue 2 of " + a + " cannot receive: " + a + " has 1 RX queue (0); ") == 0);
+		auto r0 = Receiver::open({.ifname = a, .queues = "0"}, q);
+		INFO((r0 ? std::string() : r0.error().to_string()));
+		CHECK(r0);
 	}
 }

@@ -36,6 +36,17 @@ std::string comment(const Veth &v, const Packet &p, render::TimeSource t, unsign
 	return s;
 }
 
+// The JSON line and the comment of a packet whose layout is known.
+std::pair<std::string, std::string> json_and_comment(const render::RenderPlan &plan, const Hints &h, unsigned queue,
+						     uint32_t len, render::TimeSource t)
+{
+	REQUIRE(h.known());
+	std::string j, c;
+	render::append_json(j, plan, queue, len, h);
+	render::append_comment(c, plan, queue, h, t);
+	return {j, c};
+}
+
 // PHC time -> system time: TAI = PHC + 2 s (a PHC 2 s behind TAI), REALTIME 37 s less,
 // +-150 ns; PHC values below 1000 cannot be converted (as before the first measurement).
 struct FakeHw : render::HardwareClock {
@@ -289,15 +300,54 @@ TEST_CASE("render: every record fits max_record(), whatever the hint bytes")
 		uint8_t *data = buf.data() + 128, *m = data - 44;
 		uint32_t id = uint32_t(f.hints);
 		std::memcpy(m + 40, &id, 4);
-		Hints h = dec->decode(data, 128);
-		REQUIRE(h.known());
-		std::string j, c;
-		render::append_json(j, *plan, 65535, 65535, h);
-		render::append_comment(c, *plan, 65535, h, render::TimeSource::rx_timestamp);
+		auto [j, c] = json_and_comment(*plan, dec->decode(data, 128), 65535, 65535, render::TimeSource::rx_timestamp);
 		INFO(j << "\n" << c);
 		CHECK(j.size() <= plan->max_record());
 		CHECK(c.size() <= plan->max_record());
 		CHECK(j.ends_with("}}"));
 		CHECK(c.find(" flags=") != std::string::npos);
 	}
+}
+
+TEST_CASE("render: an rx_hash_type of its own flags enum, in a BTF that also has xdp_rss_hash_type")
+{
+	// A brought-in layout declares rx_hash_type as its own flags word; the generic enum
+	// xdp_rss_hash_type is in the same BTF (anything that includes vmlinux.h has it). Its
+	// own enumerators say what its bits mean, and the line stays JSON.
+	unit::BtfBuilder b;
+	int u32 = b.integer("unsigned int", 4);
+	b.enum_("xdp_rss_hash_type", {{"XDP_RSS_L3_IPV4", 1},
+				      {"XDP_RSS_L3_IPV6", 2},
+				      {"XDP_RSS_L3_DYNHDR", 4},
+				      {"XDP_RSS_L4", 8},
+				      {"XDP_RSS_TYPE_L4_IPV4_UDP", 41}});
+	int bits = b.enum_("my_hash_bits", {{"H_IPV4", 1}, {"H_IPV6", 2}, {"H_TCP", 4}, {"H_UDP", 8}});
+	int s = b.struct_("xdp_hints_bib", 12, {{"rx_hash", u32, 0}, {"rx_hash_type", bits, 32}, {"btf_id", u32, 64}});
+	auto layouts = discover_layouts(b.build().with_object_id(7));
+	REQUIRE(layouts);
+	REQUIRE(layouts->size() == 1);
+	REQUIRE(layouts->at(0).fields.at(1).flags);
+	auto dec = Decoder::build(Query{}, *layouts);
+	REQUIRE(dec);
+	auto plan = render::RenderPlan::build(dec->layouts());
+	REQUIRE(plan);
+
+	std::vector<uint8_t> buf(64 + 64, 0);
+	uint8_t *data = buf.data() + 64, *m = data - 12;
+	uint32_t hash = 0x1234, type = 0xfffffff5, id = uint32_t(s);
+	std::memcpy(m, &hash, 4);
+	std::memcpy(m + 4, &type, 4);
+	std::memcpy(m + 8, &id, 4);
+	auto [j, c] = json_and_comment(*plan, dec->decode(data, 64), 0, 64, render::TimeSource::receive);
+	INFO(j << "\n" << c);
+	CHECK(nlohmann::json::accept(j));
+	CHECK(j.find(",\"rx_hash_type\":[\"H_IPV4\",\"H_TCP\",\"0xfffffff0\"]}") != std::string::npos);
+	CHECK(c.ends_with(" rx_hash=0x00001234 rx_hash_type=H_IPV4|H_TCP|0xfffffff0"));
+
+	// No bit set: an empty list, and 0 in the comment.
+	type = 0;
+	std::memcpy(m + 4, &type, 4);
+	auto [j0, c0] = json_and_comment(*plan, dec->decode(data, 64), 0, 64, render::TimeSource::receive);
+	CHECK(j0.find(",\"rx_hash_type\":[]}") != std::string::npos);
+	CHECK(c0.ends_with(" rx_hash_type=0"));
 }

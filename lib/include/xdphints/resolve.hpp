@@ -39,6 +39,20 @@ struct ResolvedField {
 	uint8_t rshift = 0;     // CO-RE FIELD_RSHIFT_U64
 };
 
+// CO-RE FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64 of an integral field from its location
+// (byte_offset, byte_size, bit_offset, bit_size): load byte_size bytes into a u64, shift
+// left to drop the bits above the field, then right to drop those below. Also for a leaf
+// located otherwise (a LayoutField: the same four numbers).
+inline void set_core_shifts(ResolvedField &r) noexcept
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r.lshift = uint8_t(64 - (r.bit_offset + r.bit_size - r.byte_offset * 8));
+#else
+	r.lshift = uint8_t((8 - r.byte_size) * 8 + (r.bit_offset - r.byte_offset * 8));
+#endif
+	r.rshift = uint8_t(64 - r.bit_size);
+}
+
 // Resolve `path` in the struct/union `root_type_id` of `btf`.
 // Errors (never exceptions, never a crash): malformed path, non-composite root, a path
 // component through a non-composite, ambiguous anonymous members, narrowing, non-integer

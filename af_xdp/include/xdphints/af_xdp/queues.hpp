@@ -29,13 +29,22 @@ XDPHINTS_API Result<uint32_t> rx_queue_count(int ifindex);
 // "N", "a,b,c" or "all" (every RX queue of the device).
 XDPHINTS_API Result<std::vector<uint32_t>> parse_queues(std::string_view spec, int ifindex);
 
+// Every queue id is an RX queue of the device (below rx_queue_count). The kernel binds an
+// AF_XDP socket to any id below the larger of the RX and TX queue counts, so with more TX
+// than RX queues (veth numtxqueues 4 numrxqueues 1) a socket on queue 2 binds and never
+// receives: refused here, naming the RX queue count (Errc::invalid_argument). When the
+// count cannot be read (a driver without ETHTOOL_GCHANNELS), nothing is refused: the
+// bind then checks what the kernel can.
+XDPHINTS_API Status check_rx_queues(int ifindex, const std::vector<uint32_t> &queues);
+
 // Pins the calling thread to one CPU.
 XDPHINTS_API Status pin_thread(int cpu);
 
 class XDPHINTS_API RxGroup {
 public:
 	// One socket per queue; base.queue is ignored. base.frames is per socket; 0 = the
-	// umem's free frames split evenly (at most fill_size + tx_size each).
+	// umem's free frames split evenly (at most fill_size + tx_size each). A queue the
+	// device cannot receive on is refused before any socket binds (check_rx_queues).
 	static Result<RxGroup> open(const std::shared_ptr<Umem> &umem, const SocketConfig &base,
 				    const std::vector<uint32_t> &queues);
 
