@@ -1,5 +1,6 @@
 #include "guardian.hpp"
 
+#include <xdphints/edge/iface.hpp>
 #include <xdphints/hook/hook.hpp>
 
 #include <cerrno>
@@ -39,7 +40,7 @@ struct Msg {
 	Msg &operator=(const Msg &) = delete;
 };
 
-[[noreturn]] void guard(int sock, const std::string &ifname, pid_t parent)
+[[noreturn]] void guard(int sock, const std::string &ifname, int ifindex, pid_t parent)
 {
 	for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
 		signal(s, SIG_IGN);
@@ -70,7 +71,8 @@ struct Msg {
 			held.push_back(fd);
 		}
 	}
-	auto r = restore_left_behind(ifname, parent);
+	// By index: the interface may have been renamed while dump ran.
+	auto r = restore_left_behind_at(ifindex, parent);
 	if (!r)
 		std::fprintf(stderr, "xdp-hints: dump (pid %d) was killed; its guardian could not restore %s: %s\n", int(parent),
 			     ifname.c_str(), r.error().message.c_str());
@@ -84,6 +86,9 @@ struct Msg {
 
 Result<Guardian> Guardian::start(const std::string &ifname)
 {
+	auto ifindex = edge::ifindex_of(ifname);
+	if (!ifindex)
+		return ifindex.error();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return Error::from_errno(errno, "create the guardian's socket pair", "check the fd limit (ulimit -n)");
@@ -94,7 +99,7 @@ Result<Guardian> Guardian::start(const std::string &ifname)
 		return Error::from_errno(errno, "fork the guardian process", "check the process limit (ulimit -u)");
 	if (pid == 0) {
 		ours.reset();
-		guard(theirs.get(), ifname, parent);
+		guard(theirs.get(), ifname, *ifindex, parent);
 	}
 	return Guardian(std::move(ours), pid);
 }

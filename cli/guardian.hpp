@@ -4,7 +4,8 @@
 // it changed. Before changing anything, dump forks this small process; it holds the
 // replaced program (an fd passed over a socket keeps it alive) and waits. When dump ends
 // it says so and the guardian exits; when the socket closes without that (dump was
-// killed), the guardian puts back what dump's state record says (restore_left_behind)
+// killed), the guardian puts back what dump's state record says (restore_left_behind_at:
+// the interface by its index, in the namespace both share, so a rename changes nothing)
 // and exits. It ignores terminal signals (Ctrl-C reaches dump, which cleans up itself).
 // If both are killed, the next attach or `xdp-hints reset IFNAME` restores from the record.
 #include <xdphints/edge/fd.hpp>

@@ -36,6 +36,24 @@ int Ethtool::request(unsigned long req, void *data) const noexcept
 	return sys().ioctl(sock_.get(), req, &ifr) == 0 ? 0 : errno;
 }
 
+Status Ethtool::follow(int ifindex)
+{
+	ifreq ifr{};
+	ifr.ifr_ifindex = ifindex;
+	if (sys().ioctl(sock_.get(), SIOCGIFNAME, &ifr) != 0) {
+		int err = errno;
+		if (err == ENODEV)
+			return Error::detected(Errc::device_gone,
+					       ifname_ + " (ifindex " + std::to_string(ifindex) +
+						       ") is gone from its network namespace",
+					       "nothing is left on it to change");
+		return sys_error(err, Op::resolve_ifname, "find ifindex " + std::to_string(ifindex) + " again (SIOCGIFNAME)",
+				 {ifname_});
+	}
+	ifname_.assign(ifr.ifr_name, strnlen(ifr.ifr_name, sizeof(ifr.ifr_name)));
+	return {};
+}
+
 namespace {
 
 // SIOCETHTOOL `cmd` into a zeroed T (an ethtool_* struct whose first member is the command).

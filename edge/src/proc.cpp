@@ -1,5 +1,6 @@
 #include <xdphints/edge/fd.hpp>
 #include <xdphints/edge/proc.hpp>
+#include <xdphints/edge/sys.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <sstream>
 #include <string_view>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -43,6 +45,35 @@ Result<uint64_t> netns_inode()
 		return Error::from_errno(errno, "read the network namespace of this thread (/proc/thread-self/ns/net)",
 					 "is /proc mounted?");
 	return uint64_t(st.st_ino);
+}
+
+Result<uint64_t> netns_cookie()
+{
+#ifndef SO_NETNS_COOKIE
+	constexpr int SO_NETNS_COOKIE = 71; // asm-generic/socket.h, Linux 5.14
+#endif
+	UniqueFd s(sys().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!s)
+		return Error::from_errno(errno, "open a socket to read this network namespace's cookie",
+					 "check the fd limit (ulimit -n)");
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	if (sys().getsockopt(s.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 || len != sizeof(cookie)) {
+		int err = errno;
+		return Error::from_errno(err, "read this network namespace's cookie (SO_NETNS_COOKIE)",
+					 err == ENOPROTOOPT ? "it needs Linux >= 5.14" : "is this a Linux kernel?");
+	}
+	return cookie;
+}
+
+Result<std::string> boot_id()
+{
+	std::ifstream in("/proc/sys/kernel/random/boot_id");
+	std::string id;
+	if (!in || !std::getline(in, id) || id.empty())
+		return Error::detected(Errc::io, "cannot read this boot's id (/proc/sys/kernel/random/boot_id)",
+				       "is /proc mounted?");
+	return id;
 }
 
 uint64_t pid_start_time(pid_t pid) noexcept

@@ -494,7 +494,13 @@ uint32_t Hook::max_layout_size() const
 Result<std::string> Hook::detach()
 {
 	link_.reset();
-	return replaced_ ? replaced_->swap_back() : Result<std::string>(std::string());
+	auto swapped = replaced_ ? replaced_->swap_back() : Result<std::string>(std::string());
+	// Timestamping after the program, as the destructor does; it says when it left a
+	// setting someone else made meanwhile.
+	auto hw = hwts_ ? hwts_->restore() : Result<std::string>(std::string());
+	if (!swapped || !hw)
+		return !swapped ? swapped : hw;
+	return *swapped + (swapped->empty() || hw->empty() ? "" : "; ") + *hw;
 }
 
 Result<std::vector<Layout>> Hook::layouts() const

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <iterator>
+#include <optional>
 #include <unistd.h>
 
 namespace xdphints::hook {
@@ -40,7 +41,59 @@ constexpr FilterWords kFilters[] = {
 	{"ntp-all", "NTP packets"},
 };
 
+constexpr const char *kTxTypes[] = {"off", "on", "onestep-sync", "onestep-p2p"};
+
+bool same(const edge::HwtstampConfig &a, const edge::HwtstampConfig &b) noexcept
+{
+	return a.flags == b.flags && a.tx_type == b.tx_type && a.rx_filter == b.rx_filter;
+}
+
 } // namespace
+
+namespace detail {
+
+Result<HwPutBack> put_back_hwtstamp(const edge::Ethtool &eth, const edge::HwtstampConfig &was,
+				    const std::optional<edge::HwtstampConfig> &set)
+{
+	HwPutBack p;
+	if (set) {
+		if (auto now = eth.hwtstamp()) {
+			p.now = *now;
+			if (!same(*now, *set)) {
+				p.what = same(*now, was) ? HwPutBack::already : HwPutBack::left;
+				return p;
+			}
+		} else if (int err = now.error().sys_errno; err != EOPNOTSUPP && err != EINVAL) {
+			return now.error();
+		}
+	}
+	auto r = eth.set_hwtstamp(was);
+	if (!r)
+		return r.error();
+	p.what = HwPutBack::restored;
+	p.now = *r;
+	return p;
+}
+
+std::string hwtstamp_words(const edge::HwtstampConfig &c)
+{
+	return std::string("tx_type ") + tx_type_name(c.tx_type) + ", rx_filter " + rx_filter_name(c.rx_filter);
+}
+
+std::string hwtstamp_left(const std::string &ifname, const HwPutBack &p, const edge::HwtstampConfig &was,
+			  const edge::HwtstampConfig &set, const std::string &who)
+{
+	return "left hardware timestamping on " + ifname + " as it is: it is " + hwtstamp_words(p.now) +
+	       " now, which another program (ptp4l?) set after " + who + " set " + hwtstamp_words(set) +
+	       "; before " + who + " it was " + hwtstamp_words(was);
+}
+
+} // namespace detail
+
+const char *tx_type_name(int t) noexcept
+{
+	return t >= 0 && size_t(t) < std::size(kTxTypes) ? kTxTypes[t] : "unknown";
+}
 
 const char *rx_filter_name(int f) noexcept
 {
@@ -132,9 +185,11 @@ Result<HwTimestamping> HwTimestamping::enable(std::string_view ifname)
 	HwTimestamping h;
 	h.ifname_ = std::string(ifname);
 	h.ifindex_ = *idx;
-	h.netns_ = key->netns;
+	h.boot_ = key->boot;
+	h.netns_cookie_ = key->netns_cookie;
+	h.netns_inode_ = key->netns_inode;
 	// A setting a killed process left changed is the one to remember, not what it set.
-	auto left = restore_left_behind(h.ifname_);
+	auto left = restore_left_behind_at(h.ifindex_);
 	if (!left)
 		return left.error();
 	for (auto &m : *left)
@@ -157,15 +212,18 @@ Result<HwTimestamping> HwTimestamping::enable(std::string_view ifname)
 		// Drivers from before SIOCGHWTSTAMP (Linux 3.14) only set: then it was off.
 		return got.error();
 	}
-	// Written down before the change: a SIGKILL after it leaves what is needed to undo it.
+	edge::HwtstampConfig want = cur;
+	want.rx_filter = HWTSTAMP_FILTER_ALL;
+	// Written down before the change, with what is about to be set: a SIGKILL after it
+	// leaves what is needed to undo it, and to tell whether someone changed it since.
 	detail::StateRecord r = rec ? *rec : detail::StateRecord{};
 	r.ifname = h.ifname_;
 	r.hwtstamp = true;
 	r.hw_flags = cur.flags, r.hw_tx = cur.tx_type, r.hw_rx = cur.rx_filter;
+	r.hw_set = true;
+	r.hw_set_flags = want.flags, r.hw_set_tx = want.tx_type, r.hw_set_rx = want.rx_filter;
 	if (auto st = detail::write_state(*key, r); !st)
 		return st.error();
-	edge::HwtstampConfig want = cur;
-	want.rx_filter = HWTSTAMP_FILTER_ALL;
 	std::string driver;
 	auto set = h.eth_->set_hwtstamp(want);
 	if (!set) {
@@ -178,25 +236,54 @@ Result<HwTimestamping> HwTimestamping::enable(std::string_view ifname)
 				       "enable hardware RX timestamping on " + h.ifname_ + " (SIOCSHWTSTAMP)",
 				       {h.ifname_, driver});
 	}
+	if (!same(*set, want)) { // the driver widened the filter: that is what it has now
+		r.hw_set_flags = set->flags, r.hw_set_tx = set->tx_type, r.hw_set_rx = set->rx_filter;
+		(void)detail::write_state(*key, r);
+	}
 	h.prev_flags_ = cur.flags;
 	h.prev_tx_ = cur.tx_type;
 	h.prev_rx_ = cur.rx_filter;
+	h.set_flags_ = set->flags;
+	h.set_tx_ = set->tx_type;
 	h.rx_filter_ = set->rx_filter; // the driver writes back what it really set
 	h.configured_ = true;
 	return h;
 }
 
-HwTimestamping::~HwTimestamping()
+Result<std::string> HwTimestamping::restore()
 {
 	if (!eth_ || !eth_->valid() || !configured_)
-		return;
-	(void)eth_->set_hwtstamp({prev_flags_, prev_tx_, prev_rx_});
-	// Restored: nothing left to undo. The record may hold a replaced program too.
-	detail::StateKey key{netns_, ifindex_};
-	if (auto r = detail::read_state(key); r && r->pid == getpid()) {
-		r->hwtstamp = false;
-		(void)detail::write_state(key, *r);
+		return std::string();
+	configured_ = false;
+	// Restored, left or impossible: nothing for a later restore to do. The record may hold
+	// a replaced program too.
+	auto forget = [&] {
+		detail::StateKey key{boot_, netns_cookie_, netns_inode_, ifindex_};
+		if (auto r = detail::read_state(key); r && r->pid == getpid()) {
+			r->hwtstamp = false;
+			(void)detail::write_state(key, *r);
+		}
+	};
+	// By its index, in the namespace the socket was made in: a rename changes nothing.
+	if (auto st = eth_->follow(ifindex_); !st) {
+		forget();
+		if (st.error().code == Errc::device_gone)
+			return std::string(); // nothing left to put it back on
+		return st.error();
 	}
+	edge::HwtstampConfig was{prev_flags_, prev_tx_, prev_rx_}, set{set_flags_, set_tx_, rx_filter_};
+	auto done = detail::put_back_hwtstamp(*eth_, was, set);
+	forget();
+	if (!done)
+		return done.error();
+	if (done->what == detail::HwPutBack::left)
+		return detail::hwtstamp_left(eth_->ifname(), *done, was, set, "this run");
+	return std::string();
+}
+
+HwTimestamping::~HwTimestamping()
+{
+	(void)restore();
 }
 
 } // namespace xdphints::hook

@@ -44,6 +44,9 @@ public:
 	static Result<Ethtool> open(std::string_view ifname);
 
 	const std::string &ifname() const noexcept { return ifname_; }
+	// Finds the interface again by its index in the socket's namespace (SIOCGIFNAME), so
+	// the requests after a rename still reach it: Errc::device_gone when it is no more.
+	Status follow(int ifindex);
 	bool valid() const noexcept { return sock_.valid(); } // false once moved from
 
 	Result<std::string> driver() const;    // ETHTOOL_GDRVINFO

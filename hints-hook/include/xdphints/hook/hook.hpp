@@ -133,8 +133,9 @@ public:
 	// Between the two the caller runs its own fallible steps (XSKMAP entries may be added).
 	static Result<Hook> prepare(const HookOptions &opt);
 	Status commit();
-	// Detaches now, putting a replaced program back, and says what was done ("" when
-	// nothing needs saying). The destructor does the same silently.
+	// Detaches now, putting a replaced program back and the timestamping setting it
+	// changed (each only if still as it left it: HwTimestamping::restore()), and says what
+	// was done ("" when nothing needs saying). The destructor does the same silently.
 	Result<std::string> detach();
 
 	// Loads (and verifies) the hook like attach() but does not attach it. For checks,
@@ -251,13 +252,21 @@ XDPHINTS_API Status check_contract(bpf_object *obj, const std::string &path, con
 				    const std::string &layout_btf = "");
 
 // Puts back what a process that no longer runs left changed on `ifname` (calling thread's
-// network namespace), from its state record (/run/xdp-hints/<netns inode>-<ifindex>, or
-// $XDP_HINTS_RUN_DIR): the hardware timestamping setting, the XDP program that --replace
-// swapped out (from its bpffs pin or while something still holds it; else the hook left
-// attached is removed and the loss is said). One line per action; empty when nothing was
-// left. `gone`: a pid known to have ended even if /proc still shows it (a guardian
-// watching its parent die). A record of a process that still runs is left alone.
+// network namespace), from its state record (/run/xdp-hints/netns-<cookie>-<ifindex>, or
+// $XDP_HINTS_RUN_DIR; the record names the boot, the namespace's cookie and the ifindex,
+// none of which another interface ever gets): the hardware timestamping setting, the XDP
+// program that --replace swapped out (from its bpffs pin or while something still holds
+// it; else the hook left attached is removed and the loss is said). Each only if it is
+// still as that process left it (the hook still attached, the setting still the one it
+// set); else it is left alone and said. Records nothing can be restored from (from an
+// earlier boot, of a namespace or an interface that is gone, of an older xdp-hints'
+// format) are removed with their pins and said, never applied. One line per action; empty
+// when nothing was left. `gone`: a pid known to have ended even if /proc still shows it
+// (a guardian watching its parent die). A record of a process that still runs is left alone.
 XDPHINTS_API Result<std::vector<std::string>> restore_left_behind(std::string_view ifname, int gone = 0);
+// The same for the interface with `ifindex` in the calling thread's network namespace,
+// whatever it is named now (dump's guardian: a rename must not lose the restore).
+XDPHINTS_API Result<std::vector<std::string>> restore_left_behind_at(int ifindex, int gone = 0);
 
 // Driver name of `ifname` (ethtool GDRVINFO) in the calling thread's network namespace.
 XDPHINTS_API Result<std::string> driver_of(std::string_view ifname);

@@ -3,10 +3,12 @@
 // it the interface's timestamping configuration is left alone; drivers only fill the
 // rx_timestamp kfunc when RX timestamping is on.
 //
-// The previous setting is written to a state record (/run/xdp-hints/<netns>-<ifindex>,
-// see restore_left_behind() in hook.hpp) BEFORE it is changed, so a process killed with
-// SIGKILL leaves behind what is needed to put it back: the next enable() or attach on the
-// interface, or `xdp-hints reset IFNAME`, restores it and says so.
+// The previous setting and the one set are written to a state record
+// (/run/xdp-hints/netns-<cookie>-<ifindex>, see restore_left_behind() in hook.hpp) BEFORE it
+// is changed, so a process killed with SIGKILL leaves behind what is needed to put it
+// back: the next enable() or attach on the interface, or `xdp-hints reset IFNAME`, restores
+// it and says so. Put back, at exit as after a kill, only while the interface still has
+// the setting this process made: one another program (ptp4l) set meanwhile is its own.
 #include <xdphints/edge/ethtool.hpp>
 #include <xdphints/export.hpp>
 #include <xdphints/result.hpp>
@@ -24,6 +26,8 @@ namespace xdphints::hook {
 // event packets over UDP and Ethernet", ...).
 XDPHINTS_API const char *rx_filter_name(int filter) noexcept;
 XDPHINTS_API const char *rx_filter_stamps(int filter) noexcept;
+// HWTSTAMP_TX_* as `ethtool -T` names them ("off", "on", "onestep-sync", "onestep-p2p").
+XDPHINTS_API const char *tx_type_name(int tx_type) noexcept;
 
 // What hardware RX timestamping an interface gives a run, and what was done about it.
 enum class HwRxState {
@@ -73,7 +77,14 @@ public:
 	HwTimestamping(const HwTimestamping &) = delete;
 	HwTimestamping &operator=(const HwTimestamping &) = delete;
 	HwTimestamping &operator=(HwTimestamping &&) = delete;
-	~HwTimestamping(); // puts the previous setting back (not fd juggling: a restore)
+	~HwTimestamping(); // restore(), silently (not fd juggling: a restore)
+
+	// Puts the previous setting back now, on the interface with the same index in the
+	// namespace it was enabled in (a rename since changes nothing), if the interface still
+	// has the setting enable() made; one that another program (ptp4l) set since is left as
+	// it is, and the line returned says what was found ("left hardware timestamping on eth1
+	// as it is: ..."). "" when put back or nothing was left to do; once only.
+	Result<std::string> restore();
 
 	int rx_filter() const noexcept { return rx_filter_; }         // as the driver set it
 	int previous_rx_filter() const noexcept { return prev_rx_; }  // restored on destruction
@@ -86,8 +97,11 @@ private:
 	std::optional<edge::Ethtool> eth_;
 	std::string ifname_;
 	int ifindex_ = 0;
-	uint64_t netns_ = 0;
+	// The state record's key (state_record.hpp): boot, namespace cookie and inode.
+	std::string boot_;
+	uint64_t netns_cookie_ = 0, netns_inode_ = 0;
 	int prev_flags_ = 0, prev_tx_ = 0, prev_rx_ = 0;
+	int set_flags_ = 0, set_tx_ = 0; // with rx_filter_: what the driver set
 	int rx_filter_ = 0;
 	bool configured_ = false; // SIOCSHWTSTAMP succeeded: restore on destruction
 	std::string restored_;
