@@ -63,6 +63,11 @@ std::string lower(std::string s)
 	return s;
 }
 
+std::string cases(size_t n)
+{
+	return std::to_string(n) + (n == 1 ? " case" : " cases");
+}
+
 int fail(const std::string &why)
 {
 	std::cerr << "placement: " << why << "\n";
@@ -188,7 +193,9 @@ std::optional<int> Placement::plan(Catch::ConfigData &data)
 		std::map<std::string, std::vector<const LeftOut *>> by_need;
 		for (const auto &l : left)
 			by_need[l.need].push_back(&l);
-		std::cerr << ", " << left.size() << " left to the kernel tier (ctest -L kernels runs them in a guest)"
+		std::cerr << ", " << left.size()
+			  << (options.place == "host" ? " left to the kernel tier (ctest -L kernels runs them in a guest)"
+						      : " left out here")
 			  << (options.record.empty() ? "" : ", recorded in " + options.record) << ":\n";
 		for (const auto &[need, cases] : by_need) {
 			std::cerr << "  needs " << need << " (" << cases.size() << "): " << cases.front()->why << "\n";
@@ -234,12 +241,12 @@ void Placement::finish() const
 {
 	if (!planned_)
 		return;
-	std::cerr << "placement: " << options.place << ": " << ran_ << " cases ran here under transport " << transport_ << " ("
-		  << failed_ << " failed)";
+	std::cerr << "placement: " << options.place << ": " << cases(ran_) << " ran here under transport " << transport_
+		  << " (" << failed_ << " failed)";
 	if (skipped_)
 		std::cerr << ", " << skipped_ << " returned early (not root)";
 	if (left_out_)
-		std::cerr << ", " << left_out_ << " left to the kernel tier";
+		std::cerr << ", " << left_out_ << (options.place == "host" ? " left to the kernel tier" : " left out here");
 	std::cerr << "\n";
 }
 
