@@ -1,69 +1,26 @@
 #include "needs.hpp"
 
 #include <xdphints/edge/ethtool.hpp>
-#include <xdphints/edge/fd.hpp>
+#include <xdphints/hook/transport.hpp>
+#include <xdphints/testbed/livegen.hpp>
 
-#include <bpf/bpf.h>
-#include <linux/bpf.h>
 #include <net/if.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 namespace xdphints::test {
 
 namespace {
 
-bpf_insn insn(uint8_t code, uint8_t dst, int32_t imm)
-{
-	bpf_insn i{};
-	i.code = code;
-	i.dst_reg = dst & 0xf;
-	i.imm = imm;
-	return i;
-}
-constexpr uint8_t kMovImm = BPF_ALU64 | BPF_MOV | BPF_K;
-constexpr uint8_t kCall = BPF_JMP | BPF_CALL;
-constexpr uint8_t kExit = BPF_JMP | BPF_EXIT;
-
-Result<bool> probe_metadata_area()
-{
-	// r1 is the context; bpf_xdp_adjust_meta(ctx, -8); return XDP_PASS. The verifier
-	// decides: a kernel that refuses the helper to XDP programs refuses the load.
-	const bpf_insn prog[] = {insn(kMovImm, BPF_REG_2, -8), insn(kCall, 0, BPF_FUNC_xdp_adjust_meta),
-				 insn(kMovImm, BPF_REG_0, XDP_PASS), insn(kExit, 0, 0)};
-	edge::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_meta_probe", "GPL", prog, std::size(prog), nullptr));
-	if (fd)
-		return true;
-	int err = errno;
-	if (err == EINVAL || err == EACCES) // the verifier's refusal
-		return false;
-	return Error::from_errno(err, "loading an XDP program that calls bpf_xdp_adjust_meta",
-				 "run as root (CAP_BPF + CAP_NET_ADMIN)");
-}
-
 Need probe_live_frames()
 {
 	Need n{"live-frames", false, {}};
-	const bpf_insn prog[] = {insn(kMovImm, BPF_REG_0, XDP_DROP), insn(kExit, 0, 0)};
-	edge::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_XDP, "xh_live_probe", "GPL", prog, std::size(prog), nullptr));
-	if (!fd) {
-		n.why = std::string("loading a two-instruction XDP program failed: ") + std::strerror(errno);
-		return n;
-	}
-	uint8_t frame[64] = {}; // an Ethernet frame's length; dropped by the program
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	o.data_in = frame;
-	o.data_size_in = sizeof frame;
-	o.repeat = 1;
-	o.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
-	if (int err = bpf_prog_test_run_opts(fd.get(), &o)) {
-		n.why = std::string("BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: ") + std::strerror(-err);
-		return n;
-	}
-	n.allowed = true;
+	const Status &live = testbed::live_frames_support(); // the generator's own probe
+	if (live)
+		n.allowed = true;
+	else
+		n.why = live.error().message;
 	return n;
 }
 
@@ -130,8 +87,7 @@ std::vector<Need> probe_all()
 
 Result<bool> metadata_area_allowed()
 {
-	static const Result<bool> answer = probe_metadata_area();
-	return answer;
+	return hook::metadata_area_allowed();
 }
 
 const std::vector<Need> &kernel_needs()

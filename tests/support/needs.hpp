@@ -4,10 +4,11 @@
 // a real attempt, once per process. A case whose needs the kernel lacks is not run there;
 // the kernel tier runs it in a guest (support/placement.hpp, tests/kernels/README.md).
 //
-//   [needs:meta]         the XDP metadata area: an XDP program calling bpf_xdp_adjust_meta
-//                        loads. Such a case also runs only under the meta transport.
-//   [needs:live-frames]  BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (Linux >= 5.18):
-//                        a two-instruction XDP_DROP program run once in live mode.
+//   [needs:meta]         the XDP metadata area (hook::metadata_area_allowed(): an XDP
+//                        program calling bpf_xdp_adjust_meta loads). Such a case also runs
+//                        only under the meta transport.
+//   [needs:live-frames]  BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (Linux >= 5.18)
+//                        itself, not just a generator (testbed::live_frames_support()).
 //   [needs:phc]          a NIC with a PTP hardware clock: XDP_HINTS_TEST_PHC_IF names one, or
 //                        an interface of this network namespace reports one
 //                        (ETHTOOL_GET_TS_INFO). Without it the [phc] cases measure nothing.
@@ -22,10 +23,8 @@
 
 namespace xdphints::test {
 
-// Whether the kernel gives XDP programs the metadata area; probed once per process. This
-// one function is the probe: it becomes `return xdphints::hook::metadata_area_allowed();`
-// when the library offers that (<xdphints/hook/transport.hpp>), the same rule the library
-// uses to choose its transport.
+// Whether the kernel gives XDP programs the metadata area: the library's own probe
+// (hook::metadata_area_allowed(), once per process), the answer its transport follows.
 Result<bool> metadata_area_allowed();
 
 struct Need {

@@ -3,6 +3,8 @@
 #include "needs.hpp"
 #include "privileges.hpp"
 
+#include <xdphints/hook/transport.hpp>
+
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -108,22 +110,22 @@ std::optional<int> Placement::plan(Catch::ConfigData &data)
 		std::erase_if(selected, [&](const Catch::TestCase &t) { return !names.count(t.name); });
 	}
 
-	// The transport of this run: the library's choice unless XDP_HINTS_TRANSPORT forces one.
+	// The transport of this run: the library's own choice (XDP_HINTS_TRANSPORT, else meta
+	// where the kernel gives the metadata area, prefix otherwise), and its one-line reason.
 	const bool root = geteuid() == 0;
-	const char *env = std::getenv("XDP_HINTS_TRANSPORT");
+	const char *env = std::getenv(hook::kTransportEnv);
 	const std::string forced = env ? env : "";
-	if (!forced.empty() && forced != "meta" && forced != "prefix")
-		return fail("XDP_HINTS_TRANSPORT=" + forced + ": the transports are meta and prefix");
 	if (auto unknown = unknown_refusals(); !unknown.empty())
 		return fail("XDPHINTS_TEST_REFUSE names " + unknown.front() + ", which is no need (meta, live-frames, phc)");
-	if (!forced.empty())
-		transport_ = forced;
-	else if (!root)
-		transport_ = "unknown (not root)";
-	else if (auto meta = metadata_area_allowed(); meta && *meta)
-		transport_ = "meta";
-	else
-		transport_ = "prefix";
+	std::string transport_why;
+	if (!root) {
+		transport_ = forced.empty() ? "unknown (not root)" : forced;
+	} else if (auto choice = hook::choose_transport_for(hook::Transport::automatic)) {
+		transport_ = hook::transport_name(choice->transport);
+		transport_why = choice->reason;
+	} else {
+		return fail(choice.error().message); // e.g. XDP_HINTS_TRANSPORT=meta on a kernel that refuses it
+	}
 
 	// Which selected cases run here; the others with the need refused and why.
 	struct LeftOut {
@@ -187,7 +189,7 @@ std::optional<int> Placement::plan(Catch::ConfigData &data)
 		utsname u{};
 		uname(&u);
 		return std::string(u.release);
-	}() << "), transport " << transport_ << (forced.empty() ? "" : " (XDP_HINTS_TRANSPORT)") << ": " << here.size()
+	}() << "), " << (transport_why.empty() ? "transport " + transport_ : transport_why) << ": " << here.size()
 		  << " of " << selected.size() << " selected cases run here";
 	if (!left.empty()) {
 		std::map<std::string, std::vector<const LeftOut *>> by_need;
