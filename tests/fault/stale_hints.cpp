@@ -311,7 +311,7 @@ void check_overflow(const char *tag, const HookOptions &ho, Source src)
 
 } // namespace
 
-TEST_CASE("stale hints: forward + complete, the frames then receive packets without hints", "[fault][stale]")
+TEST_CASE("stale hints: forward + complete, the frames then receive packets without hints", "[fault][stale][transport]")
 {
 	if (!privileged())
 		return;
@@ -319,14 +319,14 @@ TEST_CASE("stale hints: forward + complete, the frames then receive packets with
 }
 
 TEST_CASE("stale hints: RX-ring overflow, buffers the kernel recycles without user space seeing them",
-	  "[fault][stale]")
+	  "[fault][stale][transport]")
 {
 	if (!privileged())
 		return;
 	check_overflow("shov", ts_split(), Source::live);
 }
 
-TEST_CASE("stale hints: PTP split on timestamp-only hooks (stmmac, gve)", "[fault][stale]")
+TEST_CASE("stale hints: PTP split on timestamp-only hooks (stmmac, gve)", "[fault][stale][transport]")
 {
 	if (!privileged())
 		return;
@@ -340,7 +340,7 @@ TEST_CASE("stale hints: PTP split on timestamp-only hooks (stmmac, gve)", "[faul
 	}
 }
 
-TEST_CASE("stale hints: generic hook (SKB mode) with the PTP split", "[fault][stale]")
+TEST_CASE("stale hints: generic hook (SKB mode) with the PTP split", "[fault][stale][transport]")
 {
 	if (!privileged())
 		return;

@@ -230,7 +230,7 @@ TEST_CASE("dump stops on Ctrl-C: exits 0 and detaches the hook", "[privileged][c
 	CHECK(xdp_prog_on(tb->rx_ns, tb->rx().ifname) == 0);
 }
 
-TEST_CASE("dump says within seconds when the hook's metadata writes fail, instead of frames 0", "[privileged][cli]")
+TEST_CASE("dump says within seconds when the hook's metadata writes fail, instead of frames 0", "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;

@@ -119,7 +119,7 @@ TEST_CASE("dump --ptp-split: PTP event packets get the timestamp layout, others 
 }
 
 TEST_CASE("dump --hook-object: a prototype-style hook with a u32 btf_id, decoded by BTF member name",
-	  "[privileged][cli]")
+	  "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;
@@ -136,7 +136,7 @@ TEST_CASE("dump --hook-object: a prototype-style hook with a u32 btf_id, decoded
 	}
 }
 
-TEST_CASE("dump --hook-object --layout: a fixed-layout hook (selftest xdp_hw_metadata style)", "[privileged][cli]")
+TEST_CASE("dump --hook-object --layout: a fixed-layout hook (selftest xdp_hw_metadata style)", "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;
@@ -154,7 +154,7 @@ TEST_CASE("dump --hook-object --layout: a fixed-layout hook (selftest xdp_hw_met
 }
 
 TEST_CASE("dump --hook-object: an AF_XDP-interaction style hook in SEC(\"xdp_sock\"), two alternating layouts",
-	  "[privileged][cli]")
+	  "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;
@@ -201,7 +201,7 @@ void check_hw_metadata_lines(const std::vector<nlohmann::json> &lines)
 }
 
 TEST_CASE("dump --hook-object --layout: a selftest xdp_hw_metadata style hook, its struct only in DWARF",
-	  "[privileged][cli]")
+	  "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;
@@ -214,7 +214,7 @@ TEST_CASE("dump --hook-object --layout: a selftest xdp_hw_metadata style hook, i
 }
 
 TEST_CASE("dump --hook-object --layout-btf: the layout from another file when the object has no DWARF",
-	  "[privileged][cli]")
+	  "[privileged][cli][needs:meta]")
 {
 	if (!test::privileged())
 		return;
@@ -245,7 +245,7 @@ TEST_CASE("dump --hook-object --layout-btf: the layout from another file when th
 // from Debian trixie's linux-source-6.12, compiled here unchanged against this kernel's
 // vmlinux.h as the selftests' Makefile does (clang -g -O2 -target bpf).
 TEST_CASE("dump --hook-object --layout xdp_meta: the kernel's selftest xdp_hw_metadata, compiled unchanged",
-	  "[privileged][cli][selftest]")
+	  "[privileged][cli][selftest][needs:meta]")
 {
 	if (!test::privileged())
 		return;

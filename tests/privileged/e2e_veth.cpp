@@ -48,7 +48,7 @@ struct Rx {
 
 } // namespace
 
-TEST_CASE("veth end to end: hash, VLAN and software timestamp arrive typed through AF_XDP", "[privileged][e2e]")
+TEST_CASE("veth end to end: hash, VLAN and software timestamp arrive typed through AF_XDP", "[privileged][e2e][transport]")
 {
 	if (!test::privileged())
 		return;

@@ -132,7 +132,7 @@ TEST_CASE("bring-your-own hook: the contract check names the rule broken", "[hoo
 	CHECK(message_of(nolayout).find("no_such_struct") != std::string::npos);
 }
 
-TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by its id", "[hook][byo]")
+TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by its id", "[hook][byo][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -174,7 +174,7 @@ TEST_CASE("bring-your-own hook: a btf_id hook loads, attaches and is decoded by 
 	CHECK_FALSE(hook->stats()); // no hook_stats map: said, not invented
 }
 
-TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decoded with --layout", "[hook][byo]")
+TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decoded with --layout", "[hook][byo][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -217,7 +217,7 @@ TEST_CASE("bring-your-own hook: a fixed-layout kfunc hook is device-bound, decod
 }
 
 TEST_CASE("bring-your-own hook: an xdp_sock section loads as XDP; a struct only in DWARF is the layout",
-	  "[hook][byo]")
+	  "[hook][byo][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

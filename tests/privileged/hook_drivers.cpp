@@ -179,7 +179,7 @@ TEST_CASE("specialisation: the verifier drops the kfunc calls not asked for", "[
 	CHECK(small->type_id != full->type_id);
 }
 
-TEST_CASE("a specialised veth hook writes the smaller struct, decoded by its own id", "[hook][specialise][meta]")
+TEST_CASE("a specialised veth hook writes the smaller struct, decoded by its own id", "[hook][specialise][meta][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -207,7 +207,7 @@ TEST_CASE("a specialised veth hook writes the smaller struct, decoded by its own
 	}
 }
 
-TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][generic]")
+TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][generic][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -239,7 +239,7 @@ TEST_CASE("generic hook: no kfuncs, SKB mode, software timestamp", "[hook][gener
 	CHECK(st->rx == frames.size());
 }
 
-TEST_CASE("several layouts: PTP event packets get the timestamp layout, others the hash layout", "[hook][ptp]")
+TEST_CASE("several layouts: PTP event packets get the timestamp layout, others the hash layout", "[hook][ptp][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

@@ -14,7 +14,7 @@
 using namespace xdphints;
 using namespace xdphints::hook;
 
-TEST_CASE("metadata limit: the probe measures the running kernel's limit", "[hook][meta_limit]")
+TEST_CASE("metadata limit: the probe measures the running kernel's limit", "[hook][meta_limit][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -44,7 +44,7 @@ TEST_CASE("metadata limit: the probe measures the running kernel's limit", "[hoo
 	CHECK(cached_us < 1000.0);
 }
 
-TEST_CASE("metadata limit: every built-in hook layout fits the probed limit", "[hook][meta_limit]")
+TEST_CASE("metadata limit: every built-in hook layout fits the probed limit", "[hook][meta_limit][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

@@ -38,7 +38,7 @@ std::vector<TappedFrame> generate_and_tap(RxBed &bed, MetaTap &tap, testbed::Gen
 
 } // namespace
 
-TEST_CASE("redirected frames: every veth hint is NODATA, the timestamp is software", "[hook][veth][redirect]")
+TEST_CASE("redirected frames: every veth hint is NODATA, the timestamp is software", "[hook][veth][redirect][needs:live-frames][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -68,7 +68,7 @@ TEST_CASE("redirected frames: every veth hint is NODATA, the timestamp is softwa
 	CHECK(st->rx == frames.size());
 }
 
-TEST_CASE("redirected PTP frames get the timestamp layout under the PTP split", "[hook][veth][redirect][ptp]")
+TEST_CASE("redirected PTP frames get the timestamp layout under the PTP split", "[hook][veth][redirect][ptp][needs:live-frames][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

@@ -44,7 +44,7 @@ struct Fields {
 
 } // namespace
 
-TEST_CASE("veth hook writes its struct ending at the packet data, decoded by member name", "[hook][veth][meta]")
+TEST_CASE("veth hook writes its struct ending at the packet data, decoded by member name", "[hook][veth][meta][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -98,7 +98,7 @@ TEST_CASE("veth hook writes its struct ending at the packet data, decoded by mem
 	CHECK(st->meta_failed == 0);
 }
 
-TEST_CASE("veth hook reports the VLAN tag of tagged frames", "[hook][veth][meta][vlan]")
+TEST_CASE("veth hook reports the VLAN tag of tagged frames", "[hook][veth][meta][vlan][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

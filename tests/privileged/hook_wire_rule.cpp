@@ -59,7 +59,7 @@ void check_split(const char *tag, const std::string &hook, unsigned hints)
 
 } // namespace
 
-TEST_CASE("wire rule: non-PTP frames under a timestamp-only PTP split carry id 0", "[hook][ptp][wire]")
+TEST_CASE("wire rule: non-PTP frames under a timestamp-only PTP split carry id 0", "[hook][ptp][wire][needs:meta]")
 {
 	if (!xdphints::test::privileged())
 		return;

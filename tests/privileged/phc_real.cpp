@@ -48,7 +48,7 @@ int64_t now_ns(clockid_t c)
 
 } // namespace
 
-TEST_CASE("phc: a real PHC measured, fitted and converted within the bound", "[phc]")
+TEST_CASE("phc: a real PHC measured, fitted and converted within the bound", "[phc][needs:phc]")
 {
 	if (!xdphints::test::privileged())
 		return;
@@ -96,7 +96,7 @@ TEST_CASE("phc: a real PHC measured, fitted and converted within the bound", "[p
 	CHECK(tai.ns - t.ns == st.tai_offset_s * 1000000000);
 }
 
-TEST_CASE("hwtstamp: enable_if_off on a real NIC turns RX timestamping on and restores it", "[phc][hwtstamp]")
+TEST_CASE("hwtstamp: enable_if_off on a real NIC turns RX timestamping on and restores it", "[phc][hwtstamp][needs:phc]")
 {
 	if (!xdphints::test::privileged())
 		return;
