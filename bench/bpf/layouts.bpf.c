@@ -10,7 +10,8 @@
  * whose last member is btf_full_id, and xdp_hints_btf_obj_id in .bss for the loader.
  *
  * Per packet it does what the veth hook specialised to rx_timestamp does (the timestamp
- * kfunc, the CLOCK_TAI software fallback, valid/status bits, the id) plus the rotation.
+ * kfunc, the CLOCK_TAI software fallback, valid/status bits, the id) plus the rotation,
+ * and it carries both transports (xdp_hints/transport.bpf.h), as the built-in hooks do.
  * Every layout is 96 or 104 bytes; they differ in where the members sit:
  *
  *   layout K:  __u64 pre[1 + K % 8];  members in order (K / 8) % 4;
@@ -23,6 +24,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <xdp_hints/hints.h>
+#include <xdp_hints/transport.bpf.h>
 
 #ifndef NLAYOUTS
 #define NLAYOUTS 1
@@ -50,13 +52,18 @@ struct {
 /* Set by the loader after load, before attach (hook contract). */
 __u32 xdp_hints_btf_obj_id;
 
+/* Both transports (transport.bpf.h): the loader picks the one this kernel allows. The
+ * prefix is the largest layout, 104 bytes. */
+#define PREFIX_LEN 104
+const volatile __u32 xdp_hints_transport = XDP_HINTS_TRANSPORT_META;
+const volatile __u32 xdp_hints_prefix_len = PREFIX_LEN;
+
 #define MEMBERS_0 __u64 rx_timestamp; struct xdp_hints_valid valid; struct xdp_hints_status status; __u32 seq;
 #define MEMBERS_1 __u64 rx_timestamp; __u32 seq; struct xdp_hints_valid valid; struct xdp_hints_status status;
 #define MEMBERS_2 struct xdp_hints_valid valid; struct xdp_hints_status status; __u32 seq; __u64 rx_timestamp;
 #define MEMBERS_3 __u32 seq; struct xdp_hints_valid valid; struct xdp_hints_status status; __u64 rx_timestamp;
 
-/* One layout and the function writing it so that it ends at ctx->data. Only the members
- * a consumer reads are written; the padding keeps whatever the headroom held. */
+/* One layout and the function writing it so that it ends where the packet begins. */
 #define LAYOUT(K, PRE, ORDER, POST)                                                       \
 	struct xdp_hints_bench_##K {                                                      \
 		__u64 pre[PRE];                                                           \
@@ -65,24 +72,20 @@ __u32 xdp_hints_btf_obj_id;
 		__u64 btf_full_id;                                                        \
 	} __attribute__((aligned(8)));                                                    \
 	_Static_assert(__builtin_offsetof(struct xdp_hints_bench_##K, btf_full_id) + 8 == \
-			       sizeof(struct xdp_hints_bench_##K),                        \
-		       "the id ends the struct");                                         \
+			       sizeof(struct xdp_hints_bench_##K) &&                      \
+		       sizeof(struct xdp_hints_bench_##K) <= PREFIX_LEN,                  \
+		       "the id ends the struct, which fits the prefix");                  \
 	static __always_inline int write_##K(struct xdp_md *ctx, __u64 ts, __u32 seq,     \
 					     struct xdp_hints_valid v, struct xdp_hints_status s) \
 	{                                                                                 \
-		struct xdp_hints_bench_##K *m;                                            \
-		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))                           \
-			return -1;                                                        \
-		m = (void *)(long)ctx->data_meta;                                         \
-		if ((void *)(m + 1) > (void *)(long)ctx->data)                            \
-			return -1;                                                        \
-		m->rx_timestamp = ts;                                                     \
-		m->seq = seq;                                                             \
-		m->valid = v;                                                             \
-		m->status = s;                                                            \
-		m->btf_full_id = ((__u64)xdp_hints_btf_obj_id << 32) |                    \
-				 bpf_core_type_id_local(struct xdp_hints_bench_##K);      \
-		return 0;                                                                 \
+		struct xdp_hints_bench_##K m = {};                                        \
+		m.rx_timestamp = ts;                                                      \
+		m.seq = seq;                                                              \
+		m.valid = v;                                                              \
+		m.status = s;                                                             \
+		m.btf_full_id = ((__u64)xdp_hints_btf_obj_id << 32) |                     \
+				bpf_core_type_id_local(struct xdp_hints_bench_##K);       \
+		return xdp_hints_write(ctx, &m, sizeof(m), xdp_hints_transport, PREFIX_LEN); \
 	}
 
 /* NLAYOUTS is a power of two, so the groups below are exact. */
@@ -187,6 +190,13 @@ int xdp_hints_bench(struct xdp_md *ctx)
 		s.rx_timestamp_sw = 1;
 	}
 
+	/* The prefix goes only on a frame that is redirected (transport.bpf.h). */
+	if (xdp_hints_transport == XDP_HINTS_TRANSPORT_PREFIX) {
+		__u32 q = ctx->rx_queue_index;
+
+		if (!bpf_map_lookup_elem(&xsks_map, &q))
+			return XDP_PASS;
+	}
 	switch (k) {
 	case 0: err = write_0(ctx, ts, (__u32)n, v, s); break;
 #if NLAYOUTS > 1
@@ -269,7 +279,8 @@ int xdp_hints_bench(struct xdp_md *ctx)
 	}
 	if (err)
 		return XDP_PASS;
-	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	return bpf_redirect_map(&xsks_map, ctx->rx_queue_index,
+				xdp_hints_transport == XDP_HINTS_TRANSPORT_PREFIX ? 0 : XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

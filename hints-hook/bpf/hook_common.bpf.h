@@ -301,14 +301,6 @@ const volatile __u32 xdp_hints_prefix_len = HOOK_PREFIX_LEN;
 _Static_assert(HOOK_PREFIX_LEN % 8 == 0 && HOOK_PREFIX_LEN <= XDP_HINTS_SCRATCH_BYTES,
 	       "the prefix is whole u64 words and every layout fits the scratch");
 
-static __always_inline void hook_copy(__u64 *dst, const __u64 *src, __u32 words)
-{
-#pragma clang loop unroll(full)
-	for (__u32 i = 0; i < HOOK_PREFIX_LEN / 8; i++)
-		if (i < words)
-			dst[i] = src[i];
-}
-
 static __always_inline int hook_emit(struct xdp_md *ctx, const __u64 *l, __u32 size, enum hook_dest to)
 {
 	if (to == HOOK_TO_SCRATCH) {
@@ -317,39 +309,12 @@ static __always_inline int hook_emit(struct xdp_md *ctx, const __u64 *l, __u32 s
 
 		if (!s)
 			return -1;
-		hook_copy(s, l, size / 8);
+		xdp_hints_copy_words(s, l, size / 8);
 		return 0;
 	}
-	if (to == HOOK_TO_META) {
-		__u64 *m;
-
-		if (bpf_xdp_adjust_meta(ctx, -(int)size))
-			return -1;
-		m = (void *)(long)ctx->data_meta;
-		if ((void *)m + size > (void *)(long)ctx->data)
-			return -1;
-		hook_copy(m, l, size / 8);
-		return 0;
-	}
-	{
-		__u32 gap = (HOOK_PREFIX_LEN - size) / 8;
-		__u64 *p;
-
-		if (bpf_xdp_adjust_head(ctx, -(int)HOOK_PREFIX_LEN))
-			return -1;
-		p = (void *)(long)ctx->data;
-		if ((void *)p + HOOK_PREFIX_LEN > (void *)(long)ctx->data_end) {
-			/* Cannot happen (the packet only grew); never pass a frame on prefixed. */
-			bpf_xdp_adjust_head(ctx, (int)HOOK_PREFIX_LEN);
-			return -1;
-		}
-#pragma clang loop unroll(full)
-		for (__u32 i = 0; i < HOOK_PREFIX_LEN / 8; i++)
-			if (i < gap)
-				p[i] = 0;
-		hook_copy(p + gap, l, size / 8);
-		return 0;
-	}
+	return xdp_hints_write(ctx, l, size,
+			       to == HOOK_TO_PREFIX ? XDP_HINTS_TRANSPORT_PREFIX : XDP_HINTS_TRANSPORT_META,
+			       HOOK_PREFIX_LEN);
 }
 
 #define HOOK_CASE(m)                                                                    \

@@ -271,20 +271,14 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 	if (opt.hints || opt.ptp_split || !opt.user_object.empty())
 		return Error::detected(Errc::invalid_argument, "hint selection, the PTP split and user logic apply to the built-in hooks",
 					 "drop them with --hook-object, or use a built-in hook");
-	// A brought-in hook writes where it writes: the metadata area (the prefix transport is
-	// the built-in hooks' own).
-	if (opt.transport == Transport::prefix)
-		return Error::detected(Errc::invalid_argument,
-				       "hook object " + opt.object_path +
-					       " writes its hints itself; the prefix transport is the built-in hooks'",
-				       "drop --transport prefix with --hook-object, or use a built-in hook (--hook)");
 	bpf_object *obj = bpf_object__open_file(opt.object_path.c_str(), nullptr);
 	if (!obj) {
 		int err = errno;
 		// XDP logic for inside a hook (helpers.bpf.h) declares the hook's variables
 		// extern: it opens only linked into a hook, which is what it is for.
-		if (auto btf = Btf::from_elf(opt.object_path);
-		    btf && btf__find_by_name_kind(btf->get(), "xdp_hints_transport", BTF_KIND_VAR) > 0)
+		auto btf = Btf::from_elf(opt.object_path);
+		int var = btf ? btf__find_by_name_kind(btf->get(), "xdp_hints_transport", BTF_KIND_VAR) : -1;
+		if (var > 0 && btf_var(btf__type_by_id(btf->get(), uint32_t(var)))->linkage == BTF_VAR_GLOBAL_EXTERN)
 			return Error::detected(Errc::invalid_argument,
 					       "hook object " + opt.object_path +
 						       " breaks the hook contract: rule 1, exactly one XDP program; it is XDP "
@@ -309,7 +303,29 @@ Result<bpf_program *> Hook::open_object(const HookOptions &opt, const ErrContext
 					 "such a hook must be device-bound and attached in driver mode; drop the "
 					 "generic (SKB) mode");
 	written_ = opt.layout.empty() ? std::vector<std::string>{} : std::vector<std::string>{opt.layout};
-	// On a kernel that refuses the metadata area a brought-in hook cannot work at all.
+	// A hook of its own that carries both transports gets the one chosen here, as ours do.
+	auto dual = detail::dual_transport(obj);
+	if (!dual)
+		return dual.error();
+	if (*dual) {
+		auto tr = choose_transport_for(opt.transport);
+		if (!tr)
+			return tr.error();
+		if (auto st = detail::set_transport(obj, tr->transport); !st)
+			return st.error();
+		transport_ = tr->transport;
+		transport_reason_ = tr->reason + " (hook object " + opt.object_path + " carries both transports)";
+		hints_prefix_ = transport_ == Transport::prefix ? **dual : 0;
+		return *prog;
+	}
+	if (opt.transport == Transport::prefix)
+		return Error::detected(Errc::invalid_argument,
+				       "hook object " + opt.object_path +
+					       " writes the XDP metadata area only: it declares no xdp_hints_transport and "
+					       "xdp_hints_prefix_len in .rodata, so the prefix transport cannot be chosen for it",
+				       "drop --transport prefix, or give the hook both transports "
+				       "(bpf/include/xdp_hints/transport.bpf.h), or use a built-in hook (--hook)");
+	// On a kernel that refuses the metadata area a meta-only brought-in hook cannot work.
 	transport_ = Transport::meta;
 	transport_reason_ = "transport meta: hook object " + opt.object_path + " writes the XDP metadata area itself";
 	if (detail::calls_helper(*prog, BPF_FUNC_xdp_adjust_meta)) {

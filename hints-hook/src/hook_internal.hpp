@@ -9,6 +9,7 @@
 #include "state_record.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,11 @@ struct Specialisation {
 // Sets the specialisation constants in .rodata before load; returns the hook's prefix
 // length (xdp_hints_prefix_len), what the prefix transport writes in front of a packet.
 Result<uint32_t> set_rodata(bpf_object *obj, const Specialisation &s);
+// A brought-in hook that carries both transports (xdp_hints/transport.bpf.h: .rodata
+// xdp_hints_transport and xdp_hints_prefix_len): its prefix length; nullopt for one that
+// writes the metadata area only.
+Result<std::optional<uint32_t>> dual_transport(bpf_object *obj);
+Status set_transport(bpf_object *obj, Transport t);
 // The program calls BPF helper `id` (a plain helper call instruction in its code).
 bool calls_helper(bpf_program *prog, int id);
 Status write_obj_id(bpf_object *obj, uint32_t obj_id, const edge::ErrContext &ctx);

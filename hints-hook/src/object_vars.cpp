@@ -12,6 +12,9 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
+#include <utility>
 #include <cerrno>
 #include <cstring>
 
@@ -42,50 +45,106 @@ Result<uint32_t> datasec_var_offset(const struct btf *btf, const char *sec, cons
 
 namespace detail {
 
+namespace {
+
+// The object's .rodata before load, its u32 variables by name (libbpf's initial value,
+// which load copies into the map).
+class Rodata {
+public:
+	explicit Rodata(bpf_object *obj) : btf_(bpf_object__btf(obj))
+	{
+		if (bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata"))
+			// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
+			data_ = static_cast<uint8_t *>(const_cast<void *>(bpf_map__initial_value(ro, &size_)));
+	}
+	bool has(const char *name) const
+	{
+		return data_ && datasec_var_offset(btf_, ".rodata", name).has_value();
+	}
+	Result<uint32_t *> u32(const char *name) const
+	{
+		if (!data_)
+			return Error::detected(Errc::not_found, "the hook has no .rodata map",
+					       std::string("a hook must declare `const volatile __u32 ") + name + ";`");
+		auto off = datasec_var_offset(btf_, ".rodata", name);
+		if (!off)
+			return off.error();
+		if (*off + 4 > size_)
+			return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
+		return reinterpret_cast<uint32_t *>(data_ + *off);
+	}
+
+private:
+	const struct btf *btf_;
+	uint8_t *data_ = nullptr;
+	size_t size_ = 0;
+};
+
+// xdp_hints_prefix_len, checked: the largest layout, whole u64 words, within the scratch.
+Result<uint32_t> prefix_len(const Rodata &ro)
+{
+	auto p = ro.u32("xdp_hints_prefix_len");
+	if (!p)
+		return p.error();
+	uint32_t prefix = 0;
+	std::memcpy(&prefix, *p, 4);
+	if (prefix == 0 || prefix % 8 != 0 || prefix > 256)
+		return Error::detected(Errc::bad_layout, "the hook's prefix length is " + std::to_string(prefix) + " bytes",
+				       "rebuild the hook: it must be its largest layout, a multiple of 8 up to 256");
+	return prefix;
+}
+
+uint32_t transport_value(Transport t)
+{
+	return t == Transport::prefix ? 1u : 0u; // XDP_HINTS_TRANSPORT_*
+}
+
+} // namespace
+
 // Sets the specialisation constants in .rodata before load and reads the prefix length.
 Result<uint32_t> set_rodata(bpf_object *obj, const Specialisation &spec)
 {
-	bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
-	if (!ro)
-		return Error::detected(Errc::not_found, "the hook has no .rodata map",
-					 "a hook must declare `const volatile __u32 xdp_hints_want;`");
-	size_t size = 0;
-	// libbpf 1.1 dereferences the size pointer unconditionally: never pass NULL.
-	auto *data = static_cast<uint8_t *>(const_cast<void *>(bpf_map__initial_value(ro, &size)));
-	const struct btf *btf = bpf_object__btf(obj);
-	struct Var {
-		const char *name;
-		uint32_t value;
-		uint32_t off = 0;
-	};
-	Var vars[] = {
+	Rodata ro(obj);
+	const std::pair<const char *, uint32_t> vars[] = {
 		{"xdp_hints_want", spec.hints},
 		{"xdp_hints_ptp_split", spec.ptp_split ? 1u : 0u},
 		{"xdp_hints_user_enabled", spec.user_logic ? 1u : 0u},
-		{"xdp_hints_transport", spec.transport == Transport::prefix ? 1u : 0u}, // XDP_HINTS_TRANSPORT_*
+		{"xdp_hints_transport", transport_value(spec.transport)},
 	};
-	for (Var &v : vars) {
-		auto off = datasec_var_offset(btf, ".rodata", v.name);
-		if (!off)
-			return off.error();
-		if (!data || *off + 4 > size)
-			return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
-		v.off = *off;
+	uint32_t *at[std::size(vars)];
+	for (size_t i = 0; i < std::size(vars); i++) {
+		auto p = ro.u32(vars[i].first);
+		if (!p)
+			return p.error();
+		at[i] = *p;
 	}
-	auto prefix_off = datasec_var_offset(btf, ".rodata", "xdp_hints_prefix_len");
-	if (!prefix_off)
-		return prefix_off.error();
-	if (*prefix_off + 4 > size)
-		return Error::detected(Errc::invalid_argument, "the hook's .rodata is smaller than its BTF says", "rebuild");
-	uint32_t prefix = 0;
-	std::memcpy(&prefix, data + *prefix_off, 4);
-	if (prefix == 0 || prefix % 8 != 0 || prefix > 256)
-		return Error::detected(Errc::bad_layout,
-				       "the hook's prefix length is " + std::to_string(prefix) + " bytes",
-				       "rebuild the hook: it must be its largest layout, a multiple of 8 up to 256");
-	for (const Var &v : vars)
-		std::memcpy(data + v.off, &v.value, 4);
+	auto prefix = prefix_len(ro);
+	if (!prefix)
+		return prefix.error();
+	for (size_t i = 0; i < std::size(vars); i++)
+		std::memcpy(at[i], &vars[i].second, 4);
 	return prefix;
+}
+
+Result<std::optional<uint32_t>> dual_transport(bpf_object *obj)
+{
+	Rodata ro(obj);
+	if (!ro.has("xdp_hints_transport") || !ro.has("xdp_hints_prefix_len"))
+		return std::optional<uint32_t>{};
+	auto prefix = prefix_len(ro);
+	if (!prefix)
+		return prefix.error();
+	return std::optional<uint32_t>{*prefix};
+}
+
+Status set_transport(bpf_object *obj, Transport t)
+{
+	auto p = Rodata(obj).u32("xdp_hints_transport");
+	if (!p)
+		return p.error();
+	uint32_t v = transport_value(t);
+	std::memcpy(*p, &v, 4);
+	return {};
 }
 
 bool calls_helper(bpf_program *prog, int id)

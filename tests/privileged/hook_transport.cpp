@@ -205,9 +205,10 @@ TEST_CASE("hints transport: meta asked for, brought-in hooks and MetaTap say wha
 				     .layout = "xdp_meta"});
 	auto byo_prefix = hook::Hook::load({.ifname = bed->rx_if(),
 					    .object_path = std::string(XDPHINTS_TEST_BPF_DIR) + "/byo_meta40.bpf.o",
-					    .transport = hook::Transport::prefix});
-	REQUIRE_FALSE(byo_prefix); // the prefix is the built-in hooks' own
-	CHECK_THAT(byo_prefix.error().message, Catch::Contains("prefix transport is the built-in hooks'"));
+					    .layout = "xdp_meta", .transport = hook::Transport::prefix});
+	REQUIRE_FALSE(byo_prefix); // a hook that writes the metadata area only
+	CHECK_THAT(byo_prefix.error().message, Catch::Contains("writes the XDP metadata area only") &&
+						       Catch::Contains("transport.bpf.h"));
 	if (allowed) {
 		REQUIRE_OK(meta);
 		CHECK(meta->transport() == hook::Transport::meta);
@@ -224,4 +225,50 @@ TEST_CASE("hints transport: meta asked for, brought-in hooks and MetaTap say wha
 			   Catch::Contains("byo_meta40.bpf.o") && Catch::Contains("bpf_xdp_adjust_meta") &&
 				   Catch::Contains("refuses"));
 	}
+}
+
+TEST_CASE("hints transport: a hook of your own that carries both transports gets the one chosen here",
+	  "[transport][hook]")
+{
+	if (!privileged())
+		return;
+	auto bed = RxBed::make("xtd");
+	REQUIRE(bed);
+	Query q;
+	auto seq = q.add<uint64_t>("seq");
+	auto flen = q.add<uint32_t>("frame_len");
+	ReceiverOptions ro;
+	ro.ifname = bed->rx_if();
+	ro.hook.object_path = std::string(XDPHINTS_TEST_BPF_DIR) + "/byo_dual.bpf.o";
+	auto rx = Receiver::open(ro, q);
+	REQUIRE_OK(rx);
+	const hook::Hook &hk = rx->hook();
+	INFO(hk.transport_reason());
+	CHECK_THAT(hk.transport_reason(), Catch::Contains("carries both transports"));
+	CHECK(hk.hints_prefix() == (hk.transport() == hook::Transport::prefix ? 24u : 0u));
+	CHECK(hk.transport() == (meta_allowed() ? hook::Transport::meta : hook::Transport::prefix));
+
+	auto sink = udp_receiver(bed->bed.rx().ipv4, 7300);
+	auto fl = testbed::UdpFlow::open(bed->bed.tx_ns, bed->bed.tx().ipv4, 47300, bed->bed.rx().ipv4, 7300);
+	REQUIRE_OK(fl);
+	constexpr int kN = 16;
+	for (int i = 0; i < kN; i++)
+		REQUIRE_OK(fl->send(payload(2, i)));
+	std::vector<uint64_t> seqs;
+	int wrong_len = 0;
+	eventually([&] {
+		rx->poll([&](const afxdp::Frame &f, const Hints &h) {
+			auto s = h.get(seq);
+			auto n = h.get(flen);
+			REQUIRE(s.has_value());
+			REQUIRE(n.has_value());
+			seqs.push_back(*s);
+			wrong_len += *n != f.len; // the length the hook saw is the frame's, no prefix
+		});
+		return seqs.size() >= size_t(kN);
+	});
+	REQUIRE(seqs.size() == size_t(kN));
+	CHECK(wrong_len == 0);
+	for (size_t i = 1; i < seqs.size(); i++)
+		CHECK(seqs[i] == seqs[i - 1] + 1); // each frame its own hints, in order
 }

@@ -38,4 +38,70 @@
 		__type(value, __u64[XDP_HINTS_SCRATCH_BYTES / 8]);                      \
 	}
 
+/*
+ * Hooks of your own can carry both transports too (the loader then chooses, as for the
+ * built-in hooks). Declare in .rodata, with PREFIX_LEN your largest layout (a multiple of 8,
+ * at most XDP_HINTS_SCRATCH_BYTES):
+ *
+ *     const volatile __u32 xdp_hints_transport = XDP_HINTS_TRANSPORT_META;
+ *     const volatile __u32 xdp_hints_prefix_len = PREFIX_LEN;
+ *
+ * and hand each frame its layout (id last) with
+ *
+ *     if (xdp_hints_write(ctx, &layout, sizeof(layout), xdp_hints_transport, PREFIX_LEN))
+ *             return XDP_PASS;                      // not written: never redirect it
+ *     return bpf_redirect_map(&xsks_map, queue, xdp_hints_transport ? 0 : XDP_PASS);
+ *
+ * With the prefix transport call it only for a frame you redirect to AF_XDP, right before
+ * the redirect (it changes the packet), and redirect with flags 0, so a frame whose socket
+ * went away is dropped, not passed to the stack with the prefix. `size` and `prefix_len`
+ * must be constants (the function is inlined; its copies unroll).
+ */
+static __always_inline void xdp_hints_copy_words(__u64 *dst, const __u64 *src, __u32 words)
+{
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < XDP_HINTS_SCRATCH_BYTES / 8; i++)
+		if (i < words)
+			dst[i] = src[i];
+}
+
+static __always_inline int xdp_hints_write(struct xdp_md *ctx, const void *layout, __u32 size, __u32 transport,
+					   __u32 prefix_len)
+{
+	const __u64 *l = layout;
+
+	if (size % 8 || size > prefix_len)
+		return -1;
+	if (transport != XDP_HINTS_TRANSPORT_PREFIX) {
+		__u64 *m;
+
+		if (bpf_xdp_adjust_meta(ctx, -(int)size))
+			return -1;
+		m = (void *)(long)ctx->data_meta;
+		if ((void *)m + size > (void *)(long)ctx->data)
+			return -1;
+		xdp_hints_copy_words(m, l, size / 8);
+		return 0;
+	}
+	{
+		__u32 gap = (prefix_len - size) / 8;
+		__u64 *p;
+
+		if (bpf_xdp_adjust_head(ctx, -(int)prefix_len))
+			return -1;
+		p = (void *)(long)ctx->data;
+		if ((void *)p + prefix_len > (void *)(long)ctx->data_end) {
+			/* Cannot happen (the packet only grew); never pass a frame on prefixed. */
+			bpf_xdp_adjust_head(ctx, (int)prefix_len);
+			return -1;
+		}
+#pragma clang loop unroll(full)
+		for (__u32 i = 0; i < XDP_HINTS_SCRATCH_BYTES / 8; i++)
+			if (i < gap)
+				p[i] = 0;
+		xdp_hints_copy_words(p + gap, l, size / 8);
+		return 0;
+	}
+}
+
 #endif /* XDP_HINTS_TRANSPORT_BPF_H */

@@ -247,7 +247,10 @@ private:
 //      btf_decl_tag("xdp_hints")), or the struct named by `layout` (fixed layout), found
 //      as byo_layouts() says (.BTF, `layout_btf`, DWARF);
 //   4. a hint struct's id (btf_id u32 local type id, or btf_full_id u64) is its last member.
-// Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array.
+// Optional: `__u32 xdp_hints_btf_obj_id` (filled before attach), `hook_stats` per-CPU array,
+// and both transports: `.rodata` xdp_hints_transport and xdp_hints_prefix_len, hints written
+// with xdp_hints_write() (bpf/include/xdp_hints/transport.bpf.h); the loader then chooses
+// the transport as for the built-in hooks. Without them a hook writes the metadata area.
 XDPHINTS_API Status check_contract(bpf_object *obj, const std::string &path, const std::string &layout = "",
 				    const std::string &layout_btf = "");
 
