@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	rep.packets = packets;
 	rep.setup = setup_description();
 	std::fprintf(stderr, "xdp-hints-bench: generator %s\n", rep.setup["generator_why"].get<std::string>().c_str());
+	std::fprintf(stderr, "xdp-hints-bench: hooks: %s\n", rep.setup["transport_why"].get<std::string>().c_str());
 	rep.setup["nice"] = nice;
 	rep.setup["autogroup_nice_set"] = group_nice && group_nice->set();
 	for (auto &v : vars)

@@ -145,6 +145,7 @@ void Report::print_table() const
 	std::printf("\nreceive throughput, %u interleaved rounds of %llu frames (64 B UDP, 8 flows)\n", rounds,
 		    (unsigned long long)packets);
 	std::printf("generator: %s\n", setup.value("generator_why", std::string("?")).c_str());
+	std::printf("hooks: %s\n", setup.value("transport_why", std::string("?")).c_str());
 	std::printf("%-12s %8s %8s %8s %10s %9s %9s  %s\n", "variant", "Mpps med", "min", "max", "recv/sent", "xmit_err",
 		    "sock_drop", "what");
 	for (const auto &v : variants) {

@@ -4,6 +4,8 @@
 
 #include "bench_xdp.skel.h"
 
+#include <xdphints/hook/transport.hpp>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -95,8 +97,12 @@ Result<PlainRig> PlainRig::create(const std::string &tag, bool drop)
 nlohmann::json setup_description()
 {
 	auto gen = testbed::choose_backend();
+	// The hook variants' transport: what Hook::load chooses for this kernel (the same probe).
+	auto tr = hook::choose_transport_for(hook::Transport::automatic);
 	return {{"generator", gen ? testbed::gen_backend_name(gen->backend) : "?"},
 		{"generator_why", gen ? gen->why : gen.error().message},
+		{"transport", tr ? hook::transport_name(tr->transport) : "?"},
+		{"transport_why", tr ? tr->reason : tr.error().message},
 		{"generator_cpu", kGenCpu},
 		{"rx_napi_cpu", kGenCpu},
 		{"app_cpu", kAppCpu},
